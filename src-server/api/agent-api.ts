@@ -1,0 +1,193 @@
+import { z } from 'zod';
+
+/**
+ * The agent ↔ escrow-server contract (Fleet's "orbit" API shape: every call is a JSON POST carrying the
+ * node key in the body). Wire names are Fleet's wherever Fleet has the same concept; fields Fleet does not
+ * have are ours and documented here. The agent and the server both import this file, so a change here is a
+ * protocol change.
+ *
+ * Objects strip unknown keys instead of rejecting them: a newer agent may send a field an older server does
+ * not know yet, and that must not break escrow.
+ */
+
+export const AGENT_API_PATHS = {
+  enroll: '/api/fleet/orbit/enroll',
+  config: '/api/fleet/orbit/config',
+  diskEncryptionStatus: '/api/fleet/orbit/disk_encryption_status',
+  luksData: '/api/fleet/orbit/luks_data',
+  diskEncryptionKey: '/api/fleet/orbit/disk_encryption_key',
+  filevaultPrk: '/api/fleet/orbit/filevault_prk',
+} as const;
+
+/** Longest wait the server holds a config long-poll; below common proxy idle timeouts (60 s). */
+export const MAX_WAIT_SECONDS = 55;
+
+/** Upper bound for a base64 CMS envelope: a 3072-bit RSA recipient plus a short key is about 700 bytes. */
+const MAX_ENVELOPE_BASE64 = 64 * 1024;
+
+const NodeKey = z.string().min(1, 'orbit_node_key is required').max(256);
+const ShortText = z.string().max(256);
+
+export const Platform = z.enum(['linux', 'darwin', 'windows']);
+export type Platform = z.infer<typeof Platform>;
+
+export const ErrorResponse = z.object({
+  error: z.string(),
+  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ErrorResponse = z.infer<typeof ErrorResponse>;
+
+// --- enroll -------------------------------------------------------------------------------------------
+
+export const EnrollRequest = z.object({
+  enroll_secret: z.string().min(1, 'enroll_secret is required').max(256),
+  hardware_uuid: z.string().min(1, 'hardware_uuid is required').max(128),
+  hardware_serial: ShortText,
+  hostname: ShortText,
+  platform: Platform,
+  os_version: ShortText,
+});
+export type EnrollRequest = z.infer<typeof EnrollRequest>;
+
+export const EnrollResponse = z.object({ orbit_node_key: z.string() });
+export type EnrollResponse = z.infer<typeof EnrollResponse>;
+
+// --- config (with our long-poll extension) ------------------------------------------------------------
+
+export const ConfigRequest = z.object({
+  orbit_node_key: NodeKey,
+  /**
+   * Ours. When present, the server holds the request until this host's config version differs from
+   * `after_version` or `timeout_seconds` pass, then answers with the current config either way.
+   */
+  wait_for_change: z
+    .object({
+      after_version: z.string().max(64),
+      timeout_seconds: z.number().int().min(1).max(MAX_WAIT_SECONDS),
+    })
+    .optional(),
+});
+export type ConfigRequest = z.infer<typeof ConfigRequest>;
+
+export const Notifications = z.object({
+  run_disk_encryption_escrow: z.boolean(),
+  rotate_disk_encryption_key: z.boolean(),
+  enforce_bitlocker_encryption: z.boolean(),
+});
+export type Notifications = z.infer<typeof Notifications>;
+
+export const ConfigResponse = z.object({
+  /** Ours: opaque; changes whenever anything in this response changes for this host. */
+  config_version: z.string(),
+  notifications: Notifications,
+  /** Ours: PEM of the current escrow certificate; agents encrypt new keys to it. */
+  escrow_certificate: z.string(),
+  org_info: z.object({ org_name: z.string(), contact_url: z.string() }),
+  /** Ours: the team's disk-encryption policy for this host. */
+  disk_encryption: z.object({
+    enabled: z.boolean(),
+    logout_deadline: z.iso.datetime().optional(),
+    max_deferrals: z.number().int().min(0).optional(),
+  }),
+});
+export type ConfigResponse = z.infer<typeof ConfigResponse>;
+
+// --- disk_encryption_status (ours) --------------------------------------------------------------------
+
+export const LuksTokenState = z.enum(['none', 'pending', 'escrowed']);
+export type LuksTokenState = z.infer<typeof LuksTokenState>;
+
+export const DiskEncryptionStatusRequest = z.object({
+  orbit_node_key: NodeKey,
+  platform: Platform,
+  boot_volume_encrypted: z.boolean(),
+  luks: z
+    .object({
+      device: ShortText,
+      uuid: ShortText,
+      key_slot: z.number().int().min(0).max(31).nullable(),
+      salt: z.string().max(1024).nullable(),
+      token_state: LuksTokenState,
+    })
+    .optional(),
+  bitlocker: z
+    .object({
+      conversion_status: ShortText,
+      protection_status: z.number().int(),
+    })
+    .optional(),
+  filevault: z
+    .object({
+      enabled: z.boolean(),
+      has_personal_recovery_key: z.boolean(),
+    })
+    .optional(),
+  agent_version: ShortText,
+  client_error: z.string().max(4096).optional(),
+});
+export type DiskEncryptionStatusRequest = z.infer<typeof DiskEncryptionStatusRequest>;
+
+// --- key submissions ----------------------------------------------------------------------------------
+
+const Envelope = z.string().max(MAX_ENVELOPE_BASE64, 'base64_encrypted is too large');
+const ClientError = z.string().max(4096);
+
+/**
+ * Fleet sends `passphrase`; we send `base64_encrypted` (the key encrypted by the agent to the escrow
+ * certificate: CMS EnvelopedData, DER, base64), so the server never receives a key in clear.
+ * With a non-empty `client_error` the other key fields may be omitted.
+ */
+export const LuksDataRequest = z
+  .object({
+    orbit_node_key: NodeKey,
+    key_slot: z.number().int().min(0).max(31).optional(),
+    salt: z.string().max(1024).optional(),
+    base64_encrypted: Envelope.optional(),
+    client_error: ClientError,
+    /** Ours: the agent's id for this escrow attempt; a retry with the same id stores the key once. */
+    escrow_id: z.uuid().optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.client_error !== '') return;
+    if (v.key_slot === undefined || !v.salt || !v.base64_encrypted) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'base64_encrypted, salt, and key_slot must be provided to escrow LUKS data',
+      });
+    }
+  });
+export type LuksDataRequest = z.infer<typeof LuksDataRequest>;
+
+/** BitLocker recovery password, same envelope. Fleet calls the field `encryption_key`; ours is encrypted. */
+export const DiskEncryptionKeyRequest = z
+  .object({
+    orbit_node_key: NodeKey,
+    base64_encrypted: Envelope.optional(),
+    client_error: ClientError,
+  })
+  .superRefine((v, ctx) => {
+    if (v.client_error === '' && !v.base64_encrypted) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'base64_encrypted must be provided to escrow a BitLocker key',
+      });
+    }
+  });
+export type DiskEncryptionKeyRequest = z.infer<typeof DiskEncryptionKeyRequest>;
+
+/** macOS: the /var/db/FileVaultPRK.dat bytes exactly as macOS wrote them (CMS, PKCS#1 v1.5), base64. */
+export const FileVaultPrkRequest = z
+  .object({
+    orbit_node_key: NodeKey,
+    base64_encrypted: Envelope.optional(),
+    client_error: ClientError,
+  })
+  .superRefine((v, ctx) => {
+    if (v.client_error === '' && !v.base64_encrypted) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'base64_encrypted must be provided to escrow a FileVault PRK',
+      });
+    }
+  });
+export type FileVaultPrkRequest = z.infer<typeof FileVaultPrkRequest>;
