@@ -54,6 +54,10 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
+  /**
+   * Takes ownership of `chunk`: consumed bytes are zeroed so a passphrase does not linger in socket
+   * buffers. Pass a copy if the caller still needs the bytes.
+   */
   push(chunk: Buffer): Frame[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
