@@ -1,0 +1,129 @@
+import { constants, createHmac, type KeyObject, privateDecrypt } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
+import { OAEP_HASH_BY_OID, OID } from './oids.js';
+import { unpadPkcs1v15KeyTransport } from './pkcs1-v15.js';
+
+/** What the KeyTransRecipientInfo's keyEncryptionAlgorithm asks for. */
+type KeyTransport = { kind: 'pkcs1v15' } | { kind: 'oaep'; hash: string; label: Buffer | undefined };
+
+/**
+ * Recovers the content key from a KeyTransRecipientInfo with the recipient's private key.
+ *
+ * Never throws for anything that depends on the private key: a failed RSA operation or a key of the wrong
+ * length yields a pseudo-random key derived from the private key and the encrypted key (implicit rejection),
+ * so the caller's content decryption fails exactly like it does for a wrong but well-padded key. Deriving it
+ * (rather than drawing fresh random bytes) means the same envelope always behaves the same, so resubmitting
+ * it tells an attacker nothing new. It throws only for algorithm choices readable in the clear envelope.
+ */
+export function unwrapContentKey(
+  recipient: pkijs.KeyTransRecipientInfo,
+  privateKey: KeyObject,
+  rejectionSecret: Uint8Array,
+  keyLength: number,
+): Buffer {
+  const transport = keyTransportOf(recipient.keyEncryptionAlgorithm);
+  const encryptedKey = Buffer.from(recipient.encryptedKey.valueBlock.valueHexView);
+  const digest = createHmac('sha512', rejectionSecret).update(encryptedKey).digest();
+  try {
+    return recoverKey(transport, privateKey, encryptedKey, digest.subarray(0, keyLength));
+  } finally {
+    digest.fill(0);
+  }
+}
+
+function recoverKey(
+  transport: KeyTransport,
+  privateKey: KeyObject,
+  encryptedKey: Buffer,
+  fallback: Buffer,
+): Buffer {
+  const keyLength = fallback.length;
+  if (transport.kind === 'pkcs1v15') {
+    let block: Buffer;
+    try {
+      block = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, encryptedKey);
+    } catch {
+      // Only a ciphertext of the wrong size or >= modulus gets here: public facts, but keep one path anyway.
+      return Buffer.from(fallback);
+    }
+    const contentKey = unpadPkcs1v15KeyTransport(block, keyLength, fallback);
+    block.fill(0);
+    return contentKey;
+  }
+
+  try {
+    const contentKey = privateDecrypt(
+      {
+        key: privateKey,
+        padding: constants.RSA_PKCS1_OAEP_PADDING,
+        oaepHash: transport.hash,
+        oaepLabel: transport.label,
+      },
+      encryptedKey,
+    );
+    if (contentKey.length === keyLength) return contentKey;
+    contentKey.fill(0);
+  } catch {
+    // fall through to the same implicit-rejection key as PKCS#1 v1.5
+  }
+  return Buffer.from(fallback);
+}
+
+function keyTransportOf(algorithm: pkijs.AlgorithmIdentifier): KeyTransport {
+  if (algorithm.algorithmId === OID.rsaEncryption) return { kind: 'pkcs1v15' };
+  if (algorithm.algorithmId === OID.rsaesOaep) return oaepParameters(algorithm.algorithmParams);
+  throw new Error('unsupported key transport algorithm');
+}
+
+/**
+ * RSAES-OAEP-params (RFC 8017 A.2.1): every field optional, defaults SHA-1 / MGF1-SHA-1 / empty label.
+ * Read by hand because the field defaults matter and Node ties the MGF1 hash to the OAEP hash.
+ */
+function oaepParameters(params: unknown): KeyTransport {
+  let hash = 'sha1';
+  let mgfHash = 'sha1';
+  let label: Buffer | undefined;
+  const fields = params instanceof asn1js.Sequence ? params.valueBlock.value : [];
+  for (const field of fields) {
+    const inner = field instanceof asn1js.Constructed ? field.valueBlock.value[0] : undefined;
+    const algorithm = inner ? algorithmIdentifier(inner) : undefined;
+    if (!algorithm) throw new Error('malformed RSAES-OAEP-params');
+    switch (field.idBlock.tagNumber) {
+      case 0:
+        hash = hashName(algorithm.oid);
+        break;
+      case 1: {
+        const mgfDigest = algorithm.params ? algorithmIdentifier(algorithm.params) : undefined;
+        if (algorithm.oid !== OID.mgf1 || !mgfDigest) throw new Error('unsupported mask generation function');
+        mgfHash = hashName(mgfDigest.oid);
+        break;
+      }
+      case 2:
+        if (algorithm.oid !== OID.pSpecified || !(algorithm.params instanceof asn1js.OctetString)) {
+          throw new Error('unsupported OAEP label source');
+        }
+        label = Buffer.from(algorithm.params.valueBlock.valueHexView);
+        break;
+      default:
+        throw new Error('malformed RSAES-OAEP-params');
+    }
+  }
+  if (hash !== mgfHash) throw new Error('OAEP hash and MGF1 hash differ');
+  return { kind: 'oaep', hash, label: label && label.length > 0 ? label : undefined };
+}
+
+function algorithmIdentifier(
+  node: asn1js.AsnType,
+): { oid: string; params: asn1js.AsnType | undefined } | undefined {
+  if (!(node instanceof asn1js.Sequence)) return undefined;
+  const [oid, params] = node.valueBlock.value;
+  if (!(oid instanceof asn1js.ObjectIdentifier)) return undefined;
+  return { oid: oid.valueBlock.toString(), params };
+}
+
+function hashName(oid: string): string {
+  const name = OAEP_HASH_BY_OID.get(oid);
+  if (!name) throw new Error('unsupported OAEP hash');
+  return name;
+}
