@@ -176,15 +176,22 @@ export class Connection {
       this.fail('invalid_message', `a secret frame followed by ${known ? req.method : 'an unknown method'}`);
       return;
     }
-    if (!known) return this.answerError(req.id, 'unknown_method', `no method named ${req.method}`);
+    if (!known) {
+      this.answerError(req.id, 'unknown_method', `no method named ${req.method}`);
+      return;
+    }
     const method = req.method as MethodName;
-    if (wantsSecret && !secret)
-      return this.answerError(req.id, 'invalid_message', `${method} needs a secret frame first`);
+    if (wantsSecret && !secret) {
+      this.answerError(req.id, 'invalid_message', `${method} needs a secret frame first`);
+      return;
+    }
     if (this.inFlight >= this.deps.limits.maxInFlight) {
       secret?.fill(0);
-      return this.answerError(req.id, 'busy', 'too many requests at once on this connection');
+      this.answerError(req.id, 'busy', 'too many requests at once on this connection');
+      return;
     }
-    void this.run(method, req, secret);
+    // run() never rejects: every failure becomes an error response.
+    this.run(method, req, secret);
   }
 
   private async run(method: MethodName, req: RequestEnvelope, secret: Buffer | null): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, chown, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
