@@ -129,7 +129,10 @@ export type DiskEncryptionStatusRequest = z.infer<typeof DiskEncryptionStatusReq
 
 // --- key submissions ----------------------------------------------------------------------------------
 
-const Envelope = z.string().max(MAX_ENVELOPE_BASE64, 'base64_encrypted is too large');
+const Envelope = z
+  .string()
+  .max(MAX_ENVELOPE_BASE64, 'base64_encrypted is too large')
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64_encrypted must be standard base64 (no line breaks)');
 const ClientError = z.string().max(4096);
 
 /**

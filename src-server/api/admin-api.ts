@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/**
+ * Admin API bodies and query strings (Fleet's paths and names; `Authorization: Bearer <admin token>`).
+ * Responses are built from the status rules and documented in docs; requests are what must be validated.
+ */
+
+/** Fleet's "No team" is team_id null (older clients send 0). */
+const TeamId = z.union([z.number().int().positive(), z.literal(0).transform(() => null), z.null()]);
+
+export const DiskEncryptionRequest = z.object({
+  team_id: TeamId,
+  enable_disk_encryption: z.boolean(),
+});
+export type DiskEncryptionRequest = z.infer<typeof DiskEncryptionRequest>;
+
+export const CreateTeamRequest = z.object({ name: z.string().trim().min(1, 'name is required').max(255) });
+export type CreateTeamRequest = z.infer<typeof CreateTeamRequest>;
+
+export const TransferHostsRequest = z.object({
+  team_id: TeamId,
+  hosts: z.array(z.number().int().positive()).min(1, 'hosts must list at least one host id').max(10_000),
+});
+export type TransferHostsRequest = z.infer<typeof TransferHostsRequest>;
+
+/** `?team_id=` on list/summary: absent = all hosts, 0 = "No team", n = that team. */
+export const TeamFilterQuery = z.object({
+  team_id: z.coerce.number().int().min(0).optional(),
+});
+
+export const HostIdParams = z.object({ id: z.coerce.number().int().positive() });
+
+export const ActivitiesQuery = z.object({
+  per_page: z.coerce.number().int().min(1).max(1000).default(100),
+  after_id: z.coerce.number().int().min(0).optional(),
+});
+
+export const Role = z.enum(['admin', 'observer']);
+export type Role = z.infer<typeof Role>;

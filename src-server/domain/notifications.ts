@@ -1,0 +1,30 @@
+import type { Notifications } from '../api/agent-api.js';
+import type { HostView } from '../storage/port.js';
+import { luksKeyIsStale, reportedStatus } from './status.js';
+
+/**
+ * The flags the agent acts on. Unlike Fleet's one-shot `run_disk_encryption_escrow` (cleared once sent),
+ * ours are level-triggered: true for as long as the server needs a key. With long-poll an agent may read
+ * the same config many times, and a flag that survives a lost response cannot be missed; the agent keeps
+ * its own prompt cool-down so a repeated flag never means a repeated prompt.
+ */
+export function hostNotifications(view: HostView): Notifications {
+  const { host, key } = view;
+  const enabled = view.encryption_enabled;
+  const goodKey = Boolean(key?.base64_encrypted) && key?.decryptable !== false;
+  const report = reportedStatus(view);
+  const isLinux = host.platform === 'linux';
+  const isWindows = host.platform === 'windows';
+
+  const needsLuksKey = isLinux && enabled && (!goodKey || luksKeyIsStale(view, report));
+  const bitlockerOff =
+    isWindows && report?.bitlocker !== undefined && report.bitlocker.protection_status !== 1;
+  return {
+    run_disk_encryption_escrow: needsLuksKey,
+    rotate_disk_encryption_key:
+      enabled &&
+      (host.rotate_requested ||
+        (host.platform === 'darwin' && Boolean(key?.base64_encrypted) && key?.decryptable === false)),
+    enforce_bitlocker_encryption: isWindows && enabled && (!goodKey || bitlockerOff),
+  };
+}

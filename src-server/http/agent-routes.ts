@@ -1,0 +1,156 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import {
+  AGENT_API_PATHS,
+  ConfigRequest,
+  DiskEncryptionKeyRequest,
+  DiskEncryptionStatusRequest,
+  EnrollRequest,
+  type EnrollResponse,
+  FileVaultPrkRequest,
+  LuksDataRequest,
+  type Platform,
+} from '../api/agent-api.js';
+import { buildConfig } from '../domain/config.js';
+import { isDecryptable } from '../escrow/key-check.js';
+import type { HostView } from '../storage/port.js';
+import type { ServerContext } from './context.js';
+import { digest, matchesDigest, newSecret } from './secrets.js';
+import { parseOr400, sendError } from './validate.js';
+
+/** last_seen_at is written at most this often per host, so check-ins stay reads. */
+const TOUCH_EVERY_MS = 60_000;
+
+const PLATFORM_NAME: Record<Platform, string> = { linux: 'Linux', darwin: 'macOS', windows: 'Windows' };
+
+export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  /** Resolves the node key in the body; answers 401 (the agent then re-enrolls) when it is unknown. */
+  async function authenticate(nodeKey: string, reply: FastifyReply): Promise<HostView | null> {
+    const view = await ctx.store.findHostByNodeKeyHash(digest(nodeKey));
+    if (!view) sendError(reply, 401, 'unknown node key');
+    return view;
+  }
+
+  app.post(AGENT_API_PATHS.enroll, async (req, reply) => {
+    if (!ctx.limits.enroll.take(`ip:${req.ip}`)) {
+      void reply.header('retry-after', ctx.limits.enroll.retryAfterSeconds());
+      return sendError(reply, 429, 'too many enroll requests; retry later');
+    }
+    const body = parseOr400(EnrollRequest, req.body, reply);
+    if (!body) return;
+    if (!matchesDigest(body.enroll_secret, ctx.enrollSecretDigest)) {
+      ctx.log.warn({ ip: req.ip }, 'enroll refused: wrong enroll secret');
+      return sendError(reply, 401, 'invalid enroll secret');
+    }
+    const nodeKey = newSecret();
+    const { enroll_secret: _secret, ...identity } = body;
+    const { hostId, reenrolled } = await ctx.store.enrollHost(identity, digest(nodeKey));
+    ctx.log.info({ host_id: hostId, reenrolled, platform: body.platform }, 'host enrolled');
+    if (reenrolled) await ctx.waiters.notify([hostId]);
+    const response: EnrollResponse = { orbit_node_key: nodeKey };
+    return response;
+  });
+
+  app.post(AGENT_API_PATHS.config, async (req, reply) => {
+    const body = parseOr400(ConfigRequest, req.body, reply);
+    if (!body) return;
+    const view = await authenticate(body.orbit_node_key, reply);
+    if (!view) return;
+    const hostId = view.host.id;
+    if (Date.now() - Date.parse(view.host.last_seen_at) > TOUCH_EVERY_MS) await ctx.store.touchHost(hostId);
+    // The host now hears that encryption is off for it; "removing enforcement" is over.
+    if (view.host.removing_enforcement) await ctx.store.clearRemovingEnforcement(hostId);
+    const config = buildConfig(view, ctx.settings());
+    const wait = body.wait_for_change;
+    if (!wait || wait.after_version !== config.config_version) return config;
+    const held = await ctx.waiters.wait(hostId, wait.after_version, wait.timeout_seconds * 1000, (cancel) =>
+      req.raw.once('close', () => {
+        if (!reply.sent) cancel();
+      }),
+    );
+    if (!held) {
+      // The client went away (nothing to answer) or the host was removed meanwhile.
+      if (req.raw.destroyed) return reply.hijack();
+      return sendError(reply, 401, 'unknown node key');
+    }
+    return held;
+  });
+
+  app.post(AGENT_API_PATHS.diskEncryptionStatus, async (req, reply) => {
+    const body = parseOr400(DiskEncryptionStatusRequest, req.body, reply);
+    if (!body) return;
+    const view = await authenticate(body.orbit_node_key, reply);
+    if (!view) return;
+    if (body.platform !== view.host.platform) {
+      return sendError(
+        reply,
+        400,
+        `platform: this host enrolled as ${view.host.platform}, not ${body.platform}`,
+      );
+    }
+    const { orbit_node_key: _nodeKey, ...report } = body;
+    await ctx.store.saveStatusReport(view.host.id, JSON.stringify(report));
+    await ctx.waiters.notify([view.host.id]);
+    return reply.code(204).send();
+  });
+
+  /** The three key submissions differ only in platform and in the LUKS slot fields. */
+  async function submitKey(
+    reply: FastifyReply,
+    platform: Platform,
+    body: { orbit_node_key: string; base64_encrypted?: string | undefined; client_error: string },
+    luks?: { key_slot: number | null; salt: string | null; escrow_id: string | null },
+  ) {
+    const view = await authenticate(body.orbit_node_key, reply);
+    if (!view) return;
+    const hostId = view.host.id;
+    if (view.host.platform !== platform) {
+      return sendError(reply, 400, `this endpoint is for ${PLATFORM_NAME[platform]} hosts`);
+    }
+    if (!ctx.limits.keySubmit.take(`host:${hostId}`)) {
+      void reply.header('retry-after', ctx.limits.keySubmit.retryAfterSeconds());
+      return sendError(reply, 429, 'too many key submissions from this host; retry later');
+    }
+    if (body.client_error !== '') {
+      await ctx.store.recordClientError(hostId, body.client_error);
+      ctx.log.warn({ host_id: hostId }, 'host reported a disk-encryption error');
+    } else if (body.base64_encrypted) {
+      let ok = await isDecryptable(body.base64_encrypted, platform, ctx.escrowKeys().all);
+      // A certificate rotated by the CLI while we run: pick up the new private key and try once more.
+      if (!ok && (await ctx.refreshEscrowKeys())) {
+        ok = await isDecryptable(body.base64_encrypted, platform, ctx.escrowKeys().all);
+      }
+      const outcome = await ctx.store.storeKey(hostId, {
+        base64_encrypted: body.base64_encrypted,
+        key_slot: luks?.key_slot ?? null,
+        salt: luks?.salt ?? null,
+        decryptable: ok,
+        escrow_id: luks?.escrow_id ?? null,
+      });
+      ctx.log.info({ host_id: hostId, decryptable: ok, outcome }, 'key escrowed');
+    }
+    await ctx.waiters.notify([hostId]);
+    return reply.code(204).send();
+  }
+
+  app.post(AGENT_API_PATHS.luksData, async (req, reply) => {
+    const body = parseOr400(LuksDataRequest, req.body, reply);
+    if (!body) return;
+    return submitKey(reply, 'linux', body, {
+      key_slot: body.key_slot ?? null,
+      salt: body.salt ?? null,
+      escrow_id: body.escrow_id ?? null,
+    });
+  });
+
+  app.post(AGENT_API_PATHS.diskEncryptionKey, async (req, reply) => {
+    const body = parseOr400(DiskEncryptionKeyRequest, req.body, reply);
+    if (!body) return;
+    return submitKey(reply, 'windows', body);
+  });
+
+  app.post(AGENT_API_PATHS.filevaultPrk, async (req, reply) => {
+    const body = parseOr400(FileVaultPrkRequest, req.body, reply);
+    if (!body) return;
+    return submitKey(reply, 'darwin', body);
+  });
+}

@@ -1,0 +1,49 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { registerAdminRoutes } from './admin-routes.js';
+import { registerAgentRoutes } from './agent-routes.js';
+import type { ServerContext } from './context.js';
+import { sendError } from './validate.js';
+
+/** Largest request body: the biggest legitimate one is a key envelope of a few kilobytes. */
+export const BODY_LIMIT_BYTES = 128 * 1024;
+
+/**
+ * Fastify rather than bare node:http: it brings a body-size limit, prototype-poisoning-safe JSON parsing,
+ * content-type checks, HTTPS and graceful close, which we would otherwise write and test ourselves; its
+ * routing is fast enough for thousands of check-ins per second. Validation stays ours (zod), so the
+ * contract in src-server/api is the single source of truth.
+ */
+export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer } | null): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    // One log line per request at thousands per second is noise; handlers log the events that matter.
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    // Parser messages can quote the body (a key envelope, a secret): answer and log our own words only.
+    switch (err.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendError(reply, 413, `request body is larger than ${BODY_LIMIT_BYTES} bytes`);
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendError(reply, 415, 'send the body as application/json');
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendError(reply, 400, 'the request body is empty; send a JSON object');
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return sendError(reply, 400, 'the request body is not valid JSON');
+    }
+    if (err.statusCode === 400 || err instanceof SyntaxError) {
+      return sendError(reply, 400, 'the request body is not valid JSON');
+    }
+    req.log.error({ code: err.code, name: err.name, route: req.routeOptions.url }, 'request failed');
+    return sendError(reply, 500, 'internal error');
+  });
+  app.setNotFoundHandler((_req, reply) => sendError(reply, 404, 'not found'));
+
+  registerAgentRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,20 @@
+import type { Logger } from '../../src-shared/logger.js';
+import type { ServerSettings } from '../domain/config.js';
+import type { EscrowKeySet } from '../escrow/key-files.js';
+import type { EscrowStore } from '../storage/port.js';
+import type { ConfigWaiters } from './config-waiters.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** What the route handlers share; built once by startServer. */
+export interface ServerContext {
+  store: EscrowStore;
+  log: Logger;
+  escrowKeys(): EscrowKeySet;
+  /** Re-reads the escrow-keys directory; true when a new generation appeared. */
+  refreshEscrowKeys(): Promise<boolean>;
+  settings(): ServerSettings;
+  waiters: ConfigWaiters;
+  limits: { enroll: RateLimiter; keyRead: RateLimiter; keySubmit: RateLimiter };
+  enrollSecretDigest: string;
+  rotateKeyAfterRead: boolean;
+}

@@ -1,0 +1,74 @@
+import { mkdir } from 'node:fs/promises';
+import {
+  addEscrowKeyGeneration,
+  type EscrowKeyGeneration,
+  hasEscrowKeys,
+  loadEscrowKeys,
+} from './escrow/key-files.js';
+import { digest, newSecret } from './http/secrets.js';
+import { ENROLL_SECRET_SETTING } from './server.js';
+import { openStore } from './storage/open.js';
+import type { Role } from './storage/port.js';
+
+export interface InitResult {
+  enroll_secret: string;
+  admin_token: string;
+  escrow_certificate_path: string;
+}
+
+export class AlreadyInitializedError extends Error {
+  constructor(dataDir: string) {
+    super(
+      `${dataDir} is already initialized; nothing was changed. Use add-admin-token for another token and ` +
+        'rotate-escrow-cert for a new certificate.',
+    );
+  }
+}
+
+/**
+ * Creates the database, the first escrow certificate, the enroll secret and the first admin token. The
+ * secrets are shown once (only their digests are stored). A second run changes nothing and says so; a run
+ * interrupted half-way finishes only the missing parts and never replaces an existing private key.
+ */
+export async function initDataDir(opts: { dataDir: string; databaseUrl?: string }): Promise<InitResult> {
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(opts);
+  try {
+    const hadKeys = await hasEscrowKeys(opts.dataDir);
+    const hadSecret = (await store.getSetting(ENROLL_SECRET_SETTING)) !== null;
+    if (hadKeys && hadSecret) throw new AlreadyInitializedError(opts.dataDir);
+    const cert: EscrowKeyGeneration = hadKeys
+      ? (await loadEscrowKeys(opts.dataDir)).current
+      : await addEscrowKeyGeneration(opts.dataDir);
+    const enrollSecret = newSecret();
+    const adminToken = newSecret();
+    if (!(await store.insertSetting(ENROLL_SECRET_SETTING, digest(enrollSecret)))) {
+      throw new AlreadyInitializedError(opts.dataDir);
+    }
+    await store.addAdminToken(digest(adminToken), 'admin', 'initial admin');
+    return {
+      enroll_secret: enrollSecret,
+      admin_token: adminToken,
+      escrow_certificate_path: cert.certificatePath,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Another admin API token; the token is returned once and stored as a digest. */
+export async function addAdminToken(opts: {
+  dataDir: string;
+  databaseUrl?: string;
+  role: Role;
+  name: string;
+}): Promise<string> {
+  const store = await openStore(opts);
+  try {
+    const token = newSecret();
+    await store.addAdminToken(digest(token), opts.role, opts.name);
+    return token;
+  } finally {
+    await store.close();
+  }
+}

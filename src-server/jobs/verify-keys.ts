@@ -1,0 +1,72 @@
+import { Cron } from 'croner';
+import type { EscrowKeyPair } from '../../src-shared/cms/index.js';
+import type { Logger } from '../../src-shared/logger.js';
+import type { Platform } from '../api/agent-api.js';
+import type { EscrowStore } from '../storage/port.js';
+
+export type DecryptabilityCheck = (
+  base64Encrypted: string,
+  platform: Platform,
+  keys: readonly EscrowKeyPair[],
+) => Promise<boolean>;
+
+export interface VerifyRunResult {
+  checked: number;
+  decryptable: number;
+  undecryptable: number;
+  /** Keys that changed while the job decrypted them; their new version waits for the next check. */
+  skippedChanged: number;
+}
+
+const BATCH = 500;
+
+/**
+ * Checks every key not checked yet (keys are checked on arrival, so these are the ones whose arrival check
+ * could not run, e.g. the server stopped in between or an older server stored them). Writes each answer
+ * with compare-and-set on the key's version, so a key replaced while this run decrypted the old one is
+ * never marked with the old one's answer.
+ */
+export async function verifyUncheckedKeys(deps: {
+  store: EscrowStore;
+  keys: () => readonly EscrowKeyPair[];
+  check: DecryptabilityCheck;
+  onChanged?: (hostId: number) => void;
+}): Promise<VerifyRunResult> {
+  const result: VerifyRunResult = { checked: 0, decryptable: 0, undecryptable: 0, skippedChanged: 0 };
+  const seen = new Set<string>();
+  for (;;) {
+    const batch = (await deps.store.listUncheckedKeys(BATCH)).filter(
+      (k) => !seen.has(`${k.host_id}:${k.version}`),
+    );
+    if (batch.length === 0) return result;
+    for (const k of batch) {
+      seen.add(`${k.host_id}:${k.version}`);
+      const ok = await deps.check(k.base64_encrypted, k.platform, deps.keys());
+      if (await deps.store.setDecryptable(k.host_id, k.version, ok)) {
+        result.checked += 1;
+        if (ok) result.decryptable += 1;
+        else result.undecryptable += 1;
+        deps.onChanged?.(k.host_id);
+      } else {
+        result.skippedChanged += 1;
+      }
+    }
+  }
+}
+
+/** The hourly run (croner). `protect` keeps a slow run from overlapping the next one. */
+export function scheduleKeyVerification(
+  pattern: string,
+  run: () => Promise<VerifyRunResult>,
+  log: Logger,
+): { stop(): void } {
+  const job = new Cron(pattern, { protect: true }, async () => {
+    try {
+      const r = await run();
+      log.info({ ...r }, 'key verification run finished');
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'key verification run failed');
+    }
+  });
+  return { stop: () => job.stop() };
+}

@@ -1,0 +1,167 @@
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import type pino from 'pino';
+import { createLogger } from '../src-shared/logger.js';
+import { buildConfig, type ServerSettings } from './domain/config.js';
+import { isDecryptable } from './escrow/key-check.js';
+import { type EscrowKeySet, loadEscrowKeys } from './escrow/key-files.js';
+import { buildApp } from './http/app.js';
+import { ConfigWaiters } from './http/config-waiters.js';
+import type { ServerContext } from './http/context.js';
+import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './http/rate-limit.js';
+import {
+  type DecryptabilityCheck,
+  scheduleKeyVerification,
+  type VerifyRunResult,
+  verifyUncheckedKeys,
+} from './jobs/verify-keys.js';
+import { openStore } from './storage/open.js';
+import type { EscrowStore } from './storage/port.js';
+
+export const ENROLL_SECRET_SETTING = 'enroll_secret_sha256';
+
+export interface StartServerOptions {
+  dataDir: string;
+  /** Default 127.0.0.1, port 0 (any free port). */
+  host?: string;
+  port?: number;
+  /** postgres://… ; SQLite in dataDir when absent. */
+  databaseUrl?: string;
+  /** Required unless host is a loopback address. */
+  tls?: { certPath: string; keyPath: string };
+  orgInfo?: { org_name: string; contact_url: string };
+  /** Ask the host for a new key after an admin read it. Off by default. */
+  rotateKeyAfterRead?: boolean;
+  rateLimits?: Partial<RateLimits>;
+  /** croner pattern for the verification job; default hourly; false disables the schedule. */
+  verifySchedule?: string | false;
+  logLevel?: string;
+  /** Where logs go (tests capture them); stdout by default. */
+  logDestination?: pino.DestinationStream;
+  /** Seconds between checks of the escrow-keys directory for a rotated certificate. */
+  escrowKeysPollSeconds?: number;
+}
+
+export interface RunningServer {
+  /** http(s)://host:port, no trailing slash. */
+  url: string;
+  /** Releases held long-polls, stops jobs, closes HTTP and the database. */
+  close(): Promise<void>;
+  /** One run of the decryptability job now (the hourly schedule runs the same). */
+  verifyKeysNow(check?: DecryptabilityCheck): Promise<VerifyRunResult>;
+  /** Re-reads escrow-keys/ (after rotate-escrow-cert); agents waiting get the new certificate. */
+  reloadEscrowKeys(): Promise<boolean>;
+  /** Held config long-polls right now (bench and tests). */
+  waitingAgents(): number;
+  store: EscrowStore;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!opts.tls && !isLoopback(host)) {
+    throw new Error(
+      `plain HTTP is allowed only on loopback; give --tls-cert and --tls-key to listen on ${host}`,
+    );
+  }
+  const log = createLogger('escrow-server', {
+    ...(opts.logLevel ? { level: opts.logLevel } : {}),
+    ...(opts.logDestination ? { destination: opts.logDestination } : {}),
+  });
+  let keys: EscrowKeySet = await loadEscrowKeys(opts.dataDir);
+  const store = await openStore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+  const enrollSecretDigest = await store.getSetting(ENROLL_SECRET_SETTING);
+  if (!enrollSecretDigest) {
+    await store.close();
+    throw new Error('no enroll secret in the database; run escrow-server init first');
+  }
+  const orgInfo = opts.orgInfo ?? { org_name: 'Escrow Desktop', contact_url: '' };
+  const settings = (): ServerSettings => ({ escrowCertificatePem: keys.current.certificatePem, orgInfo });
+  const waiters = new ConfigWaiters(async (hostId) => {
+    const view = await store.getHostView(hostId);
+    return view ? buildConfig(view, settings()) : null;
+  });
+  const refreshEscrowKeys = async () => {
+    const next = await loadEscrowKeys(opts.dataDir);
+    if (next.current.generation === keys.current.generation) return false;
+    keys = next;
+    log.info({ generation: keys.current.generation }, 'escrow certificate rotated; agents get the new one');
+    await waiters.notifyAll();
+    return true;
+  };
+  const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+  const ctx: ServerContext = {
+    store,
+    log,
+    escrowKeys: () => keys,
+    refreshEscrowKeys,
+    settings,
+    waiters,
+    limits: {
+      enroll: new RateLimiter(limits.enroll),
+      keyRead: new RateLimiter(limits.keyRead),
+      keySubmit: new RateLimiter(limits.keySubmit),
+    },
+    enrollSecretDigest,
+    rotateKeyAfterRead: opts.rotateKeyAfterRead ?? false,
+  };
+
+  const https = opts.tls
+    ? { cert: await readFile(opts.tls.certPath), key: await readFile(opts.tls.keyPath) }
+    : null;
+  const app = buildApp(ctx, https);
+  const verifyKeysNow = (check: DecryptabilityCheck = isDecryptable) =>
+    verifyUncheckedKeys({ store, keys: () => keys.all, check, onChanged: (id) => void waiters.notify([id]) });
+  const schedule =
+    opts.verifySchedule === false
+      ? null
+      : scheduleKeyVerification(opts.verifySchedule ?? '0 * * * *', verifyKeysNow, log);
+  const keyPoll = setInterval(
+    () =>
+      void refreshEscrowKeys().catch((err: Error) =>
+        log.error({ err: err.message }, 'escrow key reload failed'),
+      ),
+    (opts.escrowKeysPollSeconds ?? 10) * 1000,
+  );
+  keyPoll.unref();
+
+  try {
+    await app.listen({ host, port: opts.port ?? 0 });
+  } catch (err) {
+    clearInterval(keyPoll);
+    schedule?.stop();
+    await store.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const urlHost = isIP(host) === 6 ? `[${host}]` : host;
+  const url = `${https ? 'https' : 'http'}://${urlHost}:${port}`;
+  log.info({ url, database: opts.databaseUrl ? 'postgres' : 'sqlite' }, 'escrow server listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    store,
+    verifyKeysNow,
+    reloadEscrowKeys: refreshEscrowKeys,
+    waitingAgents: () => waiters.size,
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(keyPoll);
+        schedule?.stop();
+        for (const l of Object.values(ctx.limits)) l.stop();
+        await waiters.releaseAll();
+        await app.close();
+        await store.close();
+        log.info('escrow server stopped');
+      })();
+      return closing;
+    },
+  };
+}

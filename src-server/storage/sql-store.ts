@@ -1,0 +1,466 @@
+import type { Platform } from '../api/agent-api.js';
+import { MIGRATIONS, migrationSql } from './migrations/index.js';
+import type {
+  Activity,
+  ArchivedKey,
+  ArchiveReason,
+  EscrowedKey,
+  EscrowStore,
+  Host,
+  HostIdentity,
+  HostView,
+  NewKey,
+  Role,
+  Team,
+  UncheckedKey,
+} from './port.js';
+import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+
+const NO_TEAM_SETTING = 'no_team_disk_encryption';
+
+const HOST_VIEW_SELECT = `
+SELECT h.id, h.hardware_uuid, h.hardware_serial, h.hostname, h.platform, h.os_version, h.team_id,
+  h.enrolled_at, h.last_seen_at, h.reported_status, h.rotate_requested, h.removing_enforcement,
+  COALESCE(t.enable_disk_encryption,
+    (SELECT CASE WHEN s.value = '1' THEN 1 ELSE 0 END FROM settings s WHERE s.name = '${NO_TEAM_SETTING}'),
+    0) AS encryption_enabled,
+  k.host_id AS k_host_id, k.base64_encrypted AS k_base64_encrypted, k.key_slot AS k_key_slot,
+  k.salt AS k_salt, k.client_error AS k_client_error, k.decryptable AS k_decryptable,
+  k.version AS k_version, k.escrow_id AS k_escrow_id, k.created_at AS k_created_at,
+  k.updated_at AS k_updated_at
+FROM hosts h
+LEFT JOIN teams t ON t.id = h.team_id
+LEFT JOIN host_disk_encryption_keys k ON k.host_id = h.id`;
+
+interface HostViewRow {
+  id: number;
+  hardware_uuid: string;
+  hardware_serial: string;
+  hostname: string;
+  platform: Platform;
+  os_version: string;
+  team_id: number | null;
+  enrolled_at: string;
+  last_seen_at: string;
+  reported_status: string | null;
+  rotate_requested: number;
+  removing_enforcement: number;
+  encryption_enabled: number;
+  k_host_id: number | null;
+  k_base64_encrypted: string | null;
+  k_key_slot: number | null;
+  k_salt: string | null;
+  k_client_error: string | null;
+  k_decryptable: number | null;
+  k_version: number | null;
+  k_escrow_id: string | null;
+  k_created_at: string | null;
+  k_updated_at: string | null;
+}
+
+const bool = (v: number | null): boolean | null => (v === null ? null : v !== 0);
+const int = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
+const now = () => new Date().toISOString();
+
+function toHostView(r: HostViewRow): HostView {
+  const host: Host = {
+    id: r.id,
+    hardware_uuid: r.hardware_uuid,
+    hardware_serial: r.hardware_serial,
+    hostname: r.hostname,
+    platform: r.platform,
+    os_version: r.os_version,
+    team_id: r.team_id,
+    enrolled_at: r.enrolled_at,
+    last_seen_at: r.last_seen_at,
+    reported_status: r.reported_status,
+    rotate_requested: r.rotate_requested !== 0,
+    removing_enforcement: r.removing_enforcement !== 0,
+  };
+  const key: EscrowedKey | null =
+    r.k_host_id === null
+      ? null
+      : {
+          host_id: r.k_host_id,
+          base64_encrypted: r.k_base64_encrypted,
+          key_slot: r.k_key_slot,
+          salt: r.k_salt,
+          client_error: r.k_client_error ?? '',
+          decryptable: bool(r.k_decryptable),
+          version: r.k_version ?? 0,
+          escrow_id: r.k_escrow_id,
+          created_at: r.k_created_at ?? '',
+          updated_at: r.k_updated_at ?? '',
+        };
+  return { host, key, encryption_enabled: r.encryption_enabled !== 0 };
+}
+
+interface KeyRow {
+  host_id: number;
+  base64_encrypted: string | null;
+  key_slot: number | null;
+  salt: string | null;
+  decryptable: number | null;
+  version: number;
+  escrow_id: string | null;
+  created_at: string;
+}
+
+export class SqlEscrowStore implements EscrowStore {
+  /** PostgreSQL needs row locks for read-then-write inside a transaction; SQLite locks the whole file. */
+  private readonly forUpdate: string;
+
+  constructor(private readonly db: SqlDriver) {
+    this.forUpdate = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  }
+
+  async migrate(): Promise<void> {
+    await this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL)',
+    );
+    for (const m of MIGRATIONS) {
+      await this.db.transaction(async (tx) => {
+        const done = await tx.get('SELECT id FROM schema_migrations WHERE id = ?', [m.id]);
+        if (done) return;
+        await tx.exec(migrationSql(m, this.db.dialect));
+        await tx.run('INSERT INTO schema_migrations (id, name) VALUES (?, ?)', [m.id, m.name]);
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async getSetting(name: string): Promise<string | null> {
+    const r = await this.db.get<{ value: string }>('SELECT value FROM settings WHERE name = ?', [name]);
+    return r?.value ?? null;
+  }
+
+  async insertSetting(name: string, value: string): Promise<boolean> {
+    const r = await this.db.run(
+      'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+      [name, value],
+    );
+    return r.changes === 1;
+  }
+
+  async addAdminToken(tokenHash: string, role: Role, name: string): Promise<void> {
+    await this.db.run('INSERT INTO admin_tokens (token_hash, role, name, created_at) VALUES (?, ?, ?, ?)', [
+      tokenHash,
+      role,
+      name,
+      now(),
+    ]);
+  }
+
+  async findAdminToken(tokenHash: string): Promise<{ id: number; role: Role; name: string } | null> {
+    const r = await this.db.get<{ id: number; role: Role; name: string; token_hash: string }>(
+      'SELECT id, role, name, token_hash FROM admin_tokens WHERE token_hash = ?',
+      [tokenHash],
+    );
+    return r ? { id: r.id, role: r.role, name: r.name } : null;
+  }
+
+  enrollHost(identity: HostIdentity, nodeKeyHash: string): Promise<{ hostId: number; reenrolled: boolean }> {
+    return this.db.transaction(async (tx) => {
+      const t = now();
+      const existing = await tx.get<{ id: number }>(
+        `SELECT id FROM hosts WHERE hardware_uuid = ?${this.forUpdate}`,
+        [identity.hardware_uuid],
+      );
+      if (existing) {
+        await this.archiveAndDeleteKey(tx, existing.id, 're_enrolled');
+        await tx.run(
+          `UPDATE hosts SET hardware_serial = ?, hostname = ?, platform = ?, os_version = ?, node_key_hash = ?,
+             enrolled_at = ?, last_seen_at = ?, reported_status = NULL, rotate_requested = 0 WHERE id = ?`,
+          [
+            identity.hardware_serial,
+            identity.hostname,
+            identity.platform,
+            identity.os_version,
+            nodeKeyHash,
+            t,
+            t,
+            existing.id,
+          ],
+        );
+        return { hostId: existing.id, reenrolled: true };
+      }
+      const row = await tx.get<{ id: number }>(
+        `INSERT INTO hosts (hardware_uuid, hardware_serial, hostname, platform, os_version, node_key_hash,
+           enrolled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        [
+          identity.hardware_uuid,
+          identity.hardware_serial,
+          identity.hostname,
+          identity.platform,
+          identity.os_version,
+          nodeKeyHash,
+          t,
+          t,
+        ],
+      );
+      if (!row) throw new Error('insert returned no id');
+      return { hostId: row.id, reenrolled: false };
+    });
+  }
+
+  async findHostByNodeKeyHash(nodeKeyHash: string): Promise<HostView | null> {
+    const r = await this.db.get<HostViewRow>(`${HOST_VIEW_SELECT} WHERE h.node_key_hash = ?`, [nodeKeyHash]);
+    return r ? toHostView(r) : null;
+  }
+
+  async getHostView(hostId: number): Promise<HostView | null> {
+    const r = await this.db.get<HostViewRow>(`${HOST_VIEW_SELECT} WHERE h.id = ?`, [hostId]);
+    return r ? toHostView(r) : null;
+  }
+
+  async listHostViews(filter: { teamId?: number | null }): Promise<HostView[]> {
+    const rows =
+      filter.teamId === undefined
+        ? await this.db.all<HostViewRow>(`${HOST_VIEW_SELECT} ORDER BY h.id`)
+        : filter.teamId === null
+          ? await this.db.all<HostViewRow>(`${HOST_VIEW_SELECT} WHERE h.team_id IS NULL ORDER BY h.id`)
+          : await this.db.all<HostViewRow>(`${HOST_VIEW_SELECT} WHERE h.team_id = ? ORDER BY h.id`, [
+              filter.teamId,
+            ]);
+    return rows.map(toHostView);
+  }
+
+  async touchHost(hostId: number): Promise<void> {
+    await this.db.run('UPDATE hosts SET last_seen_at = ? WHERE id = ?', [now(), hostId]);
+  }
+
+  async saveStatusReport(hostId: number, reportJson: string): Promise<void> {
+    await this.db.run('UPDATE hosts SET reported_status = ?, last_seen_at = ? WHERE id = ?', [
+      reportJson,
+      now(),
+      hostId,
+    ]);
+  }
+
+  storeKey(hostId: number, key: NewKey): Promise<'stored' | 'duplicate'> {
+    return this.db.transaction(async (tx) => {
+      const current = await tx.get<KeyRow>(
+        `SELECT host_id, base64_encrypted, key_slot, salt, decryptable, version, escrow_id, created_at
+         FROM host_disk_encryption_keys WHERE host_id = ?${this.forUpdate}`,
+        [hostId],
+      );
+      if (current && key.escrow_id !== null && current.escrow_id === key.escrow_id) return 'duplicate';
+      const t = now();
+      if (current) {
+        await this.archive(tx, hostId, current, 'replaced');
+        await tx.run(
+          `UPDATE host_disk_encryption_keys SET base64_encrypted = ?, key_slot = ?, salt = ?, client_error = '',
+             decryptable = ?, version = version + 1, escrow_id = ?, created_at = ?, updated_at = ?
+           WHERE host_id = ?`,
+          [key.base64_encrypted, key.key_slot, key.salt, int(key.decryptable), key.escrow_id, t, t, hostId],
+        );
+      } else {
+        await tx.run(
+          `INSERT INTO host_disk_encryption_keys (host_id, base64_encrypted, key_slot, salt, client_error,
+             decryptable, version, escrow_id, created_at, updated_at) VALUES (?, ?, ?, ?, '', ?, 1, ?, ?, ?)`,
+          [hostId, key.base64_encrypted, key.key_slot, key.salt, int(key.decryptable), key.escrow_id, t, t],
+        );
+      }
+      await tx.run('UPDATE hosts SET rotate_requested = 0 WHERE id = ?', [hostId]);
+      return 'stored';
+    });
+  }
+
+  recordClientError(hostId: number, message: string): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      const t = now();
+      const r = await tx.run(
+        'UPDATE host_disk_encryption_keys SET client_error = ?, updated_at = ? WHERE host_id = ?',
+        [message, t, hostId],
+      );
+      if (r.changes === 0) {
+        await tx.run(
+          `INSERT INTO host_disk_encryption_keys (host_id, base64_encrypted, client_error, version, created_at,
+             updated_at) VALUES (?, NULL, ?, 1, ?, ?)`,
+          [hostId, message, t, t],
+        );
+      }
+    });
+  }
+
+  async setDecryptable(hostId: number, version: number, decryptable: boolean): Promise<boolean> {
+    const r = await this.db.run(
+      'UPDATE host_disk_encryption_keys SET decryptable = ? WHERE host_id = ? AND version = ? AND base64_encrypted IS NOT NULL',
+      [decryptable ? 1 : 0, hostId, version],
+    );
+    return r.changes === 1;
+  }
+
+  listUncheckedKeys(limit: number): Promise<UncheckedKey[]> {
+    return this.db.all<UncheckedKey>(
+      `SELECT k.host_id, h.platform, k.version, k.base64_encrypted FROM host_disk_encryption_keys k
+       JOIN hosts h ON h.id = k.host_id
+       WHERE k.decryptable IS NULL AND k.base64_encrypted IS NOT NULL ORDER BY k.host_id LIMIT ?`,
+      [limit],
+    );
+  }
+
+  async listArchivedKeys(hostId: number): Promise<ArchivedKey[]> {
+    const rows = await this.db.all<Omit<ArchivedKey, 'decryptable'> & { decryptable: number | null }>(
+      `SELECT id, host_id, hardware_serial, base64_encrypted, key_slot, salt, decryptable, escrow_id, reason,
+         key_created_at, archived_at FROM host_disk_encryption_keys_archive WHERE host_id = ? ORDER BY id`,
+      [hostId],
+    );
+    return rows.map((r) => ({ ...r, decryptable: bool(r.decryptable) }));
+  }
+
+  async requestRotation(hostId: number): Promise<boolean> {
+    const r = await this.db.run('UPDATE hosts SET rotate_requested = 1 WHERE id = ?', [hostId]);
+    return r.changes === 1;
+  }
+
+  async clearRemovingEnforcement(hostId: number): Promise<void> {
+    await this.db.run('UPDATE hosts SET removing_enforcement = 0 WHERE id = ? AND removing_enforcement = 1', [
+      hostId,
+    ]);
+  }
+
+  async createTeam(name: string): Promise<Team> {
+    const r = await this.db.get<{ id: number }>(
+      'INSERT INTO teams (name, enable_disk_encryption, created_at) VALUES (?, 0, ?) RETURNING id',
+      [name, now()],
+    );
+    if (!r) throw new Error('insert returned no id');
+    return { id: r.id, name, enable_disk_encryption: false };
+  }
+
+  async listTeams(): Promise<Team[]> {
+    const rows = await this.db.all<{ id: number; name: string; enable_disk_encryption: number }>(
+      'SELECT id, name, enable_disk_encryption FROM teams ORDER BY id',
+    );
+    return rows.map((r) => ({ ...r, enable_disk_encryption: r.enable_disk_encryption !== 0 }));
+  }
+
+  async getTeam(id: number): Promise<Team | null> {
+    const r = await this.db.get<{ id: number; name: string; enable_disk_encryption: number }>(
+      'SELECT id, name, enable_disk_encryption FROM teams WHERE id = ?',
+      [id],
+    );
+    return r ? { ...r, enable_disk_encryption: r.enable_disk_encryption !== 0 } : null;
+  }
+
+  setDiskEncryption(teamId: number | null, enabled: boolean): Promise<number[]> {
+    return this.db.transaction(async (tx) => {
+      if (teamId === null) {
+        await tx.run(
+          'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+          [NO_TEAM_SETTING, enabled ? '1' : '0'],
+        );
+      } else {
+        await tx.run('UPDATE teams SET enable_disk_encryption = ? WHERE id = ?', [enabled ? 1 : 0, teamId]);
+      }
+      const hosts =
+        teamId === null
+          ? await tx.all<{ id: number }>('SELECT id FROM hosts WHERE team_id IS NULL ORDER BY id')
+          : await tx.all<{ id: number }>('SELECT id FROM hosts WHERE team_id = ? ORDER BY id', [teamId]);
+      const ids = hosts.map((h) => h.id);
+      if (!enabled) {
+        for (const id of ids) {
+          if (await this.archiveAndDeleteKey(tx, id, 'encryption_disabled')) {
+            await tx.run('UPDATE hosts SET removing_enforcement = 1 WHERE id = ?', [id]);
+          }
+        }
+      }
+      return ids;
+    });
+  }
+
+  transferHosts(teamId: number | null, hostIds: readonly number[]): Promise<number[]> {
+    return this.db.transaction(async (tx) => {
+      let targetEnabled: boolean;
+      if (teamId === null) {
+        const s = await tx.get<{ value: string }>('SELECT value FROM settings WHERE name = ?', [
+          NO_TEAM_SETTING,
+        ]);
+        targetEnabled = s?.value === '1';
+      } else {
+        const t = await tx.get<{ enable_disk_encryption: number }>(
+          'SELECT enable_disk_encryption FROM teams WHERE id = ?',
+          [teamId],
+        );
+        if (!t) throw new Error('team not found');
+        targetEnabled = t.enable_disk_encryption !== 0;
+      }
+      const moved: number[] = [];
+      for (const id of hostIds) {
+        const r = await tx.run('UPDATE hosts SET team_id = ? WHERE id = ?', [teamId, id]);
+        if (r.changes === 0) continue;
+        moved.push(id);
+        if (!targetEnabled && (await this.archiveAndDeleteKey(tx, id, 'team_changed'))) {
+          await tx.run('UPDATE hosts SET removing_enforcement = 1 WHERE id = ?', [id]);
+        }
+      }
+      return moved;
+    });
+  }
+
+  async addActivity(actor: string, type: string, details: Record<string, unknown>): Promise<void> {
+    await this.db.run('INSERT INTO activities (created_at, actor, type, details) VALUES (?, ?, ?, ?)', [
+      now(),
+      actor,
+      type,
+      JSON.stringify(details),
+    ]);
+  }
+
+  async listActivities(opts: { limit: number; afterId?: number }): Promise<Activity[]> {
+    const rows = await this.db.all<{
+      id: number;
+      created_at: string;
+      actor: string;
+      type: string;
+      details: string;
+    }>('SELECT id, created_at, actor, type, details FROM activities WHERE id > ? ORDER BY id DESC LIMIT ?', [
+      opts.afterId ?? 0,
+      opts.limit,
+    ]);
+    return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
+  }
+
+  /** Archives and deletes the host's key row (also an error-only row). Returns whether a key existed. */
+  private async archiveAndDeleteKey(
+    tx: SqlExecutor,
+    hostId: number,
+    reason: ArchiveReason,
+  ): Promise<boolean> {
+    const current = await tx.get<KeyRow>(
+      `SELECT host_id, base64_encrypted, key_slot, salt, decryptable, version, escrow_id, created_at
+       FROM host_disk_encryption_keys WHERE host_id = ?${this.forUpdate}`,
+      [hostId],
+    );
+    if (!current) return false;
+    await this.archive(tx, hostId, current, reason);
+    await tx.run('DELETE FROM host_disk_encryption_keys WHERE host_id = ?', [hostId]);
+    return current.base64_encrypted !== null;
+  }
+
+  /** Copies a key to the archive with the host's hardware serial, so it survives re-enrollment. */
+  private async archive(tx: SqlExecutor, hostId: number, key: KeyRow, reason: ArchiveReason): Promise<void> {
+    if (key.base64_encrypted === null) return;
+    await tx.run(
+      `INSERT INTO host_disk_encryption_keys_archive (host_id, hardware_serial, base64_encrypted, key_slot, salt,
+         decryptable, escrow_id, reason, key_created_at, archived_at)
+       SELECT ?, hardware_serial, ?, ?, ?, ?, ?, ?, ?, ? FROM hosts WHERE id = ?`,
+      [
+        hostId,
+        key.base64_encrypted,
+        key.key_slot,
+        key.salt,
+        key.decryptable,
+        key.escrow_id,
+        reason,
+        key.created_at,
+        now(),
+        hostId,
+      ],
+    );
+  }
+}
