@@ -10,11 +10,11 @@ type KeyTransport = { kind: 'pkcs1v15' } | { kind: 'oaep'; hash: string; label: 
 /**
  * Recovers the content key from a KeyTransRecipientInfo with the recipient's private key.
  *
- * Never throws for anything that depends on the private key: a failed RSA operation or a key of the wrong
- * length yields a pseudo-random key derived from the private key and the encrypted key (implicit rejection),
- * so the caller's content decryption fails exactly like it does for a wrong but well-padded key. Deriving it
- * (rather than drawing fresh random bytes) means the same envelope always behaves the same, so resubmitting
- * it tells an attacker nothing new. It throws only for algorithm choices readable in the clear envelope.
+ * PKCS#1 v1.5 never fails here: bad padding (or a key of the wrong length) yields a pseudo-random key
+ * derived from the private key and the encrypted key (implicit rejection), so the caller's content
+ * decryption fails exactly like it does for a well-padded wrong key — no Bleichenbacher/Marvin oracle.
+ * Deriving it rather than drawing fresh random bytes means the same envelope always behaves the same, so
+ * resubmitting it tells an attacker nothing new. RSA-OAEP needs no such care and throws on failure.
  */
 export function unwrapContentKey(
   recipient: pkijs.KeyTransRecipientInfo,
@@ -24,50 +24,54 @@ export function unwrapContentKey(
 ): Buffer {
   const transport = keyTransportOf(recipient.keyEncryptionAlgorithm);
   const encryptedKey = Buffer.from(recipient.encryptedKey.valueBlock.valueHexView);
+  return transport.kind === 'pkcs1v15'
+    ? unwrapPkcs1v15(privateKey, encryptedKey, rejectionSecret, keyLength)
+    : unwrapOaep(transport, privateKey, encryptedKey, keyLength);
+}
+
+function unwrapPkcs1v15(
+  privateKey: KeyObject,
+  encryptedKey: Buffer,
+  rejectionSecret: Uint8Array,
+  keyLength: number,
+): Buffer {
   const digest = createHmac('sha512', rejectionSecret).update(encryptedKey).digest();
+  const fallback = digest.subarray(0, keyLength);
+  let block: Buffer | undefined;
   try {
-    return recoverKey(transport, privateKey, encryptedKey, digest.subarray(0, keyLength));
+    block = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, encryptedKey);
+    return unpadPkcs1v15KeyTransport(block, keyLength, fallback);
+  } catch {
+    // Only a ciphertext of the wrong size or >= modulus gets here: public facts, but keep one outcome anyway.
+    return Buffer.from(fallback);
   } finally {
+    block?.fill(0);
     digest.fill(0);
   }
 }
 
-function recoverKey(
-  transport: KeyTransport,
+/**
+ * OAEP is secure against chosen ciphertexts even with an explicit validity answer (and OpenSSL checks it in
+ * constant time), so a failure here throws; the caller turns it into the one generic error.
+ */
+function unwrapOaep(
+  transport: Extract<KeyTransport, { kind: 'oaep' }>,
   privateKey: KeyObject,
   encryptedKey: Buffer,
-  fallback: Buffer,
+  keyLength: number,
 ): Buffer {
-  const keyLength = fallback.length;
-  if (transport.kind === 'pkcs1v15') {
-    let block: Buffer;
-    try {
-      block = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, encryptedKey);
-    } catch {
-      // Only a ciphertext of the wrong size or >= modulus gets here: public facts, but keep one path anyway.
-      return Buffer.from(fallback);
-    }
-    const contentKey = unpadPkcs1v15KeyTransport(block, keyLength, fallback);
-    block.fill(0);
-    return contentKey;
-  }
-
-  try {
-    const contentKey = privateDecrypt(
-      {
-        key: privateKey,
-        padding: constants.RSA_PKCS1_OAEP_PADDING,
-        oaepHash: transport.hash,
-        oaepLabel: transport.label,
-      },
-      encryptedKey,
-    );
-    if (contentKey.length === keyLength) return contentKey;
-    contentKey.fill(0);
-  } catch {
-    // fall through to the same implicit-rejection key as PKCS#1 v1.5
-  }
-  return Buffer.from(fallback);
+  const contentKey = privateDecrypt(
+    {
+      key: privateKey,
+      padding: constants.RSA_PKCS1_OAEP_PADDING,
+      oaepHash: transport.hash,
+      oaepLabel: transport.label,
+    },
+    encryptedKey,
+  );
+  if (contentKey.length === keyLength) return contentKey;
+  contentKey.fill(0);
+  throw new Error('content key has the wrong length');
 }
 
 function keyTransportOf(algorithm: pkijs.AlgorithmIdentifier): KeyTransport {

@@ -32,11 +32,15 @@ export class OpenSslCms {
     options: readonly string[] = [],
     recipientOptions: readonly string[] = [],
   ): Buffer {
-    return execFileSync(
-      'openssl',
-      ['cms', '-encrypt', '-binary', '-outform', 'DER', ...options, '-recip', certPath, ...recipientOptions],
-      { input: plaintext, stdio: ['pipe', 'pipe', 'pipe'] },
+    return this.cms(
+      ['-encrypt', '-binary', '-outform', 'DER', ...options, '-recip', certPath, ...recipientOptions],
+      plaintext,
     );
+  }
+
+  /** Any `openssl cms` invocation fed `input` on stdin; returns stdout. */
+  cms(args: readonly string[], input: Uint8Array): Buffer {
+    return execFileSync('openssl', ['cms', ...args], { input, stdio: ['pipe', 'pipe', 'pipe'] });
   }
 
   decrypt(envelope: Uint8Array, pair: { cert: string; key: string }): Buffer {
