@@ -13,7 +13,7 @@ import {
   readFileVaultState,
   readLoginRight,
 } from './filevault-state.js';
-import type { PrkUploader, PrkWatcher } from './prk-watcher.js';
+import type { PrkEvent, PrkUploader, PrkWatcher } from './prk-watcher.js';
 
 /** What the desktop shows; "Log out to finish securing your disk" while `pendingLogout`. */
 export interface FileVaultEscrowStatus {
@@ -220,11 +220,11 @@ export function createFileVaultEscrowCore(deps: FileVaultEscrowDeps): FileVaultE
     recheckTimer.unref();
   }
 
-  function onPrkEvent(e: { seenAt?: Date; sentAt?: Date }) {
-    if (e.seenAt && persisted.armedAt !== undefined && persisted.newPrkSinceArmedAt === undefined) {
-      persisted = { ...persisted, newPrkSinceArmedAt: e.seenAt.getTime() };
+  function onPrkEvent(e: PrkEvent) {
+    if (e === 'seen' && persisted.armedAt !== undefined && persisted.newPrkSinceArmedAt === undefined) {
+      persisted = { ...persisted, newPrkSinceArmedAt: deps.now() };
     }
-    if (e.sentAt) persisted = { ...persisted, lastPrkSentAt: e.sentAt.getTime() };
+    if (e === 'sent') persisted = { ...persisted, lastPrkSentAt: deps.now() };
     void savePersisted().catch((err: Error) => setError(err.message));
     publish({});
   }

@@ -63,6 +63,15 @@ export class FixtureRunner implements CommandRunner {
     return this;
   }
 
+  /** The machine changed state (e.g. Escrow Buddy reset its flag at login): forget what was queued. */
+  replace(...recordings: Recording[]): this {
+    for (const { argv } of recordings) {
+      const [cmd = '', ...args] = argv;
+      this.queues.delete(formatCommandLine(cmd, args));
+    }
+    return this.add(...recordings);
+  }
+
   /** The command lines run so far, in order. */
   commandLines(): string[] {
     return this.calls.map((c) => c.commandLine);

@@ -26,12 +26,8 @@ export interface PrkWatcherOptions {
   malformedRecheckMs?: number;
 }
 
-export interface PrkEvent {
-  /** A new, well-formed PRK file was seen (before upload). */
-  seenAt?: Date;
-  /** It reached the server. */
-  sentAt?: Date;
-}
+/** 'seen': a new, well-formed PRK file is on disk (upload under way); 'sent': it reached the server. */
+export type PrkEvent = 'seen' | 'sent';
 
 export interface PrkWatcher {
   start(): Promise<void>;
@@ -131,11 +127,11 @@ export function createPrkWatcher(opts: PrkWatcherOptions): PrkWatcher {
       }
     }
 
-    emit({ seenAt: new Date() });
+    emit('seen');
     await opts.uploader({ base64_encrypted: bytes.toString('base64'), client_error: '' });
     await rememberSent(hash);
     opts.log.info({ bytes: bytes.length }, 'FileVault PRK escrowed');
-    emit({ sentAt: new Date() });
+    emit('sent');
   }
 
   function checkNow(): Promise<void> {
