@@ -1,0 +1,95 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ensurePrivateDir, removeFileDurably, writeFileAtomic } from './atomic-file.js';
+
+/**
+ * The escrow journal: one small file per escrow attempt in `<stateDir>/luks-journal/`, written durably
+ * BEFORE the LUKS header changes and updated after each header step. After a crash, startup reconciliation
+ * reads it to finish or drop the attempt.
+ *
+ * The recovery key is never stored in clear: the entry holds the CMS envelope (the key encrypted to the
+ * escrow certificate), which only the server can open. That envelope is also the upload spool: the agent
+ * re-sends it as it is until the server acknowledges.
+ */
+
+export const JournalState = z.enum([
+  'pending', // entry written, the header not yet changed (the slot may or may not have been added)
+  'slot_added', // the slot exists; `salt` is its KDF salt
+  'token_marked', // our LUKS2 token names the slot
+  'verified', // the new key was shown to open its slot
+  'acked', // the server stored the key; only the token update and this file's removal remain
+]);
+export type JournalState = z.infer<typeof JournalState>;
+
+const Slot = z.number().int().min(0).max(31);
+
+export const JournalEntry = z.object({
+  version: z.literal(1),
+  escrow_id: z.uuid(),
+  device_uuid: z.string().min(1).max(64),
+  slot: Slot,
+  /** Slots in use before the header changed: after a crash in 'pending', a slot N that is now used but
+   * was free then can only be the one this attempt added (the agent is the only writer, under lock). */
+  slots_before: z.array(Slot).max(32),
+  /** base64 CMS envelope of the recovery key, encrypted to the escrow certificate. */
+  envelope: z
+    .string()
+    .min(1)
+    .max(64 * 1024),
+  state: JournalState,
+  salt: z.string().max(256).nullable(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+export type JournalEntry = z.infer<typeof JournalEntry>;
+
+export class Journal {
+  private readonly dir: string;
+
+  constructor(
+    stateDir: string,
+    private readonly onCorrupt: (file: string, reason: string) => void = () => {},
+  ) {
+    this.dir = join(stateDir, 'luks-journal');
+  }
+
+  /** Durably write (create or replace) an entry. Validated first, so a bad entry never reaches the disk. */
+  async write(entry: JournalEntry): Promise<void> {
+    const valid = JournalEntry.parse(entry);
+    await ensurePrivateDir(this.dir);
+    await writeFileAtomic(this.file(valid.escrow_id), `${JSON.stringify(valid)}\n`);
+  }
+
+  async remove(escrowId: string): Promise<void> {
+    await removeFileDurably(this.file(z.uuid().parse(escrowId)));
+  }
+
+  /** Entries for one device (by LUKS UUID), oldest first. Unreadable files are reported and skipped. */
+  async list(deviceUuid: string): Promise<JournalEntry[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const entries: JournalEntry[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.json') || name.startsWith('.')) continue; // temp files of an interrupted write
+      const file = join(this.dir, name);
+      try {
+        const parsed = JournalEntry.safeParse(JSON.parse(await readFile(file, 'utf8')));
+        if (!parsed.success) this.onCorrupt(file, parsed.error.issues[0]?.message ?? 'invalid');
+        else if (parsed.data.device_uuid === deviceUuid) entries.push(parsed.data);
+      } catch (e) {
+        this.onCorrupt(file, (e as Error).message);
+      }
+    }
+    return entries.sort((a, b) => a.created_at.localeCompare(b.created_at));
+  }
+
+  private file(escrowId: string): string {
+    return join(this.dir, `${escrowId}.json`);
+  }
+}
