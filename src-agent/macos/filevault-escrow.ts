@@ -87,7 +87,6 @@ export function createFileVaultEscrowCore(deps: FileVaultEscrowDeps): FileVaultE
   let unsubscribeWatcher: (() => void) | undefined;
   let recheckTimer: NodeJS.Timeout | undefined;
   let stopped = false;
-  let saveCounter = 0;
   // One run at a time: notifications arrive every few seconds and a run shells out several times.
   let queue: Promise<void> = Promise.resolve();
 
@@ -125,11 +124,19 @@ export function createFileVaultEscrowCore(deps: FileVaultEscrowDeps): FileVaultE
     lastReportedError = message;
   }
 
-  async function savePersisted() {
-    await mkdir(deps.stateDir, { recursive: true, mode: 0o700 });
-    const tmp = `${stateFile}.${process.pid}.${saveCounter++}.tmp`;
-    await writeFile(tmp, JSON.stringify(persisted), { mode: 0o600 });
-    await rename(tmp, stateFile);
+  // Saves are chained so an older snapshot can never be renamed over a newer one.
+  let saving: Promise<void> = Promise.resolve();
+  function savePersisted(): Promise<void> {
+    const snapshot = JSON.stringify(persisted);
+    saving = saving
+      .catch(() => {})
+      .then(async () => {
+        await mkdir(deps.stateDir, { recursive: true, mode: 0o700 });
+        const tmp = `${stateFile}.${process.pid}.tmp`;
+        await writeFile(tmp, snapshot, { mode: 0o600 });
+        await rename(tmp, stateFile);
+      });
+    return saving;
   }
 
   async function refreshFacts() {
