@@ -46,6 +46,7 @@ describe('CMS interop with openssl cms', () => {
       ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256', '-keyopt', 'rsa_mgf1_md:sha256'],
     ],
     ['recipient named by subject key identifier', ['-aes256', '-keyid'], []],
+    ['streaming (BER, indefinite lengths, chunked content)', ['-aes256', '-stream'], []],
     ['openssl default cipher', [], []],
   ])('openssl cms -encrypt with %s decrypts here', async (_name, options, recipientOptions) => {
     const envelope = openssl.encrypt(prk, files.cert, options, recipientOptions);

@@ -2,8 +2,8 @@ import { constants, createPrivateKey, publicEncrypt, randomBytes, X509Certificat
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { describe, expect, it } from 'vitest';
+import type { KeyTransRecipient } from './envelope-parse.js';
 import { unwrapContentKey } from './key-transport.js';
 import { OID } from './oids.js';
 
@@ -14,11 +14,12 @@ const wrongKey = createPrivateKey(readFileSync(join(fixtures, 'other-key.pem')))
 const publicKey = new X509Certificate(certificatePem).publicKey;
 const secret = Buffer.alloc(32, 7);
 
-function recipient(algorithmId: string, algorithmParams: asn1js.AsnType, encryptedKey: Buffer) {
-  return new pkijs.KeyTransRecipientInfo({
-    keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId, algorithmParams }),
-    encryptedKey: new asn1js.OctetString({ valueHex: encryptedKey }),
-  });
+function recipient(oid: string, params: asn1js.AsnType, encryptedKey: Buffer): KeyTransRecipient {
+  return {
+    rid: { kind: 'subjectKeyId', keyId: Buffer.alloc(20) },
+    keyEncryptionAlgorithm: { oid, params },
+    encryptedKey,
+  };
 }
 
 /** PKCS#1 v1.5 encryption is still allowed for the public operation; only private decryption is refused. */

@@ -1,6 +1,6 @@
 import { constants, createHmac, type KeyObject, privateDecrypt } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import type * as pkijs from 'pkijs';
+import type { AlgorithmId, KeyTransRecipient } from './envelope-parse.js';
 import { OAEP_HASH_BY_OID, OID } from './oids.js';
 import { unpadPkcs1v15KeyTransport } from './pkcs1-v15.js';
 
@@ -17,13 +17,13 @@ type KeyTransport = { kind: 'pkcs1v15' } | { kind: 'oaep'; hash: string; label: 
  * resubmitting it tells an attacker nothing new. RSA-OAEP needs no such care and throws on failure.
  */
 export function unwrapContentKey(
-  recipient: pkijs.KeyTransRecipientInfo,
+  recipient: KeyTransRecipient,
   privateKey: KeyObject,
   rejectionSecret: Uint8Array,
   keyLength: number,
 ): Buffer {
   const transport = keyTransportOf(recipient.keyEncryptionAlgorithm);
-  const encryptedKey = Buffer.from(recipient.encryptedKey.valueBlock.valueHexView);
+  const { encryptedKey } = recipient;
   return transport.kind === 'pkcs1v15'
     ? unwrapPkcs1v15(privateKey, encryptedKey, rejectionSecret, keyLength)
     : unwrapOaep(transport, privateKey, encryptedKey, keyLength);
@@ -74,9 +74,9 @@ function unwrapOaep(
   throw new Error('content key has the wrong length');
 }
 
-function keyTransportOf(algorithm: pkijs.AlgorithmIdentifier): KeyTransport {
-  if (algorithm.algorithmId === OID.rsaEncryption) return { kind: 'pkcs1v15' };
-  if (algorithm.algorithmId === OID.rsaesOaep) return oaepParameters(algorithm.algorithmParams);
+function keyTransportOf(algorithm: AlgorithmId): KeyTransport {
+  if (algorithm.oid === OID.rsaEncryption) return { kind: 'pkcs1v15' };
+  if (algorithm.oid === OID.rsaesOaep) return oaepParameters(algorithm.params);
   throw new Error('unsupported key transport algorithm');
 }
 
