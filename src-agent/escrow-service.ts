@@ -1,0 +1,244 @@
+import os from 'node:os';
+import type { DeviceStatus, ServerConnection } from '../ipc/device-status.js';
+import { AgentError, type ErrorCode } from '../ipc/errors.js';
+import type { AgentEvent } from '../ipc/messages.js';
+import type { ConfigResponse } from '../src-server/api/agent-api.js';
+import type { Logger } from '../src-shared/logger.js';
+import { buildDeviceStatus, promptIsDue, sameStatus } from './device-status.js';
+import type { MethodHandlers } from './ipc-server/handlers.js';
+import type { PlatformEscrow, PlatformState } from './platform.js';
+import type { ReminderStore } from './reminder-store.js';
+import type { AgentApiClient } from './server-client/agent-api-client.js';
+
+/** "Not now" postpones the prompt by this much. */
+export const REMIND_AFTER_MS = 4 * 60 * 60 * 1000;
+
+/** Errors that mean "the escrow failed" to every desktop; the others are answers to the requester only. */
+const FAILURE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'no_free_slot',
+  'no_luks_device',
+  'unsupported_luks',
+  'cryptsetup_missing',
+  'internal',
+]);
+
+export interface EscrowServiceOptions {
+  platform: PlatformEscrow;
+  api: AgentApiClient;
+  reminders: ReminderStore;
+  agentVersion: string;
+  log: Logger;
+  broadcast: (event: AgentEvent) => void;
+  now?: () => Date;
+  remindAfterMs?: number;
+}
+
+/**
+ * The agent's state and behaviour between its edges: it combines what the platform module reads from the
+ * disk with what the server wants, answers the desktop's requests, and pushes every change as events.
+ */
+export class EscrowService {
+  private server: ServerConnection;
+  private config: ConfigResponse | null = null;
+  private platformState: PlatformState | null = null;
+  private status: DeviceStatus | null = null;
+  private remindAt: string | null = null;
+  private reminderTimer: NodeJS.Timeout | null = null;
+  private escrowRunning = false;
+  private lastReport: string | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly now: () => Date;
+
+  constructor(private readonly o: EscrowServiceOptions) {
+    this.now = o.now ?? (() => new Date());
+    this.server = { state: 'connecting', url: o.api.serverUrl, lastContactAt: null };
+  }
+
+  async start(): Promise<void> {
+    this.remindAt = await this.o.reminders.load();
+    await this.reconcile();
+    await this.refresh();
+  }
+
+  stop(): void {
+    if (this.reminderTimer) clearTimeout(this.reminderTimer);
+  }
+
+  currentStatus(): DeviceStatus {
+    return this.status ?? this.build();
+  }
+
+  // ---- inputs from the server connection ----
+
+  onConnection(next: ServerConnection): void {
+    const cameBack = next.state === 'connected' && this.server.state !== 'connected';
+    this.server = next;
+    this.publish();
+    if (cameBack) {
+      this.lastReport = null; // the server may have lost or reset what we told it
+      this.background(() => this.afterContact());
+    }
+  }
+
+  onConfig(config: ConfigResponse): void {
+    this.config = config;
+    this.background(async () => {
+      await this.o.platform.onConfig(config);
+      await this.refresh();
+      await this.report();
+    });
+  }
+
+  /** Every answer from the server (at most one long-poll period apart): re-read the disk, retry uploads. */
+  onCheckIn(): void {
+    this.background(() => this.afterContact());
+  }
+
+  // ---- IPC handlers ----
+
+  handlers(): MethodHandlers {
+    return {
+      'status.get': async () => this.currentStatus(),
+      'luks.escrow': async (params, ctx) => {
+        const volume = this.platformState?.volumes[0];
+        if (params.volumeId !== undefined && volume && params.volumeId !== volume.id) {
+          throw new AgentError('no_luks_device', `no volume ${params.volumeId} on this computer`);
+        }
+        if (this.escrowRunning)
+          throw new AgentError('busy', 'An escrow is already running on this computer.');
+        if (!ctx.secret) throw new AgentError('invalid_passphrase', 'No passphrase was sent.');
+        this.escrowRunning = true;
+        this.publish();
+        this.o.log.info({ peer: ctx.peer.name, uid: ctx.peer.uid }, 'escrow requested over IPC');
+        try {
+          const result = await this.o.platform.escrow(ctx.secret, this.config, ctx.progress);
+          this.remindAt = null;
+          await this.o.reminders.clear();
+          if (result.outcome === 'escrowed') this.announce('escrowed', 'The recovery key is held in escrow.');
+          return result;
+        } catch (err) {
+          if (err instanceof AgentError && FAILURE_CODES.has(err.code)) this.announce('failed', err.message);
+          throw err;
+        } finally {
+          this.escrowRunning = false;
+          await this.refresh();
+          this.background(() => this.report());
+        }
+      },
+      'luks.remindLater': async () => {
+        if (this.platformState?.action?.kind !== 'luks_passphrase') {
+          throw new AgentError('not_needed', 'Nothing is waiting for the passphrase.');
+        }
+        const remindAt = new Date(
+          this.now().getTime() + (this.o.remindAfterMs ?? REMIND_AFTER_MS),
+        ).toISOString();
+        await this.o.reminders.save(remindAt);
+        this.remindAt = remindAt;
+        this.publish();
+        return { remindAt };
+      },
+      'logout.defer': async () => {
+        throw new AgentError('unsupported_platform', 'Log-out deferral is for FileVault on macOS.');
+      },
+    };
+  }
+
+  // ---- internals ----
+
+  private async afterContact(): Promise<void> {
+    if (this.platformState?.pendingUpload) await this.reconcile();
+    await this.refresh();
+    await this.report();
+  }
+
+  private async reconcile(): Promise<void> {
+    try {
+      await this.o.platform.reconcile();
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'reconciliation did not finish; will retry');
+    }
+  }
+
+  /** Re-reads the platform state; serialized so two refreshes never interleave their cryptsetup calls. */
+  private refresh(): Promise<void> {
+    const run = this.queue.then(async () => {
+      const before = this.platformState;
+      try {
+        this.platformState = await this.o.platform.state(this.config);
+      } catch (err) {
+        this.o.log.error({ err: (err as Error).message }, 'could not read the disk encryption state');
+        return;
+      }
+      const wasQueued = before?.pendingUpload === true;
+      const escrowedNow = this.platformState.volumes.some((v) => v.escrow.state === 'escrowed');
+      if (wasQueued && !this.platformState.pendingUpload && escrowedNow) {
+        this.announce('escrowed', 'The queued recovery key reached the server.');
+      }
+      this.publish();
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async report(): Promise<void> {
+    const ps = this.platformState;
+    if (!ps || this.server.state !== 'connected') return;
+    const body = { ...ps.report, agent_version: this.o.agentVersion };
+    const key = JSON.stringify(body);
+    if (key === this.lastReport) return;
+    try {
+      await this.o.api.reportStatus(body);
+      this.lastReport = key;
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'could not report disk encryption status');
+    }
+  }
+
+  private build(): DeviceStatus {
+    return buildDeviceStatus({
+      agentVersion: this.o.agentVersion,
+      platform: this.o.platform.platform,
+      hostname: os.hostname(),
+      server: this.server,
+      config: this.config,
+      platformState: this.platformState,
+      remindAt: this.remindAt,
+      escrowRunning: this.escrowRunning,
+      now: this.now(),
+    });
+  }
+
+  private publish(): void {
+    const next = this.build();
+    const prev = this.status;
+    if (sameStatus(prev, next)) return;
+    this.status = next;
+    this.o.broadcast({ type: 'event', event: 'status', data: next });
+    const newlyDue =
+      promptIsDue(next) &&
+      (!prev || !promptIsDue(prev) || JSON.stringify(prev.action) !== JSON.stringify(next.action));
+    if (newlyDue && next.action)
+      this.o.broadcast({ type: 'event', event: 'action_required', data: next.action });
+    this.scheduleReminder();
+  }
+
+  /** One timer at the reminder time (not a poll): the prompt comes back when "Not now" runs out. */
+  private scheduleReminder(): void {
+    if (this.reminderTimer) clearTimeout(this.reminderTimer);
+    this.reminderTimer = null;
+    if (!this.remindAt) return;
+    const ms = Date.parse(this.remindAt) - this.now().getTime();
+    if (ms <= 0) return;
+    this.reminderTimer = setTimeout(() => this.publish(), Math.min(ms + 50, 2 ** 31 - 1));
+    this.reminderTimer.unref();
+  }
+
+  private announce(outcome: 'escrowed' | 'failed', message: string): void {
+    const volumeId = this.platformState?.volumes[0]?.id ?? 'unknown';
+    this.o.broadcast({ type: 'event', event: 'escrow_result', data: { volumeId, outcome, message } });
+  }
+
+  private background(fn: () => Promise<void>): void {
+    fn().catch((err) => this.o.log.error({ err: (err as Error).message }, 'background task failed'));
+  }
+}

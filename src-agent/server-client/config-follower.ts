@@ -1,0 +1,106 @@
+import type { ServerConnection } from '../../ipc/device-status.js';
+import { type ConfigResponse, MAX_WAIT_SECONDS } from '../../src-server/api/agent-api.js';
+import type { Logger } from '../../src-shared/logger.js';
+import type { AgentApiClient } from './agent-api-client.js';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { ServerRejectedError } from './errors.js';
+
+export interface ConfigFollowerOptions {
+  api: AgentApiClient;
+  log: Logger;
+  onConfig: (config: ConfigResponse) => void;
+  onConnection: (state: ServerConnection) => void;
+  /** Every successful answer, changed or not (about once per long-poll period when idle). */
+  onCheckIn?: () => void;
+  backoff?: BackoffPolicy;
+  waitSeconds?: number;
+}
+
+/**
+ * Keeps one config long-poll open to the server: the server answers as soon as this host's config changes
+ * (an admin's decision reaches the agent in well under a second) and otherwise after `waitSeconds`, so an
+ * idle agent wakes about once a minute. Failures switch to exponential backoff with jitter; the agent keeps
+ * working offline meanwhile.
+ */
+export class ConfigFollower {
+  private readonly abort = new AbortController();
+  private version: string | null = null;
+  private failures = 0;
+  private lastContactAt: string | null = null;
+  private running: Promise<void> | null = null;
+  private wakeEarly: (() => void) | null = null;
+
+  constructor(private readonly opts: ConfigFollowerOptions) {}
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Ends the wait for the next attempt now (e.g. a key is queued and the caller wants a retry). */
+  retryNow(): void {
+    this.wakeEarly?.();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wakeEarly?.();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const { api, log } = this.opts;
+    const signal = this.abort.signal;
+    this.publish((await api.isEnrolled()) ? 'connecting' : 'not_enrolled');
+    while (!signal.aborted) {
+      try {
+        const config = await api.config(this.version, this.opts.waitSeconds ?? MAX_WAIT_SECONDS, signal);
+        if (signal.aborted) return;
+        this.failures = 0;
+        this.lastContactAt = new Date().toISOString();
+        this.publish('connected');
+        if (config.config_version !== this.version) {
+          this.version = config.config_version;
+          log.info(
+            { config_version: config.config_version, notifications: config.notifications },
+            'server config',
+          );
+          this.opts.onConfig(config);
+        }
+        this.opts.onCheckIn?.();
+      } catch (err) {
+        if (signal.aborted) return;
+        const message = (err as Error).message;
+        const enrolled = await api.isEnrolled();
+        this.publish(enrolled ? 'unreachable' : 'not_enrolled', message);
+        const delay = backoffDelay(this.failures++, this.opts.backoff ?? DEFAULT_BACKOFF);
+        log.warn(
+          { err: message, retryInMs: delay, refused: err instanceof ServerRejectedError },
+          'escrow server check-in failed',
+        );
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private publish(state: ServerConnection['state'], message?: string): void {
+    this.opts.onConnection({
+      state,
+      url: this.opts.api.serverUrl,
+      lastContactAt: this.lastContactAt,
+      ...(message ? { message: message.slice(0, 1000) } : {}),
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeEarly = done;
+    }).finally(() => {
+      this.wakeEarly = null;
+    });
+  }
+}
