@@ -1,0 +1,183 @@
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Cryptsetup, CryptsetupError, classify, pbkdfArgs, type SlotPbkdf } from './cryptsetup.js';
+import { freeSlots, usedSlots } from './luks-metadata.js';
+import { addUserKey, makeLuks2Image, opens, type TestImage } from './test-support/luks-image.js';
+
+const FAST: SlotPbkdf = { type: 'pbkdf2', hash: 'sha256', iterations: 1000 };
+const b = (s: string) => Buffer.from(s, 'utf8');
+
+const images: TestImage[] = [];
+function image(pass = 'user pass', slot = 0): TestImage {
+  const img = makeLuks2Image(pass, slot);
+  images.push(img);
+  return img;
+}
+afterEach(() => {
+  for (const img of images.splice(0)) img.cleanup();
+});
+
+async function kindOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (e) {
+    return e instanceof CryptsetupError ? e.kind : `other: ${(e as Error).message}`;
+  }
+}
+
+describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
+  const cs = new Cryptsetup();
+
+  it('reports a version of at least 2.4', async () => {
+    const v = await cs.version();
+    expect(v.major * 100 + v.minor).toBeGreaterThanOrEqual(204);
+  });
+
+  it('tells LUKS2 from other files and a missing device', async () => {
+    const img = image();
+    expect(await cs.isLuks2(img.path)).toBe(true);
+    const plain = join(img.dir, 'plain.bin');
+    writeFileSync(plain, Buffer.alloc(1024 * 1024));
+    expect(await cs.isLuks2(plain)).toBe(false);
+    expect(await cs.isLuks(plain)).toBe(false);
+    expect(await kindOf(cs.isLuks2(join(img.dir, 'nope.img')))).toBe('no_device');
+    expect(await kindOf(cs.dump(plain))).toBe('not_luks');
+  });
+
+  it('parses the header JSON and its UUID', async () => {
+    const img = image('pw', 3);
+    const meta = await cs.dump(img.path);
+    expect(usedSlots(meta)).toEqual([3]);
+    expect(freeSlots(meta)).toHaveLength(31);
+    expect(meta.keyslots['3']?.kdf.salt).toMatch(/^[A-Za-z0-9+/=]+$/);
+    expect(await cs.uuid(img.path)).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('finds which slot a passphrase opens, and rejects a wrong one', async () => {
+    const img = image('first', 0);
+    addUserKey(img.path, 'first', 'second', 7);
+    expect(await cs.testPassphrase(img.path, b('second'))).toBe(7);
+    expect(await cs.testPassphrase(img.path, b('first'), 0)).toBe(0);
+    expect(await kindOf(cs.testPassphrase(img.path, b('second'), 0))).toBe('wrong_passphrase');
+    expect(await kindOf(cs.testPassphrase(img.path, b('wrong')))).toBe('wrong_passphrase');
+  });
+
+  it('adds a key in a chosen slot and says which slot authorised it', async () => {
+    const img = image('mine', 4);
+    const r = await cs.addKey(img.path, b('mine'), b('new-key'), 9, FAST);
+    expect(r.unlockedSlot).toBe(4);
+    expect(opens(img.path, 'new-key', 9)).toBe(true);
+    expect(opens(img.path, 'new-key\n', 9)).toBe(false); // exact bytes: no newline was added
+    expect(await kindOf(cs.addKey(img.path, b('mine'), b('other'), 9, FAST))).toBe('slot_in_use');
+    expect(await kindOf(cs.addKey(img.path, b('wrong'), b('other'), 10, FAST))).toBe('wrong_passphrase');
+  });
+
+  it('passes long passphrases with spaces and any Unicode intact', async () => {
+    const long = 'pässwörd mit Leerzeichen ✓ 🙂 日本語 '.repeat(20);
+    expect(Buffer.byteLength(long)).toBeGreaterThan(512);
+    const img = image('start', 0);
+    await cs.addKey(img.path, b('start'), b(long), 1, FAST);
+    expect(opens(img.path, long, 1)).toBe(true);
+    expect((await cs.addKey(img.path, b(long), b('k2'), 2, FAST)).unlockedSlot).toBe(1);
+  });
+
+  it('refuses a newline inside a two-line secret and empty keys before running anything', async () => {
+    const img = image('pw', 0);
+    expect(await kindOf(cs.addKey(img.path, b('p\nw'), b('new'), 1, FAST))).toBe('invalid_input');
+    expect(await kindOf(cs.addKey(img.path, b('pw'), b('ne\nw'), 1, FAST))).toBe('invalid_input');
+    expect(await kindOf(cs.killSlot(img.path, 0, Buffer.alloc(0)))).toBe('invalid_input');
+    expect(usedSlots(await cs.dump(img.path))).toEqual([0]);
+  });
+
+  it('imports, replaces, exports and removes tokens', async () => {
+    const img = image();
+    const id = await cs.tokenImport(img.path, { type: 'escrow-desktop', keyslots: ['0'], state: 'pending' });
+    expect(await cs.tokenExport(img.path, id)).toEqual({
+      type: 'escrow-desktop',
+      keyslots: ['0'],
+      state: 'pending',
+    });
+    await cs.tokenImport(img.path, { type: 'escrow-desktop', keyslots: ['0'], state: 'escrowed' }, id);
+    expect((await cs.dump(img.path)).tokens[String(id)]).toMatchObject({ state: 'escrowed' });
+    await cs.tokenRemove(img.path, id);
+    expect((await cs.dump(img.path)).tokens).toEqual({});
+  });
+
+  it('removes a slot with its own key, and kills a slot only with a key of another slot', async () => {
+    const img = image('user', 0);
+    await cs.addKey(img.path, b('user'), b('escrow-a'), 1, FAST);
+    await cs.addKey(img.path, b('user'), b('escrow-b'), 2, FAST);
+    await cs.removeKeyWithItsKey(img.path, b('escrow-a'));
+    expect(usedSlots(await cs.dump(img.path))).toEqual([0, 2]);
+    // luksKillSlot refuses the slot's own key while other slots exist (measured on 2.6.1)
+    expect(await kindOf(cs.killSlot(img.path, 2, b('escrow-b')))).toBe('wrong_passphrase');
+    await cs.killSlot(img.path, 2, b('user'));
+    expect(usedSlots(await cs.dump(img.path))).toEqual([0]);
+    expect(opens(img.path, 'user', 0)).toBe(true);
+  });
+
+  it('retries writes that collide with another writer ("concurrent LUKS2 metadata update")', async () => {
+    const img = image();
+    const ids = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => cs.tokenImport(img.path, { type: `t${i}`, keyslots: [] })),
+    );
+    expect(new Set(ids).size).toBe(12);
+    expect(Object.keys((await cs.dump(img.path)).tokens)).toHaveLength(12);
+  });
+
+  it('reports a missing binary as kind missing', async () => {
+    const missing = new Cryptsetup({ path: '/nonexistent/cryptsetup' });
+    expect(await kindOf(missing.version())).toBe('missing');
+  });
+
+  it('never puts a secret in argv or the environment, and never uses batch mode', async () => {
+    const img = image('user secret 1', 0);
+    const log = join(img.dir, 'argv.log');
+    const wrapper = join(img.dir, 'cryptsetup-wrapper');
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nenv >> '${log}'\nexec cryptsetup "$@"\n`,
+    );
+    chmodSync(wrapper, 0o700);
+    const spy = new Cryptsetup({ path: wrapper });
+    await spy.addKey(img.path, b('user secret 1'), b('escrow secret 2'), 1, FAST);
+    await spy.testPassphrase(img.path, b('escrow secret 2'), 1);
+    await spy.addKey(img.path, b('user secret 1'), b('escrow secret 3'), 2, FAST);
+    await spy.killSlot(img.path, 2, b('escrow secret 2'));
+    await spy.removeKeyWithItsKey(img.path, b('escrow secret 2'));
+    const logged = readFileSync(log, 'utf8');
+    expect(logged).toContain('luksAddKey');
+    expect(logged).toContain('luksKillSlot');
+    for (const secret of ['user secret', 'escrow secret']) expect(logged).not.toContain(secret);
+    expect(logged).not.toMatch(/(^| )(-q|--batch-mode)( |$)/m);
+  });
+});
+
+describe('classify (exit code and message table from docs/linux-luks.md)', () => {
+  it.each([
+    [2, 'No key available with this passphrase.', 'wrong_passphrase'],
+    [1, 'Device x is not a valid LUKS device.', 'not_luks'],
+    [4, 'Device x does not exist or access denied.', 'no_device'],
+    [1, 'All key slots full.', 'slots_full'],
+    [1, 'Key slot 3 is full, please select another one.', 'slot_in_use'],
+    [1, 'Nothing to read on input.', 'empty_input'],
+    [1, 'Detected attempt for concurrent LUKS2 metadata update. Aborting operation.', 'concurrent_update'],
+    [1, 'Something else.', 'failed'],
+  ])('exit %i "%s" → %s', (code, stderr, kind) => {
+    expect(classify({ code, stderr })).toBe(kind);
+  });
+
+  it('builds KDF arguments for the new slot', () => {
+    expect(pbkdfArgs({ type: 'pbkdf2', hash: 'sha512', iterations: 1000 })).toEqual([
+      '--pbkdf',
+      'pbkdf2',
+      '--hash',
+      'sha512',
+      '--pbkdf-force-iterations',
+      '1000',
+    ]);
+    expect(pbkdfArgs({ type: 'argon2id' })).toEqual(['--pbkdf', 'argon2id']);
+  });
+});
