@@ -1,0 +1,48 @@
+/**
+ * Every sentence the main process shows (tray, menu, notifications). The renderer has its own module
+ * (src-renderer/strings.ts); both are plain objects so a translation can replace them whole.
+ */
+export const mainStrings = {
+  appName: 'Escrow Desktop',
+  status: {
+    connecting: 'Connecting to the escrow agent…',
+    agentUnavailable: 'The escrow agent is not running',
+    working: 'Securing your recovery key…',
+    checking: 'Checking your disk…',
+    actionLuks: 'Action needed: create a recovery key',
+    actionLogout: 'Log out to finish securing your disk',
+    actionBitlocker: 'Action needed to secure your disk',
+    failed: 'Your recovery key is not secured yet',
+    serverUnreachable: 'Cannot reach your organization’s server',
+    escrowed: 'Your recovery key is secured',
+    notRequired: 'No recovery key needed on this device',
+  },
+  menu: {
+    createRecoveryKey: 'Create recovery key…',
+    logOut: 'Log out to finish securing your disk…',
+    myDevice: 'My Device',
+    about: 'About Escrow Desktop',
+    version: (v: string) => `Version ${v}`,
+  },
+  notify: {
+    luksTitle: 'Create a recovery key',
+    luksBody: 'Your organization needs a recovery key for this disk. It takes a minute.',
+    logoutTitle: 'Log out to finish securing your disk',
+    logoutBody: 'Log out and back in so your Mac can create a new recovery key.',
+    logoutOverdueBody: 'The deadline has passed. Please log out now to finish securing your disk.',
+    bitlockerTitle: 'Action needed to secure your disk',
+    agentDownTitle: 'Escrow Desktop cannot reach its agent',
+    agentDownBody: 'The escrow agent is not running. Your IT team can restart it.',
+  },
+  errors: {
+    agentUnavailable:
+      'The escrow agent is not running. Your recovery key cannot be secured until it is back.',
+    busy: 'Already working on it. Please wait.',
+    notNow: 'That is not possible right now.',
+    noContact: 'Your organization has not set a contact.',
+    automationDenied:
+      'Escrow Desktop is not allowed to log you out. Open System Settings › Privacy & Security › Automation, allow Escrow Desktop to control System Events, then try again — or log out yourself from the Apple menu ( › Log Out).',
+    logoutFailed: 'Logging out did not start. Please log out from the Apple menu ( › Log Out).',
+    logoutUnsupported: 'Logging out from here works on macOS only.',
+  },
+} as const;

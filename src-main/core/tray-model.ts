@@ -1,0 +1,66 @@
+import type { DeviceStatus } from '../../ipc/device-status.js';
+import type { UiState } from '../bridge/contract.js';
+import type { MenuItem, TrayIconState, TrayModel } from '../shell/port.js';
+import { mainStrings as s } from './strings.js';
+
+/**
+ * What the tray shows for a UI state. The order of the checks is the order of importance to the user:
+ * without the agent nothing else is true; work in progress beats a stale "action needed"; an action the
+ * user must take beats a server problem the user cannot fix.
+ */
+export function trayModelFor(state: UiState): TrayModel {
+  const { icon, line } = iconAndLine(state);
+  const menu: MenuItem[] = [{ kind: 'status', label: line }, { kind: 'separator' }];
+  const action = state.status?.action;
+  if (
+    state.connection.state === 'connected' &&
+    action?.kind === 'luks_passphrase' &&
+    state.app.platform === 'linux'
+  ) {
+    menu.push({ kind: 'command', command: 'create-recovery-key', label: s.menu.createRecoveryKey });
+  }
+  if (state.connection.state === 'connected' && action?.kind === 'macos_logout') {
+    menu.push({ kind: 'command', command: 'log-out', label: s.menu.logOut });
+  }
+  menu.push(
+    { kind: 'command', command: 'my-device', label: s.menu.myDevice },
+    { kind: 'command', command: 'about', label: s.menu.about },
+    { kind: 'separator' },
+    { kind: 'version', label: s.menu.version(state.app.version) },
+  );
+  return { icon, tooltip: `${s.appName} — ${line}`, menu };
+}
+
+function iconAndLine(state: UiState): { icon: TrayIconState; line: string } {
+  if (state.connection.state === 'connecting') return { icon: 'working', line: s.status.connecting };
+  if (state.connection.state === 'agent_unavailable' || !state.status) {
+    return { icon: 'agent_unavailable', line: s.status.agentUnavailable };
+  }
+  const status = state.status;
+  if (state.passphrase.phase === 'submitting' || anyVolume(status, ['in_progress', 'uploading'])) {
+    return { icon: 'working', line: s.status.working };
+  }
+  if (status.action) return { icon: 'action_needed', line: actionLine(status.action.kind) };
+  if (anyVolume(status, ['failed', 'action_required']))
+    return { icon: 'action_needed', line: s.status.failed };
+  if (status.server.state !== 'connected')
+    return { icon: 'server_unreachable', line: s.status.serverUnreachable };
+  if (anyVolume(status, ['unknown'])) return { icon: 'working', line: s.status.checking };
+  if (status.volumes.every((v) => v.escrow.state === 'not_required')) {
+    return { icon: 'escrowed', line: s.status.notRequired };
+  }
+  return { icon: 'escrowed', line: s.status.escrowed };
+}
+
+function actionLine(kind: NonNullable<DeviceStatus['action']>['kind']): string {
+  if (kind === 'luks_passphrase') return s.status.actionLuks;
+  if (kind === 'macos_logout') return s.status.actionLogout;
+  return s.status.actionBitlocker;
+}
+
+function anyVolume(
+  status: DeviceStatus,
+  states: DeviceStatus['volumes'][number]['escrow']['state'][],
+): boolean {
+  return status.volumes.some((v) => states.includes(v.escrow.state));
+}

@@ -1,0 +1,300 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { AgentClient } from '../../ipc/client.js';
+import { type UiState, WindowKind } from '../bridge/contract.js';
+import type { ConnectAgent } from '../core/agent-link.js';
+import type { BackoffOptions } from '../core/backoff.js';
+import { DesktopCore } from '../core/desktop-core.js';
+import type { LogoutPort } from '../core/logout-port.js';
+import { RecordingShell } from './recording-shell.js';
+
+/**
+ * The desktop app without Electron: the real DesktopCore, connected to a real agent socket, with its
+ * windows served to a browser. `npm start -- --web` and the Playwright tests both run it. The page at
+ * `url` is a simulated desktop (tray, menu, notifications, windows as frames); each window is also
+ * reachable alone at `windowUrl(kind)`.
+ */
+export interface StartWebDesktopOptions {
+  /** The agent's Unix socket. */
+  socketPath: string;
+  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** Which platform the UI behaves as (menu items, log-out prompt). Defaults to this machine's. */
+  platform?: UiState['app']['platform'];
+  /** False simulates GNOME without AppIndicator: the core opens windows itself. Default true. */
+  hasTray?: boolean;
+  /** How "Log out now" is carried out. Default: recorded in `logoutRequests` (a browser cannot log out). */
+  logout?: LogoutPort;
+  /** Replaces the socket connection (tests of the harness itself). */
+  connect?: ConnectAgent;
+  backoff?: BackoffOptions;
+  /** Built renderer; default <package>/dist/renderer (run `npm run build` first). */
+  rendererDir?: string;
+}
+
+export interface WebDesktop {
+  /** The simulated desktop page. */
+  url: string;
+  windowUrl(kind: WindowKind): string;
+  /** Everything the core asked the shell to do, and the simulated user's hands (click menu, notification). */
+  shellEvents: RecordingShell;
+  core: DesktopCore;
+  /** Times (ms since epoch) the user clicked "Log out now", when no `logout` port was given. */
+  logoutRequests: number[];
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+/** The simulated desktop shows each window as a same-origin frame. */
+const DESKTOP_CSP = `${CSP}; frame-src 'self'`;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+};
+
+const ShellMenuBody = z
+  .object({ command: z.enum(['create-recovery-key', 'log-out', 'my-device', 'about']) })
+  .strict();
+const ShellNoticeBody = z.object({ id: z.number().int().min(1) }).strict();
+const ShellCloseBody = z.object({ kind: WindowKind }).strict();
+
+export async function startWebDesktop(options: StartWebDesktopOptions): Promise<WebDesktop> {
+  const root = packageRoot();
+  const rendererDir = options.rendererDir ?? path.join(root, 'dist', 'renderer');
+  const iconsDir = path.join(root, 'assets', 'icons');
+  if (!existsSync(path.join(rendererDir, 'index.html'))) {
+    throw new Error(`no built renderer in ${rendererDir}: run \`npm run build\` first`);
+  }
+  const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string })
+    .version;
+  const logoutRequests: number[] = [];
+  const shell = new RecordingShell(options.hasTray ?? true);
+  const core = new DesktopCore({
+    shell,
+    connect:
+      options.connect ??
+      (() =>
+        AgentClient.connect({
+          socketPath: options.socketPath,
+          clientName: 'desktop',
+          clientVersion: version,
+        })),
+    logout: options.logout ?? {
+      async logOut() {
+        logoutRequests.push(Date.now());
+      },
+    },
+    appVersion: version,
+    platform: options.platform ?? hostPlatform(),
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+  });
+  shell.attach(core);
+
+  const streams = new Set<http.ServerResponse>();
+  let origin = '';
+  let allowedHosts: string[] = [];
+
+  const server = http.createServer((req, res) => {
+    void route(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error');
+      else res.end();
+    });
+  });
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Loopback only, and only our own pages may post: blocks DNS rebinding and cross-site form posts.
+    const host = req.headers.host ?? '';
+    if (!allowedHosts.includes(host)) return send(res, 421, 'text/plain; charset=utf-8', 'wrong host');
+    const url = new URL(req.url ?? '/', origin);
+    if (req.method === 'POST') {
+      const reqOrigin = req.headers.origin;
+      if ((reqOrigin !== undefined && reqOrigin !== `http://${host}`) || !isJson(req)) {
+        return send(res, 403, 'text/plain; charset=utf-8', 'forbidden');
+      }
+      const body = await readJson(req);
+      if (body === undefined) return send(res, 400, 'text/plain; charset=utf-8', 'bad body');
+      return post(url, body, res);
+    }
+    if (req.method !== 'GET') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed');
+    if (url.pathname === '/') {
+      res.writeHead(302, { location: '/web/desktop.html' }).end();
+      return;
+    }
+    if (url.pathname === '/api/events') {
+      const kind = WindowKind.safeParse(url.searchParams.get('window'));
+      if (!kind.success) return send(res, 400, 'text/plain; charset=utf-8', 'unknown window');
+      const stop = core.subscribe((state) => sse(res, 'state', state));
+      openStream(res, () => stop());
+      sse(res, 'state', core.getState());
+      return;
+    }
+    if (url.pathname === '/api/shell/events') {
+      const stop = shell.onChange((snap) => sse(res, 'shell', snap));
+      openStream(res, () => stop());
+      sse(res, 'shell', shell.snapshot());
+      return;
+    }
+    if (url.pathname.startsWith('/icons/'))
+      return serveFile(res, iconsDir, url.pathname.slice('/icons/'.length));
+    if (url.pathname === '/index.html') {
+      const html = await readFile(path.join(rendererDir, 'index.html'), 'utf8');
+      // The bridge must define window.escrow before the app's module script runs: a classic script in <head>.
+      return send(
+        res,
+        200,
+        CONTENT_TYPES['.html'] as string,
+        html.replace('</head>', '<script src="./web/bridge.js"></script></head>'),
+      );
+    }
+    return serveFile(res, rendererDir, url.pathname.slice(1));
+  }
+
+  async function post(url: URL, body: unknown, res: http.ServerResponse): Promise<void> {
+    if (url.pathname === '/api/invoke') {
+      const kind = WindowKind.safeParse(url.searchParams.get('window'));
+      if (!kind.success) return send(res, 400, 'text/plain; charset=utf-8', 'unknown window');
+      return json(res, await core.handleRequest(kind.data, body));
+    }
+    if (url.pathname === '/api/shell/menu') {
+      const b = ShellMenuBody.safeParse(body);
+      return json(res, { ok: b.success && shell.clickMenu(b.data.command) });
+    }
+    if (url.pathname === '/api/shell/notification') {
+      const b = ShellNoticeBody.safeParse(body);
+      return json(res, { ok: b.success && shell.clickNotification(b.data.id) });
+    }
+    if (url.pathname === '/api/shell/window-closed') {
+      const b = ShellCloseBody.safeParse(body);
+      return json(res, { ok: b.success && shell.closeByUser(b.data.kind) });
+    }
+    return send(res, 404, 'text/plain; charset=utf-8', 'not found');
+  }
+
+  function openStream(res: http.ServerResponse, onClose: () => void): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    streams.add(res);
+    res.on('close', () => {
+      streams.delete(res);
+      onClose();
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${port}`;
+  allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+  core.start();
+
+  return {
+    url: `${origin}/web/desktop.html`,
+    windowUrl: (kind) => `${origin}/index.html#${kind}`,
+    shellEvents: shell,
+    core,
+    logoutRequests,
+    async close() {
+      core.stop();
+      for (const s of streams) s.end();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function sse(res: http.ServerResponse, event: string, data: unknown): void {
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function send(
+  res: http.ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  csp = CSP,
+): void {
+  res.writeHead(status, {
+    'content-type': type,
+    'content-security-policy': csp,
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+  });
+  res.end(body);
+}
+
+function json(res: http.ServerResponse, value: unknown): void {
+  send(res, 200, 'application/json; charset=utf-8', JSON.stringify(value));
+}
+
+async function serveFile(res: http.ServerResponse, dir: string, relative: string): Promise<void> {
+  const file = path.resolve(dir, decodeURIComponent(relative));
+  const type = CONTENT_TYPES[path.extname(file)];
+  // Only files inside dir, only the kinds of file a renderer has.
+  if (!file.startsWith(dir + path.sep) || !type)
+    return send(res, 404, 'text/plain; charset=utf-8', 'not found');
+  try {
+    send(res, 200, type, await readFile(file), relative.startsWith('web/') ? DESKTOP_CSP : CSP);
+  } catch {
+    send(res, 404, 'text/plain; charset=utf-8', 'not found');
+  }
+}
+
+function isJson(req: http.IncomingMessage): boolean {
+  return (req.headers['content-type'] ?? '').split(';')[0]?.trim() === 'application/json';
+}
+
+/** undefined for a body that is too large or not JSON. */
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  const raw = Buffer.concat(chunks);
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  } finally {
+    // The body may hold a passphrase.
+    raw.fill(0);
+    for (const c of chunks) c.fill(0);
+  }
+}
+
+function hostPlatform(): UiState['app']['platform'] {
+  return process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
+}
+
+/** The checkout (or installed package) root, found from this file whether it runs from src-main or dist. */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'src-main'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the escrow-desktop package root');
+    dir = up;
+  }
+}

@@ -1,0 +1,183 @@
+import { useEffect, useRef } from 'react';
+import type { Volume } from '../../ipc/device-status.js';
+import type { UiState } from '../../src-main/bridge/contract.js';
+import { escrowApi } from '../api.js';
+import { AgentBanner, StateIcon, type Tone, useEscape } from '../components.js';
+import { formatDateTime } from '../format.js';
+import { strings } from '../strings.js';
+
+const t = strings.device;
+
+/** Everything a user (or the IT person on the phone with them) needs to know about this computer's key. */
+export function MyDevice({ state }: { state: UiState }) {
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => headingRef.current?.focus(), []);
+  useEscape(() => void escrowApi().close());
+  const status = state.status;
+  const summary = summaryOf(state);
+
+  return (
+    <main className="window page" aria-labelledby="title">
+      <header className="page-head">
+        <h1 id="title" ref={headingRef} tabIndex={-1}>
+          {t.title}
+          {status ? <span className="subtitle">{status.hostname}</span> : null}
+        </h1>
+      </header>
+      <AgentBanner state={state} />
+      <section className={`summary tone-${summary.tone}`} aria-labelledby="todo-title">
+        <StateIcon tone={summary.tone} size={32} />
+        <div>
+          <h2 id="todo-title">{t.todo}</h2>
+          <p>{summary.text}</p>
+          {summary.button ? (
+            <button type="button" className="primary" onClick={summary.button.onClick}>
+              {summary.button.label}
+            </button>
+          ) : null}
+        </div>
+      </section>
+
+      {status ? (
+        <section aria-labelledby="volumes-title">
+          <h2 id="volumes-title">{t.volumesTitle}</h2>
+          {status.volumes.length === 0 ? <p className="muted">{t.noVolumes}</p> : null}
+          {status.volumes.map((v) => (
+            <VolumeCard key={v.id} volume={v} />
+          ))}
+        </section>
+      ) : null}
+
+      <section aria-labelledby="conn-title">
+        <h2 id="conn-title" className="visually-hidden">
+          {t.server}
+        </h2>
+        <dl className="facts">
+          {status ? (
+            <>
+              <dt>{t.server}</dt>
+              <dd>
+                {t.serverStates[status.server.state]}
+                {status.server.url ? <span className="muted"> · {status.server.url}</span> : null}
+                {status.server.lastContactAt ? (
+                  <span className="muted">
+                    {' '}
+                    · {t.lastContact(formatDateTime(status.server.lastContactAt) ?? '')}
+                  </span>
+                ) : null}
+              </dd>
+              <dt>{t.agentVersion}</dt>
+              <dd>{status.agentVersion}</dd>
+            </>
+          ) : null}
+          <dt>{t.appVersion}</dt>
+          <dd>{state.app.version}</dd>
+        </dl>
+      </section>
+
+      <section aria-labelledby="help-title">
+        <h2 id="help-title">{t.troubleshootingTitle}</h2>
+        <ul className="plain-list">
+          {troubleshooting(state).map((line) => (
+            <li key={line}>{line}</li>
+          ))}
+        </ul>
+      </section>
+
+      <section aria-labelledby="contact-title">
+        <h2 id="contact-title">{t.contactTitle}</h2>
+        {status?.organization?.contactUrl ? (
+          <button type="button" className="link" onClick={() => void escrowApi().openContact()}>
+            {t.contact(status.organization.name)}
+          </button>
+        ) : (
+          <p className="muted">{t.noContact}</p>
+        )}
+      </section>
+    </main>
+  );
+}
+
+function VolumeCard({ volume }: { volume: Volume }) {
+  const tone = volumeTone(volume);
+  return (
+    <article className="card" aria-label={volume.label || volume.device}>
+      <h3>
+        <StateIcon tone={tone} size={18} />
+        {volume.label || volume.device}
+        <span className="muted small"> {volume.device}</span>
+      </h3>
+      <dl className="facts">
+        <dt>{t.encryption}</dt>
+        <dd>{t.encryptionKinds[volume.encryption]}</dd>
+        <dt>{t.recoveryKey}</dt>
+        <dd>
+          {t.escrowStates[volume.escrow.state]}
+          {volume.escrow.message ? <span className="muted"> — {volume.escrow.message}</span> : null}
+        </dd>
+        <dt>{t.escrowedAt}</dt>
+        <dd>{formatDateTime(volume.escrow.escrowedAt) ?? t.unknownTime}</dd>
+        {volume.escrow.keySlot !== null ? (
+          <>
+            <dt>{t.keySlot}</dt>
+            <dd>
+              {volume.escrow.keySlot}
+              <span className="muted small block">{t.keySlotNote}</span>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+    </article>
+  );
+}
+
+function volumeTone(v: Volume): Tone {
+  if (!v.encrypted || v.escrow.state === 'failed' || v.escrow.state === 'action_required') return 'warn';
+  if (v.escrow.state === 'escrowed' || v.escrow.state === 'not_required') return 'ok';
+  return 'info';
+}
+
+function summaryOf(state: UiState): {
+  tone: Tone;
+  text: string;
+  button?: { label: string; onClick: () => void };
+} {
+  if (state.connection.state !== 'connected' || !state.status) return { tone: 'warn', text: t.todoAgent };
+  const action = state.status.action;
+  if (action?.kind === 'luks_passphrase') {
+    return {
+      tone: 'warn',
+      text: t.todoLuks,
+      button: { label: t.createKey, onClick: () => void openWindow('passphrase') },
+    };
+  }
+  if (action?.kind === 'macos_logout') {
+    return {
+      tone: 'warn',
+      text: t.todoLogout,
+      button: { label: t.logOut, onClick: () => void openWindow('logout') },
+    };
+  }
+  if (action?.kind === 'bitlocker') return { tone: 'warn', text: action.message };
+  if (state.status.volumes.some((v) => v.escrow.state === 'failed'))
+    return { tone: 'error', text: t.troubleshooting.failed };
+  return { tone: 'ok', text: t.todoNone };
+}
+
+/** The renderer cannot open windows itself; it asks main, which decides. */
+function openWindow(kind: 'passphrase' | 'logout') {
+  return escrowApi().openWindow(kind);
+}
+
+function troubleshooting(state: UiState): string[] {
+  const lines: string[] = [];
+  if (state.connection.state !== 'connected') lines.push(t.troubleshooting.agent);
+  const status = state.status;
+  if (status && status.server.state !== 'connected') {
+    if (status.server.message) lines.push(status.server.message);
+    lines.push(t.troubleshooting.server);
+  }
+  if (status?.volumes.some((v) => v.escrow.state === 'failed')) lines.push(t.troubleshooting.failed);
+  if (lines.length === 0) lines.push(t.troubleshooting.general);
+  return lines;
+}

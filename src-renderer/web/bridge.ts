@@ -1,0 +1,37 @@
+import type { EscrowApi, RendererResponse, UiState, WindowKind } from '../../src-main/bridge/contract.js';
+
+/**
+ * The web harness's stand-in for the Electron preload: the same `window.escrow` API, carried over
+ * same-origin fetch (requests) and Server-Sent Events (pushed state) to the real desktop core running in
+ * the harness's Node process. Loaded only by the harness, never by the packaged app.
+ */
+const kind = (location.hash.replace(/^#/, '') || 'my-device') as WindowKind;
+
+async function invoke(body: Record<string, unknown>): Promise<RendererResponse> {
+  const res = await fetch(`/api/invoke?window=${encodeURIComponent(kind)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await res.json()) as RendererResponse;
+}
+
+const api: EscrowApi = {
+  getState: () => invoke({ type: 'getState' }),
+  subscribe(listener) {
+    const source = new EventSource(`/api/events?window=${encodeURIComponent(kind)}`);
+    source.addEventListener('state', (e) =>
+      listener(JSON.parse((e as MessageEvent<string>).data) as UiState),
+    );
+    return () => source.close();
+  },
+  submitPassphrase: (passphrase) => invoke({ type: 'submitPassphrase', passphrase }),
+  remindLater: () => invoke({ type: 'remindLater' }),
+  deferLogout: () => invoke({ type: 'deferLogout' }),
+  logOutNow: () => invoke({ type: 'logOutNow' }),
+  openWindow: (k) => invoke({ type: 'openWindow', kind: k }),
+  openContact: () => invoke({ type: 'openContact' }),
+  close: () => invoke({ type: 'close' }),
+};
+
+Object.defineProperty(window, 'escrow', { value: Object.freeze(api), writable: false, configurable: false });
