@@ -62,14 +62,16 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
     const config = buildConfig(view, ctx.settings());
     const wait = body.wait_for_change;
     if (!wait || wait.after_version !== config.config_version) return config;
+    // The response's 'close' (not the request's, which fires once the body is read) tells us the client
+    // hung up before we answered.
     const held = await ctx.waiters.wait(hostId, wait.after_version, wait.timeout_seconds * 1000, (cancel) =>
-      req.raw.once('close', () => {
-        if (!reply.sent) cancel();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) cancel();
       }),
     );
     if (!held) {
       // The client went away (nothing to answer) or the host was removed meanwhile.
-      if (req.raw.destroyed) return reply.hijack();
+      if (reply.raw.destroyed) return reply.hijack();
       return sendError(reply, 401, 'unknown node key');
     }
     return held;

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAgentRoutes } from './agent-routes.js';
 import type { ServerContext } from './context.js';
@@ -17,7 +17,7 @@ export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer 
   const app = Fastify({
     loggerInstance: ctx.log,
     // One log line per request at thousands per second is noise; handlers log the events that matter.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     ...(https ? { https } : {}),
