@@ -60,7 +60,7 @@ export async function startTestServer(
   };
 }
 
-export function hostIdentity(platform: Platform = 'linux', uuid = randomUUID()) {
+export function hostIdentity(platform: Platform = 'linux', uuid: string = randomUUID()) {
   return {
     hardware_uuid: uuid,
     hardware_serial: `SER-${uuid.slice(0, 8)}`,

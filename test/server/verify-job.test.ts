@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isDecryptable } from '../../src-server/escrow/key-check.js';
+import { loadEscrowKeys } from '../../src-server/escrow/key-files.js';
+import type { DecryptabilityCheck } from '../../src-server/jobs/verify-keys.js';
+import { encryptToCertificate } from '../../src-shared/cms/index.js';
+import { hostIdentity, luksKey, startTestServer, type TestServer } from './helpers/server.js';
+
+let t: TestServer;
+let certificatePem: string;
+beforeEach(async () => {
+  t = await startTestServer();
+  certificatePem = (await loadEscrowKeys(t.dataDir)).current.certificatePem;
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const envelope = async (key: string) =>
+  (await encryptToCertificate(Buffer.from(key), certificatePem)).toString('base64');
+
+/** Keys stored unchecked, as when the server stopped between storing and checking. */
+async function hostWithUncheckedKey(base64: string): Promise<number> {
+  const { hostId } = await t.server.store.enrollHost(hostIdentity('linux', randomUUID()), randomUUID());
+  await t.server.store.storeKey(hostId, {
+    base64_encrypted: base64,
+    key_slot: 1,
+    salt: 's',
+    decryptable: null,
+    escrow_id: null,
+  });
+  return hostId;
+}
+
+describe('verification job', () => {
+  it('marks unchecked keys decryptable or not', async () => {
+    const good = await hostWithUncheckedKey(await envelope(luksKey(31)));
+    const bad = await hostWithUncheckedKey(Buffer.from('not an envelope').toString('base64'));
+    const r = await t.server.verifyKeysNow();
+    expect(r).toEqual({ checked: 2, decryptable: 1, undecryptable: 1, skippedChanged: 0 });
+    expect((await t.server.store.getHostView(good))?.key?.decryptable).toBe(true);
+    expect((await t.server.store.getHostView(bad))?.key?.decryptable).toBe(false);
+    expect(await t.server.verifyKeysNow()).toEqual({
+      checked: 0,
+      decryptable: 0,
+      undecryptable: 0,
+      skippedChanged: 0,
+    });
+  });
+
+  it('does not overwrite a key that changed while the job decrypted the old one', async () => {
+    const raced = await hostWithUncheckedKey(
+      Buffer.from('old envelope, will not decrypt').toString('base64'),
+    );
+    const other = await hostWithUncheckedKey(await envelope(luksKey(32)));
+    const newEnvelope = await envelope(luksKey(33));
+    // The race, made deterministic: a new key lands while the job is decrypting the old one.
+    const racing: DecryptabilityCheck = async (b64, platform, keys) => {
+      const answer = await isDecryptable(b64, platform, keys);
+      if (b64 !== newEnvelope && (await t.server.store.getHostView(raced))?.key?.base64_encrypted === b64) {
+        await t.server.store.storeKey(raced, {
+          base64_encrypted: newEnvelope,
+          key_slot: 2,
+          salt: 's2',
+          decryptable: null,
+          escrow_id: null,
+        });
+      }
+      return answer;
+    };
+    const first = await t.server.verifyKeysNow(racing);
+    expect(first.skippedChanged).toBe(1);
+    const racedKey = (await t.server.store.getHostView(raced))?.key;
+    expect(racedKey?.base64_encrypted).toBe(newEnvelope);
+    // The old key's "false" must not have landed on the new key: it is either unchecked or checked itself.
+    expect(racedKey?.decryptable).not.toBe(false);
+    expect((await t.server.store.getHostView(other))?.key?.decryptable).toBe(true);
+    await t.server.verifyKeysNow();
+    expect((await t.server.store.getHostView(raced))?.key?.decryptable).toBe(true);
+  });
+});
