@@ -45,6 +45,7 @@ export class EscrowService {
   private remindAt: string | null = null;
   private reminderTimer: NodeJS.Timeout | null = null;
   private escrowRunning = false;
+  private queuedKey = false;
   private lastReport: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => Date;
@@ -115,6 +116,7 @@ export class EscrowService {
           this.remindAt = null;
           await this.o.reminders.clear();
           if (result.outcome === 'escrowed') this.announce('escrowed', 'The recovery key is held in escrow.');
+          else this.queuedKey = true;
           return result;
         } catch (err) {
           if (err instanceof AgentError && FAILURE_CODES.has(err.code)) this.announce('failed', err.message);
@@ -162,16 +164,17 @@ export class EscrowService {
   /** Re-reads the platform state; serialized so two refreshes never interleave their cryptsetup calls. */
   private refresh(): Promise<void> {
     const run = this.queue.then(async () => {
-      const before = this.platformState;
       try {
         this.platformState = await this.o.platform.state(this.config);
       } catch (err) {
         this.o.log.error({ err: (err as Error).message }, 'could not read the disk encryption state');
         return;
       }
-      const wasQueued = before?.pendingUpload === true;
+      // A queued key is announced once, by whichever refresh first sees it escrowed.
+      if (this.platformState.pendingUpload) this.queuedKey = true;
       const escrowedNow = this.platformState.volumes.some((v) => v.escrow.state === 'escrowed');
-      if (wasQueued && !this.platformState.pendingUpload && escrowedNow) {
+      if (this.queuedKey && escrowedNow && !this.platformState.pendingUpload) {
+        this.queuedKey = false;
         this.announce('escrowed', 'The queued recovery key reached the server.');
       }
       this.publish();

@@ -115,7 +115,8 @@ export function linuxState(s: LuksStatus, config: ConfigResponse | null): Platfo
       ? 'This disk uses LUKS1; only LUKS2 disks can hold an escrow key.'
       : 'This disk is not encrypted with LUKS2.';
   } else if (reason) state = 'action_required';
-  else if (s.pendingUpload) state = 'uploading';
+  // Acknowledged but the header token not yet marked escrowed is still in transit, not unknown.
+  else if (s.pendingUpload || (s.ourSlot !== null && s.tokenState === 'pending')) state = 'uploading';
   else if (s.ourSlot !== null && s.tokenState === 'escrowed') state = 'escrowed';
   else if (enabled === false) state = 'not_required';
   else state = 'unknown'; // no config yet: we do not know whether the organization wants a key

@@ -26,6 +26,7 @@ export class ConfigFollower {
   private readonly abort = new AbortController();
   private version: string | null = null;
   private failures = 0;
+  private connected = false;
   private lastContactAt: string | null = null;
   private running: Promise<void> | null = null;
   private wakeEarly: (() => void) | null = null;
@@ -53,10 +54,13 @@ export class ConfigFollower {
     this.publish((await api.isEnrolled()) ? 'connecting' : 'not_enrolled');
     while (!signal.aborted) {
       try {
-        const config = await api.config(this.version, this.opts.waitSeconds ?? MAX_WAIT_SECONDS, signal);
+        // After a failure ask without waiting: a held long-poll would hide for a minute that we are back.
+        const after = this.connected ? this.version : null;
+        const config = await api.config(after, this.opts.waitSeconds ?? MAX_WAIT_SECONDS, signal);
         if (signal.aborted) return;
         this.failures = 0;
         this.lastContactAt = new Date().toISOString();
+        this.connected = true;
         this.publish('connected');
         if (config.config_version !== this.version) {
           this.version = config.config_version;
@@ -70,6 +74,7 @@ export class ConfigFollower {
       } catch (err) {
         if (signal.aborted) return;
         const message = (err as Error).message;
+        this.connected = false;
         const enrolled = await api.isEnrolled();
         this.publish(enrolled ? 'unreachable' : 'not_enrolled', message);
         const delay = backoffDelay(this.failures++, this.opts.backoff ?? DEFAULT_BACKOFF);
