@@ -128,7 +128,7 @@ export const strings = {
     manualTitle: 'To log out yourself',
     manualSteps: [
       'Save your work.',
-      'Open the Apple menu () at the top left of the screen.',
+      'Open the Apple menu at the top left of the screen.',
       'Choose “Log Out”, then confirm.',
       'Log back in with your password.',
     ],

@@ -6,15 +6,10 @@ import { ProgressStep } from '../../ipc/messages.js';
 /**
  * The renderer ↔ main contract, the one place it is written down. Main and the web harness validate
  * every request with these schemas (a renderer is untrusted: it renders text that came from a server);
- * the preload and the renderer only import the channel names and the inferred types.
+ * the preload and the renderer only import the channel names (channels.ts) and the inferred types.
  */
 
-export const Channels = {
-  /** renderer → main, request/response (ipcRenderer.invoke). */
-  invoke: 'escrow:invoke',
-  /** main → renderer, the whole UI state, pushed on every change. */
-  state: 'escrow:state',
-} as const;
+export { Channels } from './channels.js';
 
 export const WindowKind = z.enum(['passphrase', 'my-device', 'logout', 'about']);
 export type WindowKind = z.infer<typeof WindowKind>;

@@ -41,8 +41,8 @@ export const mainStrings = {
     notNow: 'That is not possible right now.',
     noContact: 'Your organization has not set a contact.',
     automationDenied:
-      'Escrow Desktop is not allowed to log you out. Open System Settings › Privacy & Security › Automation, allow Escrow Desktop to control System Events, then try again — or log out yourself from the Apple menu ( › Log Out).',
-    logoutFailed: 'Logging out did not start. Please log out from the Apple menu ( › Log Out).',
+      'macOS did not allow Escrow Desktop to log you out (Automation permission for System Events).',
+    logoutFailed: 'Logging out did not start. Please log out from the Apple menu › Log Out.',
     logoutUnsupported: 'Logging out from here works on macOS only.',
   },
 } as const;

@@ -1,7 +1,7 @@
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { luksNeededStatus } from '../fake-agent.js';
-import { launchChromium, openWindowPage, type Rig, startRig, waitForTray } from './support.js';
+import { launchChromium, newPage, openWindowPage, type Rig, startRig, waitForTray } from './support.js';
 
 const RIGHT = 'correct horse battery staple';
 const WRONG = 'incorrect horse';
@@ -30,7 +30,7 @@ describe('LUKS escrow through the simulated desktop', () => {
     const { desktop, agent } = rig;
     await waitForTray(desktop, 'action_needed');
 
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await newPage(browser, { viewport: { width: 1400, height: 900 } });
     await page.goto(desktop.url);
     await expect.poll(() => page.locator('#tray').getAttribute('data-state')).toBe('action_needed');
     await expect
@@ -43,9 +43,7 @@ describe('LUKS escrow through the simulated desktop', () => {
     const dialog = windowFrame(page, 'passphrase');
     const field = dialog.getByLabel('Disk encryption passphrase');
     await field.waitFor();
-    await expect
-      .poll(() => dialog.locator('#passphrase').evaluate((el) => el === document.activeElement))
-      .toBe(true);
+    await expect.poll(() => dialog.locator('#passphrase').evaluate((el) => el.matches(':focus'))).toBe(true);
     const submit = dialog.getByRole('button', { name: 'Create recovery key' });
     expect(await submit.isDisabled()).toBe(true);
     await expect.poll(() => dialog.getByText('Your organization keeps a recovery key').count()).toBe(1);
@@ -69,9 +67,9 @@ describe('LUKS escrow through the simulated desktop', () => {
     expect(desktop.shellEvents.snapshot().tray?.icon).toBe('working');
     await dialog.getByRole('heading', { name: 'Your recovery key is secured' }).waitFor();
     await dialog.getByText('Your passphrase has not changed').waitFor();
-    expect(
-      await dialog.getByRole('button', { name: 'Done' }).evaluate((el) => el === document.activeElement),
-    ).toBe(true);
+    expect(await dialog.getByRole('button', { name: 'Done' }).evaluate((el) => el.matches(':focus'))).toBe(
+      true,
+    );
     await waitForTray(desktop, 'escrowed');
 
     // The passphrase is nowhere in the page any more.
@@ -135,8 +133,11 @@ describe('LUKS escrow through the simulated desktop', () => {
     await waitForTray(rig.desktop, 'action_needed');
     rig.desktop.shellEvents.clickMenu('create-recovery-key');
     const page = await openWindowPage(browser, rig.desktop, 'passphrase');
+    // A string, not a function: this file is type-checked without the DOM library.
     const focused = () =>
-      page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent || '');
+      page.evaluate(
+        'document.activeElement?.id || document.activeElement?.textContent || ""',
+      ) as Promise<string>;
     expect(await focused()).toBe('passphrase');
     await page.keyboard.type(RIGHT);
     await page.keyboard.press('Tab');

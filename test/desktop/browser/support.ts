@@ -55,13 +55,24 @@ export async function waitForTray(desktop: WebDesktop, icon: string): Promise<vo
   await expect.poll(() => desktop.shellEvents.snapshot().tray?.icon, { timeout: 10_000 }).toBe(icon);
 }
 
+/** A page in its own context (axe needs one); closing the page closes the context. */
+export async function newPage(
+  browser: Browser,
+  options: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } } = {},
+): Promise<Page> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  page.on('close', () => void context.close());
+  return page;
+}
+
 export async function openWindowPage(
   browser: Browser,
   desktop: WebDesktop,
   kind: WindowKind,
   colorScheme: 'light' | 'dark' = 'light',
 ): Promise<Page> {
-  const page = await browser.newPage({
+  const page = await newPage(browser, {
     colorScheme,
     viewport: { width: kind === 'my-device' ? 720 : 580, height: 640 },
   });

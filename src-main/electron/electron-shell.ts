@@ -1,0 +1,146 @@
+import {
+  BrowserWindow,
+  Menu,
+  type MenuItemConstructorOptions,
+  Notification,
+  nativeTheme,
+  shell,
+  Tray,
+  type WebContents,
+} from 'electron';
+import type { WindowKind } from '../bridge/contract.js';
+import type { MenuItem, Notice, ShellEvents, ShellPort, TrayModel, WindowOptions } from '../shell/port.js';
+import { APP_ORIGIN, lockDownContents, secureWebPreferences } from './security.js';
+import { trayIconFile } from './tray-support.js';
+
+export interface ElectronShellOptions {
+  preloadPath: string;
+  iconsDir: string;
+  platform: NodeJS.Platform;
+  hasTray: boolean;
+  onQuit: () => void;
+}
+
+const SIZES: Record<WindowKind, { width: number; height: number }> = {
+  passphrase: { width: 560, height: 520 },
+  'my-device': { width: 700, height: 720 },
+  logout: { width: 560, height: 560 },
+  about: { width: 420, height: 380 },
+};
+
+/**
+ * The ShellPort in Electron terms. Windows are created when asked and destroyed when closed, so no
+ * renderer process lives while no window is open; the tray is the only thing always there.
+ */
+export class ElectronShell implements ShellPort {
+  readonly hasTray: boolean;
+  private tray: Tray | null = null;
+  private readonly windows = new Map<WindowKind, BrowserWindow>();
+  /** Windows the core closed itself: their 'closed' event is not a user action to report back. */
+  private readonly closingByCore = new Set<BrowserWindow>();
+  /** Electron drops a Notification's click handler if the object is garbage-collected. */
+  private readonly notices = new Set<Notification>();
+  private events: ShellEvents | null = null;
+
+  constructor(private readonly opts: ElectronShellOptions) {
+    this.hasTray = opts.hasTray;
+  }
+
+  attach(events: ShellEvents): void {
+    this.events = events;
+  }
+
+  setTray(model: TrayModel): void {
+    if (!this.hasTray) return;
+    const icon = trayIconFile(this.opts.iconsDir, model.icon, this.opts.platform);
+    if (!this.tray) this.tray = new Tray(icon);
+    else this.tray.setImage(icon);
+    this.tray.setToolTip(model.tooltip);
+    this.tray.setContextMenu(Menu.buildFromTemplate(model.menu.map((m) => this.menuItem(m))));
+  }
+
+  openWindow(kind: WindowKind, options: WindowOptions = {}): void {
+    const mustAct = options.mustAct ?? false;
+    const existing = this.windows.get(kind);
+    if (existing) {
+      existing.setAlwaysOnTop(mustAct, 'floating');
+      existing.setClosable(!mustAct);
+      existing.show();
+      existing.focus();
+      return;
+    }
+    const win = new BrowserWindow({
+      ...SIZES[kind],
+      show: false,
+      resizable: kind === 'my-device',
+      maximizable: false,
+      fullscreenable: false,
+      minimizable: !mustAct,
+      closable: !mustAct,
+      alwaysOnTop: mustAct,
+      autoHideMenuBar: true,
+      backgroundColor: nativeTheme.shouldUseDarkColors ? '#1e1e20' : '#f6f6f7',
+      webPreferences: secureWebPreferences(this.opts.preloadPath),
+    });
+    this.windows.set(kind, win);
+    lockDownContents(win.webContents);
+    win.setMenu(null);
+    win.once('ready-to-show', () => win.show());
+    win.on('closed', () => {
+      this.windows.delete(kind);
+      const byCore = this.closingByCore.delete(win);
+      if (!byCore) this.events?.onWindowClosed(kind);
+    });
+    void win.loadURL(`${APP_ORIGIN}/index.html#${kind}`);
+  }
+
+  closeWindow(kind: WindowKind): void {
+    const win = this.windows.get(kind);
+    if (!win) return;
+    this.closingByCore.add(win);
+    // destroy(), not close(): a must-act window refuses close(), and the renderer must go away now.
+    win.destroy();
+  }
+
+  openWindows(): WindowKind[] {
+    return [...this.windows.keys()];
+  }
+
+  notify(notice: Notice): void {
+    if (!Notification.isSupported()) return;
+    const n = new Notification({ title: notice.title, body: notice.body });
+    this.notices.add(n);
+    n.on('click', () => {
+      this.notices.delete(n);
+      notice.onClick();
+    });
+    n.on('close', () => this.notices.delete(n));
+    n.show();
+  }
+
+  openExternal(url: string): void {
+    if (/^(https:\/\/|mailto:)/i.test(url)) void shell.openExternal(url);
+  }
+
+  quit(): void {
+    this.opts.onQuit();
+  }
+
+  /** Which of our windows owns these web contents (for IPC sender checks), or null. */
+  kindOf(contents: WebContents): WindowKind | null {
+    for (const [kind, win] of this.windows)
+      if (!win.isDestroyed() && win.webContents === contents) return kind;
+    return null;
+  }
+
+  /** Push to every open window. */
+  broadcast(channel: string, payload: unknown): void {
+    for (const win of this.windows.values()) if (!win.isDestroyed()) win.webContents.send(channel, payload);
+  }
+
+  private menuItem(m: MenuItem): MenuItemConstructorOptions {
+    if (m.kind === 'separator') return { type: 'separator' };
+    if (m.kind === 'command') return { label: m.label, click: () => this.events?.onMenuCommand(m.command) };
+    return { label: m.label, enabled: false };
+  }
+}
