@@ -54,7 +54,9 @@ export function isTrustedSender(
   if (!frame || !ours(event.sender)) return false;
   if (frame !== event.sender.mainFrame) return false;
   try {
-    return new URL(frame.url).origin === APP_ORIGIN;
+    // Not URL.origin: for a custom scheme Node's URL reports the origin as "null".
+    const url = new URL(frame.url);
+    return `${url.protocol}//${url.host}` === APP_ORIGIN;
   } catch {
     return false;
   }

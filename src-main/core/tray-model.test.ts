@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceStatus } from '../../ipc/device-status.js';
+import type { UiState } from '../bridge/contract.js';
+import { trayModelFor } from './tray-model.js';
+
+const baseStatus: DeviceStatus = {
+  agentVersion: '0.1.0',
+  platform: 'linux',
+  hostname: 'h',
+  server: { state: 'connected', url: 'https://s', lastContactAt: null },
+  volumes: [
+    {
+      id: 'root',
+      label: 'System',
+      device: '/dev/sda3',
+      encryption: 'luks2',
+      encrypted: true,
+      escrow: { state: 'escrowed', escrowedAt: '2026-01-01T00:00:00Z', keySlot: 1 },
+    },
+  ],
+  action: null,
+  organization: null,
+  updatedAt: '2026-01-01T00:00:00Z',
+};
+
+function state(over: Partial<UiState> = {}, status: Partial<DeviceStatus> = {}): UiState {
+  return {
+    app: { version: '1.2.3', platform: 'linux' },
+    connection: { state: 'connected', message: null },
+    status: { ...baseStatus, ...status },
+    passphrase: { phase: 'idle', step: null, error: null, cooldownUntil: null, result: null, remindAt: null },
+    logout: null,
+    ...over,
+  };
+}
+
+const commands = (s: UiState) =>
+  trayModelFor(s).menu.flatMap((m) => (m.kind === 'command' ? [m.command] : []));
+const luks = {
+  kind: 'luks_passphrase',
+  volumeId: 'root',
+  reason: 'no_key',
+  cooldownUntil: null,
+  remindAt: null,
+} as const;
+
+describe('tray model', () => {
+  it('says escrowed with the plain menu and the version', () => {
+    const m = trayModelFor(state());
+    expect(m.icon).toBe('escrowed');
+    expect(m.tooltip).toBe('Escrow Desktop — Your recovery key is secured');
+    expect(m.menu[0]).toEqual({ kind: 'status', label: 'Your recovery key is secured' });
+    expect(m.menu.at(-1)).toEqual({ kind: 'version', label: 'Version 1.2.3' });
+    expect(commands(state())).toEqual(['my-device', 'about']);
+  });
+
+  it('offers "Create recovery key…" on Linux when the agent asks for a passphrase', () => {
+    const s = state({}, { action: luks });
+    expect(trayModelFor(s).icon).toBe('action_needed');
+    expect(commands(s)).toEqual(['create-recovery-key', 'my-device', 'about']);
+    expect(commands(state({ app: { version: '1', platform: 'darwin' } }, { action: luks }))).not.toContain(
+      'create-recovery-key',
+    );
+  });
+
+  it('offers the log-out item for a macOS log-out action', () => {
+    const s = state(
+      { app: { version: '1', platform: 'darwin' } },
+      { action: { kind: 'macos_logout', deadline: null, deferralsLeft: 3, nextPromptAt: null } },
+    );
+    expect(trayModelFor(s).menu[0]).toEqual({
+      kind: 'status',
+      label: 'Log out to finish securing your disk',
+    });
+    expect(commands(s)).toEqual(['log-out', 'my-device', 'about']);
+  });
+
+  it('shows working while an escrow runs, even with the action still pending', () => {
+    const s = state({ passphrase: { ...state().passphrase, phase: 'submitting' } }, { action: luks });
+    expect(trayModelFor(s).icon).toBe('working');
+    const uploading = state(
+      {},
+      {
+        volumes: [
+          { ...baseStatus.volumes[0], escrow: { state: 'uploading', escrowedAt: null, keySlot: 1 } },
+        ] as DeviceStatus['volumes'],
+      },
+    );
+    expect(trayModelFor(uploading).icon).toBe('working');
+  });
+
+  it('puts the agent first: without it nothing else is known', () => {
+    const s = state({ connection: { state: 'agent_unavailable', message: 'x' } }, { action: luks });
+    expect(trayModelFor(s).icon).toBe('agent_unavailable');
+    expect(commands(s)).toEqual(['my-device', 'about']);
+    expect(trayModelFor(state({ connection: { state: 'connecting', message: null } })).icon).toBe('working');
+  });
+
+  it('tells a server problem apart, below an action the user can take', () => {
+    const unreachable = { state: 'unreachable', url: 'https://s', lastContactAt: null } as const;
+    expect(trayModelFor(state({}, { server: unreachable })).icon).toBe('server_unreachable');
+    expect(trayModelFor(state({}, { server: unreachable, action: luks })).icon).toBe('action_needed');
+  });
+
+  it('calls a failed volume action needed', () => {
+    const failed = state(
+      {},
+      {
+        volumes: [
+          { ...baseStatus.volumes[0], escrow: { state: 'failed', escrowedAt: null, keySlot: null } },
+        ] as DeviceStatus['volumes'],
+      },
+    );
+    expect(trayModelFor(failed)).toMatchObject({
+      icon: 'action_needed',
+      tooltip: 'Escrow Desktop — Your recovery key is not secured yet',
+    });
+  });
+});
