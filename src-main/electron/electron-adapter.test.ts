@@ -219,7 +219,7 @@ describe('ElectronShell tray, notifications, links', () => {
     const [status, sep, item] = tray?.menu?.template ?? [];
     expect(status).toEqual({ label: 'Action needed', enabled: false });
     expect(sep).toEqual({ type: 'separator' });
-    (item?.click as () => void)();
+    (item as { click: () => void }).click();
     expect(events.onMenuCommand).toHaveBeenCalledWith('my-device');
   });
 
