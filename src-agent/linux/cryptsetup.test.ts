@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cryptsetup, CryptsetupError, classify, pbkdfArgs, type SlotPbkdf } from './cryptsetup.js';
@@ -64,11 +64,11 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     expect(await kindOf(cs.testPassphrase(img.path, b('wrong')))).toBe('wrong_passphrase');
   });
 
-  it('adds a key in a chosen slot and says which slot authorised it', async () => {
+  it('adds a key in a chosen slot, authorised by a passphrase of any slot', async () => {
     const img = image('mine', 4);
-    const r = await cs.addKey(img.path, b('mine'), b('new-key'), 9, FAST);
-    expect(r.unlockedSlot).toBe(4);
+    await cs.addKey(img.path, b('mine'), b('new-key'), 9, FAST);
     expect(opens(img.path, 'new-key', 9)).toBe(true);
+    expect(opens(img.path, 'mine', 4)).toBe(true);
     expect(opens(img.path, 'new-key\n', 9)).toBe(false); // exact bytes: no newline was added
     expect(await kindOf(cs.addKey(img.path, b('mine'), b('other'), 9, FAST))).toBe('slot_in_use');
     expect(await kindOf(cs.addKey(img.path, b('wrong'), b('other'), 10, FAST))).toBe('wrong_passphrase');
@@ -80,15 +80,34 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     const img = image('start', 0);
     await cs.addKey(img.path, b('start'), b(long), 1, FAST);
     expect(opens(img.path, long, 1)).toBe(true);
-    expect((await cs.addKey(img.path, b(long), b('k2'), 2, FAST)).unlockedSlot).toBe(1);
+    await cs.addKey(img.path, b(long), b('k2'), 2, FAST);
+    expect(opens(img.path, 'k2', 2)).toBe(true);
   });
 
-  it('refuses a newline inside a two-line secret and empty keys before running anything', async () => {
+  it('passes secrets as exact bytes (a trailing newline is part of the key) and refuses empty keys', async () => {
     const img = image('pw', 0);
-    expect(await kindOf(cs.addKey(img.path, b('p\nw'), b('new'), 1, FAST))).toBe('invalid_input');
-    expect(await kindOf(cs.addKey(img.path, b('pw'), b('ne\nw'), 1, FAST))).toBe('invalid_input');
+    expect(await kindOf(cs.addKey(img.path, b('pw\n'), b('new'), 1, FAST))).toBe('wrong_passphrase');
+    await cs.addKey(img.path, b('pw'), b('with newline\n'), 1, FAST);
+    expect(opens(img.path, 'with newline\n', 1)).toBe(true);
+    expect(opens(img.path, 'with newline', 1)).toBe(false);
+    expect(await kindOf(cs.addKey(img.path, b('pw'), Buffer.alloc(0), 2, FAST))).toBe('invalid_input');
     expect(await kindOf(cs.killSlot(img.path, 0, Buffer.alloc(0)))).toBe('invalid_input');
-    expect(usedSlots(await cs.dump(img.path))).toEqual([0]);
+    expect(usedSlots(await cs.dump(img.path))).toEqual([0, 1]);
+  });
+
+  it('hands the new key over a private named pipe that is gone afterwards, also when cryptsetup fails early', async () => {
+    const img = image('pw', 0);
+    const tmpDir = join(img.dir, 'tmp');
+    mkdirSync(tmpDir);
+    const local = new Cryptsetup({ tmpDir });
+    await local.addKey(img.path, b('pw'), b('k1'), 1, FAST);
+    expect(await kindOf(local.addKey(img.path, b('wrong'), b('k2'), 2, FAST))).toBe('wrong_passphrase');
+    const plain = join(img.dir, 'plain.bin');
+    writeFileSync(plain, Buffer.alloc(1024 * 1024));
+    expect(await kindOf(local.addKey(plain, b('pw'), b('k3'), 2, FAST))).toBe('not_luks'); // never reads the pipe
+    expect(await kindOf(local.addKey(join(img.dir, 'missing'), b('pw'), b('k3'), 2, FAST))).toBe('no_device');
+    expect(readdirSync(tmpDir)).toEqual([]);
+    expect(opens(img.path, 'k1', 1)).toBe(true);
   });
 
   it('imports, replaces, exports and removes tokens', async () => {
@@ -116,6 +135,19 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     await cs.killSlot(img.path, 2, b('user'));
     expect(usedSlots(await cs.dump(img.path))).toEqual([0]);
     expect(opens(img.path, 'user', 0)).toBe(true);
+  });
+
+  it('unlocks the user slot only once per luksAddKey (the floor for the whole escrow)', async () => {
+    const img = image('user', 0);
+    const debugLog = join(img.dir, 'debug.log');
+    const wrapper = join(img.dir, 'cryptsetup-debug');
+    writeFileSync(wrapper, `#!/bin/sh\nexec cryptsetup --debug "$@" >>'${debugLog}' 2>&1\n`);
+    chmodSync(wrapper, 0o700);
+    await new Cryptsetup({ path: wrapper }).addKey(img.path, b('user'), b('escrow'), 1, FAST);
+    const log = readFileSync(debugLog, 'utf8');
+    expect(log.match(/Trying to open LUKS2 keyslot 0\./g)).toHaveLength(1);
+    expect(log).not.toContain('Checking volume passphrase');
+    expect(opens(img.path, 'escrow', 1)).toBe(true);
   });
 
   it('retries writes that collide with another writer ("concurrent LUKS2 metadata update")', async () => {

@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LuksMetadata } from './luks-metadata.js';
+import { SecretFifo } from './secret-fifo.js';
 
 /**
  * The one module that runs `cryptsetup`. Secrets (passphrases, recovery keys) reach it only through
  * stdin, never argv, environment or files:
  * - one secret: `--key-file=-`, read raw until EOF (no trailing newline is added);
- * - two secrets (luksAddKey): two lines on stdin, current then new, the way the boot prompt reads them.
- *   Neither may contain a newline, so such input is refused before cryptsetup runs.
- * Node's `stdio: 'pipe'` is a UNIX socket, so `/dev/fd/N` key files do not work; stdin does.
+ * - two secrets (luksAddKey): named pipes in a private 0700 directory (secret-fifo.ts), see addKey().
+ * Node's `stdio: 'pipe'` is a UNIX socket, so `/dev/fd/N` key files do not work; stdin and FIFOs do.
  *
  * Never used here: `-q`/`--batch-mode` (luksKillSlot then kills without any passphrase, even the last slot)
  * and luksKillSlot with empty input (which still kills). killSlot() refuses an empty authorising key.
@@ -23,7 +24,7 @@ export type CryptsetupFailure =
   | 'slot_in_use'
   | 'empty_input'
   | 'concurrent_update' // another process was writing the same header
-  | 'invalid_input' // refused before running: a newline inside a two-line secret, an empty key
+  | 'invalid_input' // refused before running: an empty key
   | 'timeout'
   | 'failed';
 
@@ -54,20 +55,23 @@ export type CryptsetupOptions = {
   timeoutMs?: number;
   /** How often to retry a write that hit "concurrent LUKS2 metadata update" (another writer). */
   concurrentUpdateRetries?: number;
+  /** Where the private 0700 directories for named pipes are made; default the OS temp directory. */
+  tmpDir?: string;
 };
 
 type RunResult = { code: number; stdout: string; stderr: string };
 
 const DEFAULT_TIMEOUT_MS = 180_000;
 const DEFAULT_RETRIES = 5;
-const NEWLINE = 0x0a;
 
 export class Cryptsetup {
   private readonly path: string;
   private readonly timeoutMs: number;
   private readonly retries: number;
+  private readonly tmpDir: string;
 
   constructor(options: CryptsetupOptions = {}) {
+    this.tmpDir = options.tmpDir ?? tmpdir();
     this.path = options.path ?? 'cryptsetup';
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.retries = options.concurrentUpdateRetries ?? DEFAULT_RETRIES;
@@ -121,8 +125,11 @@ export class Cryptsetup {
   }
 
   /**
-   * Add `newKey` in slot `slot`, authorised by `current` (tried against every slot; cryptsetup 2.6 has no
-   * way to name the unlocking slot). Returns the slot `current` opened: that is the user's slot.
+   * Add `newKey` in slot `slot`, authorised by `current` (tried against every slot). Both secrets go
+   * through named pipes (`--key-file` and `--new-keyfile`). Measured with --debug on 2.6.1: only when
+   * NEITHER key comes from stdin does luksAddKey derive the user's (slow, argon2) slot once; with stdin
+   * (two lines or `--key-file=-`) or `-v` it first checks the passphrase separately and derives it twice.
+   * The price is that cryptsetup does not say which slot the passphrase opened.
    */
   async addKey(
     device: string,
@@ -130,14 +137,23 @@ export class Cryptsetup {
     newKey: Uint8Array,
     slot: number,
     pbkdf: SlotPbkdf,
-  ): Promise<{ unlockedSlot: number }> {
-    const stdin = twoLines(current, newKey);
+  ): Promise<void> {
+    requireSecret(current, 'luksAddKey');
+    requireSecret(newKey, 'luksAddKey');
+    const fifos = await SecretFifo.create(this.tmpDir, 2);
     try {
-      const args = ['luksAddKey', '-v', '--disable-external-tokens', '--key-slot', String(slot)];
-      const r = await this.write('luksAddKey', [...args, ...pbkdfArgs(pbkdf), device], stdin);
-      return { unlockedSlot: parseSlot(r.stdout, /Key slot (\d+) unlocked/, 'luksAddKey') };
+      const [currentPath, newPath] = fifos.paths;
+      const args = [
+        'luksAddKey',
+        '--disable-external-tokens',
+        '--key-slot',
+        String(slot),
+        ...pbkdfArgs(pbkdf),
+      ];
+      args.push(`--key-file=${currentPath}`, `--new-keyfile=${newPath}`, device);
+      await this.write('luksAddKey', args, undefined, () => fifos.serve([current, newKey]));
     } finally {
-      stdin.fill(0);
+      await fifos.dispose();
     }
   }
 
@@ -201,9 +217,15 @@ export class Cryptsetup {
    * Run a header write. LUKS2 aborts (does not wait) when another process writes the same header at the
    * same moment, so that case is retried with a short randomised backoff; every other failure is final.
    */
-  private async write(command: string, args: string[], stdin?: Uint8Array): Promise<RunResult> {
+  private async write(
+    command: string,
+    args: string[],
+    stdin?: Uint8Array,
+    beforeEachRun?: () => { finish: () => Promise<void> },
+  ): Promise<RunResult> {
     for (let attempt = 0; ; attempt++) {
-      const r = await this.run(args, stdin);
+      const serving = beforeEachRun?.();
+      const r = await this.run(args, stdin).finally(() => serving?.finish());
       if (r.code === 0) return r;
       const kind = classify(r);
       if (kind !== 'concurrent_update' || attempt >= this.retries) {
@@ -265,20 +287,6 @@ export function pbkdfArgs(p: SlotPbkdf): string[] {
     return ['--pbkdf', 'pbkdf2', '--hash', p.hash, '--pbkdf-force-iterations', String(p.iterations)];
   }
   return ['--pbkdf', p.type];
-}
-
-function twoLines(first: Uint8Array, second: Uint8Array): Buffer {
-  requireSecret(first, 'luksAddKey');
-  requireSecret(second, 'luksAddKey');
-  if (first.includes(NEWLINE) || second.includes(NEWLINE)) {
-    throw new CryptsetupError('invalid_input', 'luksAddKey', null, 'a secret contains a newline');
-  }
-  const out = Buffer.alloc(first.length + second.length + 2);
-  out.set(first, 0);
-  out[first.length] = NEWLINE;
-  out.set(second, first.length + 1);
-  out[out.length - 1] = NEWLINE;
-  return out;
 }
 
 function requireSecret(secret: Uint8Array, command: string): Uint8Array {

@@ -246,6 +246,20 @@ describe('LUKS escrow flow (real cryptsetup, real CMS)', () => {
     expect(Object.values(headerJson(img.path).tokens).map((t) => t.keyslots)).toEqual([['2']]);
   });
 
+  it('rotation keeps the old escrow slot when the user unlocked with that old recovery key', async () => {
+    const { img, state } = setup();
+    const api = escrow(h, img.path, state);
+    await api.escrow(pw(USER));
+    const { key: oldKey } = await theEscrowedKey(img.path);
+    h.server.received.clear();
+    const rotated = await api.rotate(Buffer.from(oldKey));
+    expect(rotated).toMatchObject({ outcome: 'escrowed', keySlot: 2 });
+    await theEscrowedKey(img.path);
+    expect(slotsOf(img.path)).toEqual([0, 1, 2]);
+    expect(opens(img.path, oldKey, 1)).toBe(true);
+    expect(await api.status()).toMatchObject({ ourSlot: 2, staleSlots: [1] });
+  });
+
   it('notices a key removed on the host, asks for a new one, and cleans up the old token', async () => {
     const { img, state } = setup();
     const api = escrow(h, img.path, state);

@@ -229,14 +229,14 @@ export class LuksEscrow {
         try {
           const entry = await this.journalNewKey(uuid, slot, usedSlots(meta), key);
           onProgress('saving_to_disk');
-          const userSlot = await this.addSlot(entry, passphrase, key, attempts);
-          log.info({ device, slot, userSlot, escrowId: entry.escrow_id }, 'escrow slot added');
+          await this.addSlot(entry, passphrase, key, attempts);
+          log.info({ device, slot, escrowId: entry.escrow_id }, 'escrow slot added');
           const marked = await this.markSlot(entry, key);
           onProgress('verifying');
           await this.verifySlot(marked, key, passphrase);
           onProgress('uploading');
           const done = await this.finishUpload(marked, await this.guard(() => this.cs.dump(device)));
-          if (done.outcome === 'escrowed') await this.removeStale(uuid, marked, key, userSlot);
+          if (done.outcome === 'escrowed') await this.removeStale(uuid, marked, key, passphrase);
           return { outcome: done.outcome, keySlot: slot, escrowedAt: done.escrowedAt };
         } finally {
           wipe(key);
@@ -274,23 +274,16 @@ export class LuksEscrow {
   }
 
   /**
-   * luksAddKey checks the passphrase against every slot and adds the new one in the same run, and tells
-   * which slot the passphrase opened (the user's slot; never assumed to be 0). Doing the check here rather
-   * than in a separate `open --test-passphrase` first means ONE unlock of the user's (slow, argon2) slot
-   * for the whole escrow: the floor the bench measures against.
+   * luksAddKey checks the passphrase against every slot (the user's slot is whichever one it opens; we
+   * never assume slot 0) and adds the new slot in the same run. Checking it here rather than with a
+   * separate `open --test-passphrase` first means ONE unlock of the user's slow argon2 slot for the whole
+   * escrow: the floor the bench measures against. A wrong passphrase leaves the header untouched.
    */
   private async addSlot(entry: JournalEntry, passphrase: Buffer, key: Buffer, attempts: AttemptLimiter) {
-    let unlockedSlot: number;
     try {
-      ({ unlockedSlot } = await this.cs.addKey(
-        this.deps.device,
-        passphrase,
-        key,
-        entry.slot,
-        this.deps.newSlotPbkdf,
-      ));
+      await this.cs.addKey(this.deps.device, passphrase, key, entry.slot, this.deps.newSlotPbkdf);
     } catch (e) {
-      await this.journal.remove(entry.escrow_id); // the header did not change
+      await this.journal.remove(entry.escrow_id);
       if (e instanceof CryptsetupError && e.kind === 'wrong_passphrase') {
         const after = await attempts.recordFailure();
         if (after.cooldownUntil) throw cooldownError(after.cooldownUntil);
@@ -302,7 +295,6 @@ export class LuksEscrow {
     }
     await attempts.reset();
     this.crash('slot_added');
-    return unlockedSlot;
   }
 
   /** Record the new slot's salt in the journal and mark the slot as ours with a 'pending' token. */
@@ -432,13 +424,15 @@ export class LuksEscrow {
   /**
    * After a new key is escrowed: remove our other slots that are intact (previous keys, or a pending slot
    * whose journal was lost), authorised by the new key; drop tokens whose slot was removed or changed.
-   * Never the user's slot, never a slot without our token, never the last slot.
+   * Never a slot without our token, never the last slot, and never the slot the user's passphrase
+   * opens: someone who unlocked with the old recovery key would otherwise lose the key they know. That
+   * check runs the passphrase against our old slot only, which is cheap (fast KDF on our slots).
    */
   private async removeStale(
     uuid: string,
     current: JournalEntry,
     key: Buffer,
-    userSlot: number,
+    passphrase: Buffer,
   ): Promise<void> {
     const { device, log } = this.deps;
     const meta = await this.guard(() => this.cs.dump(device));
@@ -447,8 +441,12 @@ export class LuksEscrow {
       if (t.token.escrow_id === current.escrow_id) continue;
       try {
         if (t.condition === 'intact' && t.slot !== null) {
-          if (t.slot === userSlot || t.slot === current.slot) continue;
+          if (t.slot === current.slot) continue;
           if (usedSlots(await this.cs.dump(device)).length < 3) continue; // user's + new + this one
+          if (await this.opens(t.slot, passphrase)) {
+            log.warn({ device, slot: t.slot }, 'keeping previous escrow slot: the user unlocked with it');
+            continue;
+          }
           await this.cs.killSlot(device, t.slot, key);
           log.info({ device, slot: t.slot }, 'removed previous escrow slot');
         }
@@ -462,6 +460,16 @@ export class LuksEscrow {
   }
 
   // ---- helpers ----
+
+  private async opens(slot: number, secret: Buffer): Promise<boolean> {
+    try {
+      await this.cs.testPassphrase(this.deps.device, secret, slot);
+      return true;
+    } catch (e) {
+      if (e instanceof CryptsetupError && e.kind === 'wrong_passphrase') return false;
+      throw e;
+    }
+  }
 
   private async advance(
     entry: JournalEntry,
