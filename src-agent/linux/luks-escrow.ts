@@ -131,7 +131,7 @@ export class LuksEscrow {
     if (!luks2) return { ...empty, encrypted: await this.guard(() => this.cs.isLuks(device)) };
     const uuid = await this.guard(() => this.cs.uuid(device));
     const meta = await this.guard(() => this.cs.dump(device));
-    const view = describe(meta, await this.journal.list(uuid));
+    const view = readEscrowState(meta, await this.journal.list(uuid));
     const attempts = await this.attempts(uuid).status();
     return {
       ...empty,
@@ -185,10 +185,23 @@ export class LuksEscrow {
           report.dropped.push(original.escrow_id);
           continue;
         }
-        const { outcome } = await this.finishUpload(entry, meta);
+        // A refused upload or a failed header write leaves the entry queued; the others still get their turn.
+        const outcome = await this.finishUpload(entry, meta).then(
+          (r) => r.outcome,
+          (e: unknown) => {
+            this.deps.log.warn(
+              { device, escrowId: entry.escrow_id, err: errorText(e) },
+              'escrow entry stays queued',
+            );
+            return 'queued' as const;
+          },
+        );
         (outcome === 'escrowed' ? report.uploaded : report.queued).push(entry.escrow_id);
       }
-      const view = describe(await this.guard(() => this.cs.dump(device)), await this.journal.list(uuid));
+      const view = readEscrowState(
+        await this.guard(() => this.cs.dump(device)),
+        await this.journal.list(uuid),
+      );
       report.hostChange = view.current === null ? view.hostChange : null;
       if (report.hostChange)
         this.deps.log.warn({ device, change: report.hostChange }, 'escrowed key changed on host');
@@ -213,7 +226,7 @@ export class LuksEscrow {
         const before = await attempts.status();
         if (before.cooldownUntil) throw cooldownError(before.cooldownUntil);
         const meta = await this.guard(() => this.cs.dump(device));
-        const view = describe(meta, await this.journal.list(uuid));
+        const view = readEscrowState(meta, await this.journal.list(uuid));
         if (mode === 'escrow' && view.current) {
           throw new AgentError('not_needed', 'A recovery key for this disk is already saved for the server.');
         }
@@ -547,7 +560,7 @@ type CurrentKey = {
  * that the server holds or will hold (escrowed, or journaled for upload). Other intact slots of ours are
  * stale; a newest token whose slot is gone or re-keyed is a change made on the host.
  */
-export function describe(
+function readEscrowState(
   meta: LuksMetadata,
   entries: JournalEntry[],
 ): { current: CurrentKey | null; stale: OurToken[]; hostChange: 'removed' | 'changed' | null } {
