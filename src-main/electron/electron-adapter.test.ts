@@ -144,6 +144,7 @@ describe('ElectronShell windows', () => {
       nodeIntegrationInSubFrames: false,
       webviewTag: false,
       webSecurity: true,
+      disableBlinkFeatures: 'Auxclick',
       preload: '/app/dist/src-main/preload.cjs',
     });
     expect(win.options.show).toBe(false);
@@ -247,11 +248,19 @@ describe('ElectronShell tray, notifications, links', () => {
 });
 
 describe('security helpers', () => {
-  it('denies every permission request and check', () => {
+  it('denies every permission request and check, and forces the CSP on every response', () => {
     let request: ((c: unknown, p: string, cb: (ok: boolean) => void) => void) | null = null;
     let check: (() => boolean) | null = null;
     let device: (() => boolean) | null = null;
+    let headers:
+      | ((d: { responseHeaders?: Record<string, string[]> }, cb: (r: unknown) => void) => void)
+      | null = null;
     const session = {
+      webRequest: {
+        onHeadersReceived: (h: typeof headers) => {
+          headers = h;
+        },
+      },
       setPermissionRequestHandler: (h: typeof request) => {
         request = h;
       },
@@ -268,6 +277,14 @@ describe('security helpers', () => {
     expect(cb).toHaveBeenCalledWith(false);
     expect((check as unknown as () => boolean)()).toBe(false);
     expect((device as unknown as () => boolean)()).toBe(false);
+    const answer = vi.fn();
+    (headers as unknown as (d: unknown, cb: (r: unknown) => void) => void)(
+      { responseHeaders: { 'X-Other': ['1'] } },
+      answer,
+    );
+    expect(answer).toHaveBeenCalledWith({
+      responseHeaders: { 'X-Other': ['1'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
+    });
   });
 
   it('trusts only the main frame of our own windows showing app://renderer', () => {

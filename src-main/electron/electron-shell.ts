@@ -1,5 +1,5 @@
 import {
-  BrowserWindow,
+  type BrowserWindow,
   Menu,
   type MenuItemConstructorOptions,
   Notification,
@@ -10,7 +10,7 @@ import {
 } from 'electron';
 import type { WindowKind } from '../bridge/contract.js';
 import type { MenuItem, Notice, ShellEvents, ShellPort, TrayModel, WindowOptions } from '../shell/port.js';
-import { APP_ORIGIN, lockDownContents, secureWebPreferences } from './security.js';
+import { APP_ORIGIN, createSecureWindow } from './security.js';
 import { trayIconFile } from './tray-support.js';
 
 export interface ElectronShellOptions {
@@ -69,7 +69,7 @@ export class ElectronShell implements ShellPort {
       existing.focus();
       return;
     }
-    const win = new BrowserWindow({
+    const win = createSecureWindow(this.opts.preloadPath, {
       ...SIZES[kind],
       show: false,
       resizable: kind === 'my-device',
@@ -80,10 +80,8 @@ export class ElectronShell implements ShellPort {
       alwaysOnTop: mustAct,
       autoHideMenuBar: true,
       backgroundColor: nativeTheme.shouldUseDarkColors ? '#1e1e20' : '#f6f6f7',
-      webPreferences: secureWebPreferences(this.opts.preloadPath),
     });
     this.windows.set(kind, win);
-    lockDownContents(win.webContents);
     win.setMenu(null);
     win.once('ready-to-show', () => win.show());
     win.on('closed', () => {

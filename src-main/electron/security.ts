@@ -1,4 +1,10 @@
-import type { IpcMainInvokeEvent, Session, WebContents, WebPreferences } from 'electron';
+import {
+  BrowserWindow,
+  type BrowserWindowConstructorOptions,
+  type IpcMainInvokeEvent,
+  type Session,
+  type WebContents,
+} from 'electron';
 
 /** Where our windows load from: the app:// protocol serving dist/renderer (app-protocol.ts). */
 export const APP_ORIGIN = 'app://renderer';
@@ -8,23 +14,37 @@ export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; " +
   "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'";
 
-/** Every window gets exactly these; a renderer holds nothing but a sandboxed page and the preload API. */
-export function secureWebPreferences(preload: string): WebPreferences {
-  return {
-    preload,
-    contextIsolation: true,
-    sandbox: true,
-    nodeIntegration: false,
-    nodeIntegrationInWorker: false,
-    nodeIntegrationInSubFrames: false,
-    webSecurity: true,
-    allowRunningInsecureContent: false,
-    experimentalFeatures: false,
-    webviewTag: false,
-    navigateOnDragDrop: false,
-    spellcheck: false,
-    safeDialogs: true,
-  };
+/**
+ * The only way this app makes a window. The web preferences are written out here, literally, so that
+ * review (and electronegativity) sees them where the window is made: a renderer holds nothing but a
+ * sandboxed page and the preload API, and cannot navigate or open anything.
+ */
+export function createSecureWindow(
+  preload: string,
+  options: Omit<BrowserWindowConstructorOptions, 'webPreferences'>,
+): BrowserWindow {
+  const win = new BrowserWindow({
+    ...options,
+    webPreferences: {
+      preload,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      safeDialogs: true,
+      // Middle-click opens links in new windows; nothing in our pages needs it.
+      disableBlinkFeatures: 'Auxclick',
+    },
+  });
+  lockDownContents(win.webContents);
+  return win;
 }
 
 /** Our pages never navigate, open windows or attach webviews; anything trying to is refused. */
@@ -35,11 +55,19 @@ export function lockDownContents(contents: WebContents): void {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 }
 
-/** No camera, notifications-from-page, clipboard, HID…: the app's pages need no permission at all. */
+/**
+ * No camera, notifications-from-page, clipboard, HID…: the app's pages need no permission at all. The CSP
+ * is also forced on every response the session sees, not only on the ones app:// serves.
+ */
 export function lockDownSession(session: Session): void {
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.setPermissionCheckHandler(() => false);
   session.setDevicePermissionHandler(() => false);
+  session.webRequest.onHeadersReceived((details, callback) => {
+    callback({
+      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
+    });
+  });
 }
 
 /**
