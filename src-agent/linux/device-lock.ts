@@ -6,8 +6,9 @@ import { ensurePrivateDir } from './atomic-file.js';
  * One LUKS header writer per device. LUKS2 aborts (rather than waits for) a concurrent header write, and
  * two escrows at once would add two slots, so every header-changing operation holds this lock:
  * - an in-process set stops two requests inside this agent;
- * - a lock file created with O_EXCL (`<stateDir>/luks-<uuid>.lock`, holding our pid) stops a second
- *   agent process. A lock file whose pid is no longer running was left by a crash and is taken over.
+ * - a lock file created with O_EXCL (`<stateDir>/luks-<uuid>.lock`) stops a second agent process. It
+ *   names its holder by boot id, pid and the process start time, so a file left by a crash is taken over
+ *   even after a reboot in which another process got the same pid.
  * Node has no flock(); the pid check has a tiny race if two processes find the same stale file at the
  * same moment, which a single systemd-managed agent never does.
  */
@@ -47,7 +48,7 @@ export class DeviceLock {
 async function createExclusive(path: string): Promise<boolean> {
   try {
     const fh = await open(path, 'wx', 0o600);
-    await fh.writeFile(String(process.pid));
+    await fh.writeFile(await holderId(process.pid));
     await fh.close();
     return true;
   } catch (e) {
@@ -58,17 +59,22 @@ async function createExclusive(path: string): Promise<boolean> {
 
 /** Remove the lock file when the process that wrote it is gone. */
 async function takeOverIfStale(path: string): Promise<boolean> {
-  const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-  if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) return false;
+  const written = (await readFile(path, 'utf8').catch(() => '')).trim();
+  const pid = Number.parseInt(written.split(' ')[1] ?? '', 10);
+  if (Number.isInteger(pid) && pid > 0 && written === (await holderId(pid))) return false;
   await unlink(path).catch(() => {});
   return true;
 }
 
-function isRunning(pid: number): boolean {
+/** "<boot id> <pid> <start time>" of a running process, or '' when it does not run. */
+async function holderId(pid: number): Promise<string> {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime); the command name in field 2 may contain spaces, so count after its ')'.
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return `${bootId} ${pid} ${startTime}`;
+  } catch {
+    return '';
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AttemptLimiter, COOLDOWN_MS, MAX_FAILURES } from './attempt-limiter.js';
@@ -123,12 +123,19 @@ describe('DeviceLock', () => {
     expect(await new DeviceLock(dir).tryAcquire('uuid')).not.toBeNull();
   });
 
-  it('takes over a lock file left by a process that no longer runs, not one of a live process', async () => {
+  it('takes over a lock file left by a crashed process, also after a reboot reused its pid', async () => {
     const dir = stateDir();
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = readFileSync('/proc/1/stat', 'utf8');
+    const pid1Start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
     await new DeviceLock(dir).tryAcquire('init').then((r) => r?.());
-    writeFileSync(join(dir, 'luks-dead.lock'), '2147483646'); // no such pid
+    writeFileSync(join(dir, 'luks-dead.lock'), `${bootId} 2147483646 12345`); // no such pid
     expect(await new DeviceLock(dir).tryAcquire('dead')).not.toBeNull();
-    writeFileSync(join(dir, 'luks-live.lock'), '1'); // pid 1 always runs
+    writeFileSync(join(dir, 'luks-reboot.lock'), `00000000-0000-0000-0000-000000000000 1 ${pid1Start}`);
+    expect(await new DeviceLock(dir).tryAcquire('reboot')).not.toBeNull();
+    writeFileSync(join(dir, 'luks-reused.lock'), `${bootId} 1 1`); // pid 1 runs, but started at another time
+    expect(await new DeviceLock(dir).tryAcquire('reused')).not.toBeNull();
+    writeFileSync(join(dir, 'luks-live.lock'), `${bootId} 1 ${pid1Start}`); // pid 1 itself holds it
     expect(await new DeviceLock(dir).tryAcquire('live')).toBeNull();
   });
 });
