@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../ipc/errors.js';
@@ -226,6 +226,23 @@ describe('LUKS escrow flow (real cryptsetup, real CMS)', () => {
     expect((await api.status()).pendingUpload).toBe(true);
     h.server.refuse = false;
     expect((await api.reconcile()).uploaded).toHaveLength(1);
+    await theEscrowedKey(img.path);
+  });
+
+  it('does not lose a slot when cryptsetup fails in an unclear way after writing it', async () => {
+    const { img, state } = setup();
+    const wrapper = join(img.dir, 'cryptsetup-flaky');
+    // runs the real command, then reports failure for luksAddKey as if it crashed after the write
+    writeFileSync(
+      wrapper,
+      '#!/bin/sh\ncryptsetup "$@" || exit $?\n[ "$1" = luksAddKey ] && exit 1\nexit 0\n',
+    );
+    chmodSync(wrapper, 0o700);
+    const flaky = escrow(h, img.path, state, { cryptsetup: { path: wrapper } });
+    expect((await errorOf(flaky.escrow(pw(USER)))).code).toBe('internal');
+    expect(slotsOf(img.path)).toEqual([0, 1]);
+    const report = await escrow(h, img.path, state).reconcile();
+    expect(report.uploaded).toHaveLength(1);
     await theEscrowedKey(img.path);
   });
 

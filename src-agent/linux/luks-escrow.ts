@@ -296,7 +296,13 @@ export class LuksEscrow {
     try {
       await this.cs.addKey(this.deps.device, passphrase, key, entry.slot, this.deps.newSlotPbkdf);
     } catch (e) {
-      await this.journal.remove(entry.escrow_id);
+      // Drop the entry only when the slot is surely not there. After an unclear failure (a timeout, a
+      // crash of cryptsetup mid-write) the entry stays 'pending' and reconcile() adopts or drops it.
+      const slotThere = await this.cs.dump(this.deps.device).then(
+        (m) => slotSalt(m, entry.slot) !== null,
+        () => true,
+      );
+      if (!slotThere) await this.journal.remove(entry.escrow_id);
       if (e instanceof CryptsetupError && e.kind === 'wrong_passphrase') {
         const after = await attempts.recordFailure();
         if (after.cooldownUntil) throw cooldownError(after.cooldownUntil);
