@@ -46,6 +46,8 @@ export interface WebDesktop {
   core: DesktopCore;
   /** Times (ms since epoch) the user clicked "Log out now", when no `logout` port was given. */
   logoutRequests: number[];
+  /** Open event streams, i.e. pages still attached to the core (0 once every window is closed). */
+  liveStreams(): number;
   close(): Promise<void>;
 }
 
@@ -212,6 +214,7 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
     shellEvents: shell,
     core,
     logoutRequests,
+    liveStreams: () => streams.size,
     async close() {
       core.stop();
       for (const s of streams) s.end();

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Time from "open the passphrase dialog" to a dialog the user can type into (field enabled and focused,
+// state from the agent shown), through the web harness in Chromium with the real desktop core and a
+// scripted agent on a real socket. Each run opens a fresh page, as Electron creates a fresh window.
+// Goal: <= 300 ms. Run after `npm run build`. RUNS=n to change the sample size.
+import os from 'node:os';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, loadHarness, percentile } from './load-harness.mjs';
+
+const RUNS = Number(process.env.RUNS ?? 30);
+const { startWebDesktop, FakeAgent, luksNeededStatus } = await loadHarness();
+const agent = await FakeAgent.start({ passphrase: 'x', status: luksNeededStatus() });
+const desktop = await startWebDesktop({ socketPath: agent.socketPath });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: CHROMIUM_ARGS,
+});
+const context = await browser.newContext();
+try {
+  while (desktop.shellEvents.snapshot().tray?.icon !== 'action_needed')
+    await new Promise((r) => setTimeout(r, 20));
+  const times = [];
+  const inPage = [];
+  for (let i = 0; i < RUNS + 3; i++) {
+    const t0 = performance.now();
+    desktop.shellEvents.clickMenu('create-recovery-key');
+    const page = await context.newPage();
+    await page.goto(desktop.windowUrl('passphrase'));
+    // The predicate returns the page's own clock when the field is ready: time since navigation start.
+    const ready = await page.waitForFunction(
+      () => {
+        const el = document.getElementById('passphrase');
+        const ok =
+          el === document.activeElement && !el.disabled && document.querySelector('main:not([aria-busy])');
+        return ok ? performance.now() : false;
+      },
+      undefined,
+      { polling: 'raf' },
+    );
+    const ms = performance.now() - t0;
+    const inPageMs = await ready.jsonValue();
+    // The first runs warm Chromium's caches, as an app's first window does.
+    if (i >= 3) {
+      times.push(ms);
+      inPage.push(inPageMs);
+    }
+    await page.close();
+    desktop.shellEvents.closeWindow('passphrase');
+  }
+  times.sort((a, b) => a - b);
+  inPage.sort((a, b) => a - b);
+  const p50 = percentile(times, 50);
+  const p95 = percentile(times, 95);
+  console.log(
+    `  of which navigation start → interactive: p50=${percentile(inPage, 50).toFixed(0)} ms p95=${percentile(inPage, 95).toFixed(0)} ms (the rest is Chromium creating the page)`,
+  );
+  console.log(`  load average while measuring: ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`);
+  console.log(
+    `dialog interactive after request: n=${times.length} p50=${p50.toFixed(0)} ms p95=${p95.toFixed(0)} ms max=${times.at(-1).toFixed(0)} ms (goal 300 ms) ${p95 <= 300 ? 'OK' : 'SLOW'}`,
+  );
+} finally {
+  await browser.close();
+  await desktop.close();
+  await agent.close();
+}

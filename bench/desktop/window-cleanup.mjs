@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// After every window is closed, nothing is left: no window in the shell, no page attached to the core,
+// and no extra Chromium renderer process. Opens and closes each window kind CYCLES times.
+import { execFileSync } from 'node:child_process';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, loadHarness } from './load-harness.mjs';
+
+const CYCLES = Number(process.env.CYCLES ?? 5);
+const KINDS = ['passphrase', 'my-device', 'about', 'logout'];
+const { startWebDesktop, FakeAgent, luksNeededStatus } = await loadHarness();
+const agent = await FakeAgent.start({ passphrase: 'x', status: luksNeededStatus() });
+const desktop = await startWebDesktop({ socketPath: agent.socketPath });
+// Chromium keeps one idle "spare" renderer ready for the next page; that is the browser's choice, not a
+// window of ours left open, so it is switched off here to make leftovers countable.
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: [...CHROMIUM_ARGS, '--disable-features=SpareRendererForSitePerProcess'],
+});
+
+/** Chromium renderer processes right now (all of them belong to the browser this script launched). */
+function renderers() {
+  const out = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes('--type=renderer') && l.includes('chromium')).length;
+}
+const settle = () => new Promise((r) => setTimeout(r, 500));
+
+try {
+  const context = await browser.newContext();
+  await settle();
+  const baseline = renderers();
+  let peak = 0;
+  for (let c = 0; c < CYCLES; c++) {
+    const pages = [];
+    for (const kind of KINDS) {
+      await desktop.core.handleRequest('my-device', {
+        type: 'openWindow',
+        kind: kind === 'logout' ? 'about' : kind,
+      });
+      const page = await context.newPage();
+      await page.goto(desktop.windowUrl(kind));
+      await page.locator('main:not([aria-busy])').waitFor();
+      pages.push(page);
+    }
+    peak = Math.max(peak, renderers());
+    for (const kind of KINDS) desktop.shellEvents.closeByUser(kind);
+    for (const page of pages) await page.close();
+  }
+  // Renderer processes exit asynchronously after their page closes; give them up to 10 s.
+  let after = renderers();
+  for (let waited = 0; after > baseline && waited < 10_000; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    after = renderers();
+  }
+  const windows = desktop.shellEvents.openWindows().length;
+  const streams = desktop.liveStreams();
+  console.log(
+    `after ${CYCLES} cycles of ${KINDS.length} windows: open windows=${windows}, pages attached to the core=${streams}, renderer processes=${after} (baseline ${baseline}, peak ${peak})`,
+  );
+  const clean = windows === 0 && streams === 0 && after <= baseline;
+  console.log(clean ? 'nothing left after closing: OK' : 'LEFTOVERS after closing');
+  process.exitCode = clean ? 0 : 1;
+} finally {
+  await browser.close();
+  await desktop.close();
+  await agent.close();
+}
