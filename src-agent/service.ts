@@ -2,9 +2,7 @@ import type { Logger } from '../src-shared/logger.js';
 import { EscrowService } from './escrow-service.js';
 import { resolveUser } from './ipc-server/allowed-users.js';
 import { type IpcServer, startIpcServer } from './ipc-server/server.js';
-import { Cryptsetup } from './linux/cryptsetup.js';
-import type { SlotPbkdf } from './linux/index.js';
-import { findRootLuksDevice } from './linux/index.js';
+import { detectRootLuksDevice, type SlotPbkdf } from './linux/index.js';
 import { createLinuxPlatform, type LinuxPlatformOptions } from './platform-linux.js';
 import { ReminderStore } from './reminder-store.js';
 import { AgentApiClient } from './server-client/agent-api-client.js';
@@ -100,8 +98,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 }
 
 async function rootLuksDevice(): Promise<string> {
-  const cryptsetup = new Cryptsetup();
-  const found = await findRootLuksDevice((d) => cryptsetup.isLuks2(d));
+  const found = await detectRootLuksDevice();
   if (found.device) return found.device;
   const where = found.luks.length > 0 ? ` (${found.luks.map((l) => l.path).join(', ')} is not LUKS2)` : '';
   throw new Error(`no LUKS2 device under / (${found.rootSource})${where}; use --luks-device to name one`);

@@ -52,9 +52,10 @@ function parse(argv: string[]) {
   const crash = v['test-crash-at'] === undefined ? undefined : CrashPoint.safeParse(v['test-crash-at']);
   if (crash && !crash.success)
     throw new UsageError(`--test-crash-at must be one of ${CrashPoint.options.join(', ')}`);
+  const serverText = need('server');
   let server: URL;
   try {
-    server = new URL(need('server'));
+    server = new URL(serverText);
   } catch {
     throw new UsageError('--server must be a URL such as https://escrow.example.com');
   }

@@ -31,7 +31,12 @@ describe('escrow agent against the real server and a real LUKS2 image', () => {
       async () => (await client.request('status.get', {})).action,
       'the agent to ask for the passphrase',
     );
-    expect(action).toMatchObject({ kind: 'luks_passphrase', reason: 'no_key', remindAt: null, cooldownUntil: null });
+    expect(action).toMatchObject({
+      kind: 'luks_passphrase',
+      reason: 'no_key',
+      remindAt: null,
+      cooldownUntil: null,
+    });
     expect((await stat(path.join(w.stateDir, 'node-key'))).mode & 0o777).toBe(0o600);
 
     // "Not now": the prompt is snoozed (persisted), the action stays visible with its reminder time.
@@ -49,7 +54,13 @@ describe('escrow agent against the real server and a real LUKS2 image', () => {
     const result = await client.request('luks.escrow', {}, Buffer.from(PASSPHRASE));
     expect(result).toMatchObject({ outcome: 'escrowed' });
     const steps = events.slice(firstEvent).flatMap((e) => (e.event === 'progress' ? [e.data.step] : []));
-    expect(steps).toEqual(['checking_passphrase', 'creating_key', 'saving_to_disk', 'verifying', 'uploading']);
+    expect(steps).toEqual([
+      'checking_passphrase',
+      'creating_key',
+      'saving_to_disk',
+      'verifying',
+      'uploading',
+    ]);
     await eventually(
       () => events.find((e) => e.event === 'escrow_result' && e.data.outcome === 'escrowed'),
       'an escrow_result event',
@@ -132,7 +143,10 @@ describe('escrow agent against the real server and a real LUKS2 image', () => {
     const r = await w.server.admin('POST', `/hosts/${hostId}/rotate_encryption_key`);
     expect(r.status).toBe(204);
     const rotation = await eventually(
-      () => actionOf(events).slice(before).find((a) => a.reason === 'rotation_requested'),
+      () =>
+        actionOf(events)
+          .slice(before)
+          .find((a) => a.reason === 'rotation_requested'),
       'the rotation prompt',
     );
     const latencyMs = performance.now() - t0;

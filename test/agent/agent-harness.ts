@@ -5,9 +5,9 @@ import { AgentClient } from '../../ipc/client.js';
 import type { AgentEvent } from '../../ipc/messages.js';
 import { makeLuks2Image, type TestImage } from '../../src-agent/linux/test-support/luks-image.js';
 import { type AgentOptions, type RunningAgent, startAgent } from '../../src-agent/service.js';
-import { createLogger } from '../../src-shared/logger.js';
 import { initDataDir } from '../../src-server/init.js';
 import { type RunningServer, startServer } from '../../src-server/server.js';
+import { createLogger } from '../../src-shared/logger.js';
 
 /** A real escrow server (in-process, SQLite in a temp dir, 127.0.0.1:0) with its admin API at hand. */
 export class TestServer {
@@ -39,6 +39,8 @@ export class TestServer {
       dataDir: this.dataDir,
       port: this.port,
       verifySchedule: false,
+      // Tests poll the key-read endpoint; the real limit (burst 20, one per 6 s) would stall them.
+      rateLimits: { keyRead: { burst: 1000, perSecond: 100 } },
       logLevel: 'debug',
       logDestination: { write: (line: string) => void this.logs.push(line) },
     });
@@ -142,8 +144,10 @@ export async function makeWorld(passphrase: string, userSlot = 0): Promise<Agent
     async cleanup() {
       if (process.env.DEBUG_AGENT_LOGS) process.stderr.write(world.agentLogs.join(''));
       for (const c of clients) c.close();
-      await world.agent?.stop();
+      // Server first: stopping it after the agent has dropped its long-poll keeps close() waiting ~1 min
+      // (reported to the server's owner); this order tests the same things without the wait.
       await server.stop();
+      await world.agent?.stop();
       image.cleanup();
       await rm(root, { recursive: true, force: true });
     },
@@ -154,7 +158,11 @@ export async function makeWorld(passphrase: string, userSlot = 0): Promise<Agent
 }
 
 /** Polls `fn` until it returns a truthy value (tests wait for asynchronous agent work this way). */
-export async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  fn: () => Promise<T> | T,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
