@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type pino from 'pino';
 import { createLogger } from '../src-shared/logger.js';
 import { buildConfig, type ServerSettings } from './domain/config.js';
@@ -9,6 +10,7 @@ import { buildApp } from './http/app.js';
 import { ConfigWaiters } from './http/config-waiters.js';
 import type { ServerContext } from './http/context.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './http/rate-limit.js';
+import { DecryptPool } from './jobs/decrypt-pool.js';
 import {
   type DecryptabilityCheck,
   scheduleKeyVerification,
@@ -38,6 +40,8 @@ export interface StartServerOptions {
   logLevel?: string;
   /** Where logs go (tests capture them); stdout by default. */
   logDestination?: pino.DestinationStream;
+  /** Worker threads for decryptability checks; default one per CPU, 0 checks on the HTTP thread. */
+  verifyWorkers?: number;
   /** Seconds between checks of the escrow-keys directory for a rotated certificate. */
   escrowKeysPollSeconds?: number;
 }
@@ -81,25 +85,38 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     throw new Error('no enroll secret in the database; run escrow-server init first');
   }
   const orgInfo = opts.orgInfo ?? { org_name: 'Escrow Desktop', contact_url: '' };
-  const settings = (): ServerSettings => ({ escrowCertificatePem: keys.current.certificatePem, orgInfo });
-  const waiters = new ConfigWaiters(async (hostId) => {
-    const view = await store.getHostView(hostId);
-    return view ? buildConfig(view, settings()) : null;
-  });
+  // One settings object per escrow-key generation, so per-request work can be memoized on it.
+  let currentSettings: ServerSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo };
+  const settings = () => currentSettings;
+  const waiters = new ConfigWaiters(
+    async (hostId) => {
+      const view = await store.getHostView(hostId);
+      return view ? buildConfig(view, settings()) : null;
+    },
+    async (hostIds) => {
+      const wanted = new Set(hostIds);
+      const views = (await store.listHostViews({})).filter((v) => wanted.has(v.host.id));
+      return new Map(views.map((v) => [v.host.id, buildConfig(v, settings())]));
+    },
+  );
   const refreshEscrowKeys = async () => {
     const next = await loadEscrowKeys(opts.dataDir);
     if (next.current.generation === keys.current.generation) return false;
     keys = next;
+    currentSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo };
     log.info({ generation: keys.current.generation }, 'escrow certificate rotated; agents get the new one');
     await waiters.notifyAll();
     return true;
   };
   const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+  const pool = DecryptPool.create(opts.verifyWorkers ?? availableParallelism());
+  const checkDecryptable = pool?.check ?? isDecryptable;
   const ctx: ServerContext = {
     store,
     log,
     escrowKeys: () => keys,
     refreshEscrowKeys,
+    checkDecryptable,
     settings,
     waiters,
     limits: {
@@ -115,8 +132,14 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ? { cert: await readFile(opts.tls.certPath), key: await readFile(opts.tls.keyPath) }
     : null;
   const app = buildApp(ctx, https);
-  const verifyKeysNow = (check: DecryptabilityCheck = isDecryptable) =>
-    verifyUncheckedKeys({ store, keys: () => keys.all, check, onChanged: (id) => void waiters.notify([id]) });
+  const verifyKeysNow = (check: DecryptabilityCheck = checkDecryptable) =>
+    verifyUncheckedKeys({
+      store,
+      keys: () => keys.all,
+      check,
+      concurrency: pool?.size ?? 1,
+      onChanged: (id) => void waiters.notify([id]),
+    });
   const schedule =
     opts.verifySchedule === false
       ? null
@@ -135,6 +158,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   } catch (err) {
     clearInterval(keyPoll);
     schedule?.stop();
+    await pool?.close();
     await store.close();
     throw err;
   }
@@ -158,6 +182,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         for (const l of Object.values(ctx.limits)) l.stop();
         await waiters.releaseAll();
         await app.close();
+        await pool?.close();
         await store.close();
         log.info('escrow server stopped');
       })();

@@ -8,17 +8,36 @@ export interface ServerSettings {
   orgInfo: { org_name: string; contact_url: string };
 }
 
+/** Digest of the fleet-wide part, once per settings object (the certificate alone is 1.7 kB of PEM). */
+const sharedDigests = new WeakMap<ServerSettings, string>();
+function sharedDigest(settings: ServerSettings): string {
+  let d = sharedDigests.get(settings);
+  if (!d) {
+    d = createHash('sha256')
+      .update(JSON.stringify([settings.escrowCertificatePem, settings.orgInfo]))
+      .digest('hex');
+    sharedDigests.set(settings, d);
+  }
+  return d;
+}
+
 /**
  * The config a host gets, with a version derived from its content: any change that matters to the agent
  * changes the version, and nothing has to remember to bump a counter.
  */
 export function buildConfig(view: HostView, settings: ServerSettings): ConfigResponse {
-  const body = {
-    notifications: hostNotifications(view),
+  const notifications = hostNotifications(view);
+  const disk_encryption = { enabled: view.encryption_enabled };
+  const config_version = createHash('sha256')
+    .update(sharedDigest(settings))
+    .update(JSON.stringify([notifications, disk_encryption]))
+    .digest('hex')
+    .slice(0, 16);
+  return {
+    config_version,
+    notifications,
     escrow_certificate: settings.escrowCertificatePem,
     org_info: settings.orgInfo,
-    disk_encryption: { enabled: view.encryption_enabled },
+    disk_encryption,
   };
-  const config_version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  return { config_version, ...body };
 }

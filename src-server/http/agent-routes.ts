@@ -11,7 +11,6 @@ import {
   type Platform,
 } from '../api/agent-api.js';
 import { buildConfig } from '../domain/config.js';
-import { isDecryptable } from '../escrow/key-check.js';
 import type { HostView } from '../storage/port.js';
 import type { ServerContext } from './context.js';
 import { digest, matchesDigest, newSecret } from './secrets.js';
@@ -70,9 +69,10 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
       }),
     );
     if (!held) {
-      // The client went away (nothing to answer) or the host was removed meanwhile.
+      // The client went away (nothing to answer), or its config could not be read (the database failed
+      // while shutting down): the agent retries, it must not re-enroll.
       if (reply.raw.destroyed) return reply.hijack();
-      return sendError(reply, 401, 'unknown node key');
+      return sendError(reply, 503, 'config unavailable; retry');
     }
     return held;
   });
@@ -116,10 +116,10 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
       await ctx.store.recordClientError(hostId, body.client_error);
       ctx.log.warn({ host_id: hostId }, 'host reported a disk-encryption error');
     } else if (body.base64_encrypted) {
-      let ok = await isDecryptable(body.base64_encrypted, platform, ctx.escrowKeys().all);
+      let ok = await ctx.checkDecryptable(body.base64_encrypted, platform, ctx.escrowKeys().all);
       // A certificate rotated by the CLI while we run: pick up the new private key and try once more.
       if (!ok && (await ctx.refreshEscrowKeys())) {
-        ok = await isDecryptable(body.base64_encrypted, platform, ctx.escrowKeys().all);
+        ok = await ctx.checkDecryptable(body.base64_encrypted, platform, ctx.escrowKeys().all);
       }
       const outcome = await ctx.store.storeKey(hostId, {
         base64_encrypted: body.base64_encrypted,

@@ -15,11 +15,19 @@ interface Waiter {
 }
 
 export type ConfigReader = (hostId: number) => Promise<ConfigResponse | null>;
+/** Configs of many hosts in one go (one pass over the tables instead of a lookup per host). */
+export type BulkConfigReader = (hostIds: readonly number[]) => Promise<Map<number, ConfigResponse>>;
+
+/** Above this many waiting hosts to notify, one bulk read beats a lookup per host. */
+const BULK_FROM = 200;
 
 export class ConfigWaiters {
   private readonly byHost = new Map<number, Set<Waiter>>();
 
-  constructor(private readonly read: ConfigReader) {}
+  constructor(
+    private readonly read: ConfigReader,
+    private readonly readMany: BulkConfigReader,
+  ) {}
 
   get size(): number {
     let n = 0;
@@ -70,13 +78,19 @@ export class ConfigWaiters {
 
   /** Re-reads the config of these hosts' waiters and answers those whose version changed. */
   async notify(hostIds: Iterable<number>): Promise<void> {
-    for (const id of hostIds) {
-      const set = this.byHost.get(id);
-      if (!set || set.size === 0) continue;
-      const config = await this.read(id).catch(() => null);
-      for (const w of [...set]) {
-        if (!config || config.config_version !== w.afterVersion) w.resolve(config);
-      }
+    const waiting = [...new Set(hostIds)].filter((id) => this.byHost.has(id));
+    if (waiting.length === 0) return;
+    if (waiting.length >= BULK_FROM) {
+      const configs = await this.readMany(waiting);
+      for (const id of waiting) this.answerChanged(id, configs.get(id) ?? null);
+      return;
+    }
+    for (const id of waiting) this.answerChanged(id, await this.read(id).catch(() => null));
+  }
+
+  private answerChanged(hostId: number, config: ConfigResponse | null): void {
+    for (const w of [...(this.byHost.get(hostId) ?? [])]) {
+      if (!config || config.config_version !== w.afterVersion) w.resolve(config);
     }
   }
 
@@ -87,9 +101,10 @@ export class ConfigWaiters {
 
   /** Shutdown: every held request gets the current config now, so agents reconnect at once elsewhere. */
   async releaseAll(): Promise<void> {
-    for (const [id, set] of [...this.byHost]) {
-      const config = await this.read(id).catch(() => null);
-      for (const w of [...set]) w.resolve(config);
+    const ids = [...this.byHost.keys()];
+    const configs = await this.readMany(ids).catch(() => new Map<number, ConfigResponse>());
+    for (const id of ids) {
+      for (const w of [...(this.byHost.get(id) ?? [])]) w.resolve(configs.get(id) ?? null);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '../../src-shared/logger.js';
 import type { ServerSettings } from '../domain/config.js';
 import type { EscrowKeySet } from '../escrow/key-files.js';
+import type { DecryptabilityCheck } from '../jobs/verify-keys.js';
 import type { EscrowStore } from '../storage/port.js';
 import type { ConfigWaiters } from './config-waiters.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -12,6 +13,8 @@ export interface ServerContext {
   escrowKeys(): EscrowKeySet;
   /** Re-reads the escrow-keys directory; true when a new generation appeared. */
   refreshEscrowKeys(): Promise<boolean>;
+  /** Whether an envelope opens to a key of the platform's shape (on worker threads when built). */
+  checkDecryptable: DecryptabilityCheck;
   settings(): ServerSettings;
   waiters: ConfigWaiters;
   limits: { enroll: RateLimiter; keyRead: RateLimiter; keySubmit: RateLimiter };

@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import type { EscrowKeyPair } from '../../src-shared/cms/index.js';
 import type { Logger } from '../../src-shared/logger.js';
 import type { Platform } from '../api/agent-api.js';
-import type { EscrowStore } from '../storage/port.js';
+import type { EscrowStore, UncheckedKey } from '../storage/port.js';
 
 export type DecryptabilityCheck = (
   base64Encrypted: string,
@@ -30,27 +30,35 @@ export async function verifyUncheckedKeys(deps: {
   store: EscrowStore;
   keys: () => readonly EscrowKeyPair[];
   check: DecryptabilityCheck;
+  /** Checks in flight at once (the decrypt pool's size); 1 when checking inline. */
+  concurrency?: number;
   onChanged?: (hostId: number) => void;
 }): Promise<VerifyRunResult> {
   const result: VerifyRunResult = { checked: 0, decryptable: 0, undecryptable: 0, skippedChanged: 0 };
   const seen = new Set<string>();
+  const lanes = Math.max(1, deps.concurrency ?? 1);
+  const checkOne = async (k: UncheckedKey) => {
+    seen.add(`${k.host_id}:${k.version}`);
+    const ok = await deps.check(k.base64_encrypted, k.platform, deps.keys());
+    if (await deps.store.setDecryptable(k.host_id, k.version, ok)) {
+      result.checked += 1;
+      if (ok) result.decryptable += 1;
+      else result.undecryptable += 1;
+      deps.onChanged?.(k.host_id);
+    } else {
+      result.skippedChanged += 1;
+    }
+  };
   for (;;) {
     const batch = (await deps.store.listUncheckedKeys(BATCH)).filter(
       (k) => !seen.has(`${k.host_id}:${k.version}`),
     );
     if (batch.length === 0) return result;
-    for (const k of batch) {
-      seen.add(`${k.host_id}:${k.version}`);
-      const ok = await deps.check(k.base64_encrypted, k.platform, deps.keys());
-      if (await deps.store.setDecryptable(k.host_id, k.version, ok)) {
-        result.checked += 1;
-        if (ok) result.decryptable += 1;
-        else result.undecryptable += 1;
-        deps.onChanged?.(k.host_id);
-      } else {
-        result.skippedChanged += 1;
-      }
-    }
+    let i = 0;
+    const lane = async () => {
+      while (i < batch.length) await checkOne(batch[i++] as UncheckedKey);
+    };
+    await Promise.all(Array.from({ length: lanes * 2 }, lane));
   }
 }
 

@@ -18,21 +18,22 @@ import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 
 const NO_TEAM_SETTING = 'no_team_disk_encryption';
 
-const HOST_VIEW_SELECT = `
-SELECT h.id, h.hardware_uuid, h.hardware_serial, h.hostname, h.platform, h.os_version, h.team_id,
-  h.enrolled_at, h.last_seen_at, h.reported_status, h.rotate_requested, h.removing_enforcement,
-  COALESCE(t.enable_disk_encryption,
-    (SELECT CASE WHEN s.value = '1' THEN 1 ELSE 0 END FROM settings s WHERE s.name = '${NO_TEAM_SETTING}'),
-    0) AS encryption_enabled,
-  k.host_id AS k_host_id, k.base64_encrypted AS k_base64_encrypted, k.key_slot AS k_key_slot,
-  k.salt AS k_salt, k.client_error AS k_client_error, k.decryptable AS k_decryptable,
-  k.version AS k_version, k.escrow_id AS k_escrow_id, k.created_at AS k_created_at,
-  k.updated_at AS k_updated_at
-FROM hosts h
-LEFT JOIN teams t ON t.id = h.team_id
-LEFT JOIN host_disk_encryption_keys k ON k.host_id = h.id`;
+/*
+ * A host view is read with separate indexed lookups rather than one LEFT JOIN: on SQLite the join cost
+ * about 70 µs per check-in against 15 µs for the three lookups (measured with bench/server), and the
+ * check-in path is the hottest one the server has.
+ */
+const HOST_COLUMNS = `id, hardware_uuid, hardware_serial, hostname, platform, os_version, team_id, enrolled_at,
+  last_seen_at, reported_status, rotate_requested, removing_enforcement`;
+const HOST_BY_NODE_KEY = `SELECT ${HOST_COLUMNS} FROM hosts WHERE node_key_hash = ?`;
+const HOST_BY_ID = `SELECT ${HOST_COLUMNS} FROM hosts WHERE id = ?`;
+const KEY_COLUMNS = `host_id, base64_encrypted, key_slot, salt, client_error, decryptable, version, escrow_id,
+  created_at, updated_at`;
+const KEY_BY_HOST = `SELECT ${KEY_COLUMNS} FROM host_disk_encryption_keys WHERE host_id = ?`;
+const TEAM_ENCRYPTION = 'SELECT enable_disk_encryption FROM teams WHERE id = ?';
+const SETTING = 'SELECT value FROM settings WHERE name = ?';
 
-interface HostViewRow {
+interface HostRow {
   id: number;
   hardware_uuid: string;
   hardware_serial: string;
@@ -45,54 +46,35 @@ interface HostViewRow {
   reported_status: string | null;
   rotate_requested: number;
   removing_enforcement: number;
-  encryption_enabled: number;
-  k_host_id: number | null;
-  k_base64_encrypted: string | null;
-  k_key_slot: number | null;
-  k_salt: string | null;
-  k_client_error: string | null;
-  k_decryptable: number | null;
-  k_version: number | null;
-  k_escrow_id: string | null;
-  k_created_at: string | null;
-  k_updated_at: string | null;
+}
+
+interface KeyViewRow {
+  host_id: number;
+  base64_encrypted: string | null;
+  key_slot: number | null;
+  salt: string | null;
+  client_error: string;
+  decryptable: number | null;
+  version: number;
+  escrow_id: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 const bool = (v: number | null): boolean | null => (v === null ? null : v !== 0);
 const int = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
 const now = () => new Date().toISOString();
 
-function toHostView(r: HostViewRow): HostView {
-  const host: Host = {
-    id: r.id,
-    hardware_uuid: r.hardware_uuid,
-    hardware_serial: r.hardware_serial,
-    hostname: r.hostname,
-    platform: r.platform,
-    os_version: r.os_version,
-    team_id: r.team_id,
-    enrolled_at: r.enrolled_at,
-    last_seen_at: r.last_seen_at,
-    reported_status: r.reported_status,
+function toHost(r: HostRow): Host {
+  return {
+    ...r,
     rotate_requested: r.rotate_requested !== 0,
     removing_enforcement: r.removing_enforcement !== 0,
   };
-  const key: EscrowedKey | null =
-    r.k_host_id === null
-      ? null
-      : {
-          host_id: r.k_host_id,
-          base64_encrypted: r.k_base64_encrypted,
-          key_slot: r.k_key_slot,
-          salt: r.k_salt,
-          client_error: r.k_client_error ?? '',
-          decryptable: bool(r.k_decryptable),
-          version: r.k_version ?? 0,
-          escrow_id: r.k_escrow_id,
-          created_at: r.k_created_at ?? '',
-          updated_at: r.k_updated_at ?? '',
-        };
-  return { host, key, encryption_enabled: r.encryption_enabled !== 0 };
+}
+
+function toKey(r: KeyViewRow): EscrowedKey {
+  return { ...r, decryptable: bool(r.decryptable) };
 }
 
 interface KeyRow {
@@ -207,25 +189,48 @@ export class SqlEscrowStore implements EscrowStore {
   }
 
   async findHostByNodeKeyHash(nodeKeyHash: string): Promise<HostView | null> {
-    const r = await this.db.get<HostViewRow>(`${HOST_VIEW_SELECT} WHERE h.node_key_hash = ?`, [nodeKeyHash]);
-    return r ? toHostView(r) : null;
+    const h = await this.db.get<HostRow>(HOST_BY_NODE_KEY, [nodeKeyHash]);
+    return h ? this.view(h) : null;
   }
 
   async getHostView(hostId: number): Promise<HostView | null> {
-    const r = await this.db.get<HostViewRow>(`${HOST_VIEW_SELECT} WHERE h.id = ?`, [hostId]);
-    return r ? toHostView(r) : null;
+    const h = await this.db.get<HostRow>(HOST_BY_ID, [hostId]);
+    return h ? this.view(h) : null;
   }
 
+  /** Whole-fleet reads (host list, summary) load each table once and join in memory. */
   async listHostViews(filter: { teamId?: number | null }): Promise<HostView[]> {
-    const rows =
+    const hosts =
       filter.teamId === undefined
-        ? await this.db.all<HostViewRow>(`${HOST_VIEW_SELECT} ORDER BY h.id`)
+        ? await this.db.all<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts ORDER BY id`)
         : filter.teamId === null
-          ? await this.db.all<HostViewRow>(`${HOST_VIEW_SELECT} WHERE h.team_id IS NULL ORDER BY h.id`)
-          : await this.db.all<HostViewRow>(`${HOST_VIEW_SELECT} WHERE h.team_id = ? ORDER BY h.id`, [
+          ? await this.db.all<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts WHERE team_id IS NULL ORDER BY id`)
+          : await this.db.all<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts WHERE team_id = ? ORDER BY id`, [
               filter.teamId,
             ]);
-    return rows.map(toHostView);
+    const keys = new Map(
+      (await this.db.all<KeyViewRow>(`SELECT ${KEY_COLUMNS} FROM host_disk_encryption_keys`)).map((k) => [
+        k.host_id,
+        toKey(k),
+      ]),
+    );
+    const teams = new Map((await this.listTeams()).map((t) => [t.id, t.enable_disk_encryption]));
+    const noTeam = (await this.getSetting(NO_TEAM_SETTING)) === '1';
+    return hosts.map((h) => ({
+      host: toHost(h),
+      key: keys.get(h.id) ?? null,
+      encryption_enabled: h.team_id === null ? noTeam : (teams.get(h.team_id) ?? false),
+    }));
+  }
+
+  private async view(h: HostRow): Promise<HostView> {
+    const key = await this.db.get<KeyViewRow>(KEY_BY_HOST, [h.id]);
+    const enabled =
+      h.team_id === null
+        ? (await this.db.get<{ value: string }>(SETTING, [NO_TEAM_SETTING]))?.value === '1'
+        : ((await this.db.get<{ enable_disk_encryption: number }>(TEAM_ENCRYPTION, [h.team_id]))
+            ?.enable_disk_encryption ?? 0) !== 0;
+    return { host: toHost(h), key: key ? toKey(key) : null, encryption_enabled: enabled };
   }
 
   async touchHost(hostId: number): Promise<void> {

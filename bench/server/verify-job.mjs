@@ -1,0 +1,56 @@
+// The decryptability job over 10,000 new (unchecked) keys, each a real CMS envelope (RSA-OAEP + AES-256)
+// to the escrow certificate. Target (issue 4): ≤ 20 s. Usage: npm run build && node bench/server/verify-job.mjs
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadEscrowKeys } from '../../dist/src-server/escrow/key-files.js';
+import { initDataDir } from '../../dist/src-server/init.js';
+import { startServer } from '../../dist/src-server/server.js';
+import { encryptToCertificate } from '../../dist/src-shared/cms/index.js';
+
+const KEYS = Number(process.env.KEYS ?? 10_000);
+const ALPHABET = 'cbdefghijklnrtuv';
+const luksKey = (n) =>
+  Array.from({ length: 8 }, (_, g) =>
+    Array.from({ length: 8 }, (_, i) => ALPHABET[(n * 31 + g * 7 + i) % 16]).join(''),
+  ).join('-');
+
+const dataDir = mkdtempSync(join(tmpdir(), 'escrow-bench-verify-'));
+await initDataDir({ dataDir });
+const server = await startServer({ dataDir, verifySchedule: false, logLevel: 'warn' });
+const { certificatePem } = (await loadEscrowKeys(dataDir)).current;
+
+const t0 = performance.now();
+for (let i = 0; i < KEYS; i++) {
+  const { hostId } = await server.store.enrollHost(
+    {
+      hardware_uuid: `v-${i}`,
+      hardware_serial: `S${i}`,
+      hostname: `h${i}`,
+      platform: 'linux',
+      os_version: 'x',
+    },
+    `node-key-digest-${i}`,
+  );
+  const envelope = await encryptToCertificate(Buffer.from(luksKey(i)), certificatePem);
+  await server.store.storeKey(hostId, {
+    base64_encrypted: envelope.toString('base64'),
+    key_slot: 1,
+    salt: 's',
+    decryptable: null,
+    escrow_id: null,
+  });
+}
+const seeded = performance.now();
+const r = await server.verifyKeysNow();
+const done = performance.now();
+await server.close();
+rmSync(dataDir, { recursive: true, force: true });
+
+console.log(`verification job over ${KEYS} unchecked keys (SQLite, RSA-3072 OAEP)`);
+console.log(`  seeding (enroll + encrypt + store): ${((seeded - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `  job: ${((done - seeded) / 1000).toFixed(1)} s, ${(KEYS / ((done - seeded) / 1000)).toFixed(0)} keys/s`,
+);
+console.log(`  result: ${JSON.stringify(r)}`);
+if (r.decryptable !== KEYS) process.exitCode = 1;

@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EscrowKeyPair } from '../../src-shared/cms/index.js';
+import type { Platform } from '../api/agent-api.js';
+import { isDecryptable } from '../escrow/key-check.js';
+import type { DecryptabilityCheck } from './verify-keys.js';
+import type { CheckTask } from './verify-worker.js';
+
+/** The compiled worker beside this file (dist/). Absent when running from TypeScript sources. */
+export const DEFAULT_WORKER_URL = new URL('./verify-worker.js', import.meta.url);
+
+/**
+ * Decryptability checks on worker threads. Each check is an RSA private operation (milliseconds of CPU);
+ * on the HTTP thread a verification run over thousands of keys would stall every check-in, and one thread
+ * uses one core. Tasks go round-robin; keys travel with each task so a rotated certificate needs no
+ * restart of the workers.
+ */
+export class DecryptPool {
+  private next = 0;
+  /** After a worker died, checks run inline: slower, never wrong. */
+  private broken = false;
+  private seq = 0;
+  private readonly pending = new Map<number, { resolve(ok: boolean): void; reject(err: Error): void }>();
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const w of workers) {
+      w.on('message', (m: { id: number; ok: boolean }) => {
+        this.pending.get(m.id)?.resolve(m.ok);
+        this.pending.delete(m.id);
+      });
+      w.on('error', (err) => {
+        this.broken = true;
+        this.failAll(err);
+      });
+      w.unref();
+    }
+  }
+
+  /** null when the worker script is not there (tests run the TypeScript sources): callers check inline. */
+  static create(size: number, workerUrl: URL = DEFAULT_WORKER_URL): DecryptPool | null {
+    if (size < 1 || !existsSync(fileURLToPath(workerUrl))) return null;
+    return new DecryptPool(Array.from({ length: size }, () => new Worker(workerUrl)));
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  readonly check: DecryptabilityCheck = (
+    base64Encrypted: string,
+    platform: Platform,
+    keys: readonly EscrowKeyPair[],
+  ) =>
+    this.broken
+      ? isDecryptable(base64Encrypted, platform, keys)
+      : this.dispatch(base64Encrypted, platform, keys);
+
+  private dispatch(
+    base64Encrypted: string,
+    platform: Platform,
+    keys: readonly EscrowKeyPair[],
+  ): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      const id = ++this.seq;
+      this.pending.set(id, { resolve, reject });
+      const worker = this.workers[this.next++ % this.workers.length] as Worker;
+      const task: CheckTask = { id, base64Encrypted, platform, keys };
+      worker.postMessage(task);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.failAll(new Error('decrypt pool closed'));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}

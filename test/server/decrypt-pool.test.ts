@@ -1,0 +1,71 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DecryptPool } from '../../src-server/jobs/decrypt-pool.js';
+import {
+  createEscrowCertificate,
+  type EscrowKeyPair,
+  encryptToCertificate,
+} from '../../src-shared/cms/index.js';
+import { BITLOCKER_KEY, luksKey } from './helpers/server.js';
+
+/** Real worker threads running the worker entry, bundled like the build would compile it. */
+const root = resolve(import.meta.dirname, '../..');
+let dir: string;
+let workerUrl: URL;
+let pair: EscrowKeyPair;
+let other: EscrowKeyPair;
+
+beforeAll(async () => {
+  mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
+  dir = mkdtempSync(join(root, 'node_modules/.cache/escrow-decrypt-pool-'));
+  const outfile = join(dir, 'verify-worker.mjs');
+  await build({
+    entryPoints: [join(root, 'src-server/jobs/verify-worker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile,
+    logLevel: 'warning',
+  });
+  workerUrl = pathToFileURL(outfile);
+  [pair, other] = await Promise.all([createEscrowCertificate(), createEscrowCertificate()]);
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const b64 = async (key: string, cert: string) =>
+  (await encryptToCertificate(Buffer.from(key), cert)).toString('base64');
+
+describe('DecryptPool', () => {
+  it('answers decryptable or not from worker threads, for many checks at once', async () => {
+    const pool = DecryptPool.create(2, workerUrl);
+    expect(pool?.size).toBe(2);
+    if (!pool) return;
+    try {
+      const good = await b64(luksKey(1), pair.certificatePem);
+      const wrongShape = await b64(BITLOCKER_KEY, pair.certificatePem);
+      const wrongKey = await b64(luksKey(2), other.certificatePem);
+      const answers = await Promise.all([
+        pool.check(good, 'linux', [pair]),
+        pool.check(wrongShape, 'linux', [pair]),
+        pool.check(wrongKey, 'linux', [pair]),
+        pool.check('AAAA', 'linux', [pair]),
+        pool.check(wrongShape, 'windows', [pair]),
+        pool.check(wrongKey, 'linux', [pair, other]),
+      ]);
+      expect(answers).toEqual([true, false, false, false, true, true]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('is not created when the worker script is missing (running from sources): callers check inline', () => {
+    expect(DecryptPool.create(2, pathToFileURL(join(dir, 'missing.mjs')))).toBeNull();
+    expect(DecryptPool.create(0, workerUrl)).toBeNull();
+  });
+});
