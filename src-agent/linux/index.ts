@@ -3,6 +3,7 @@ import type { Logger } from '../../src-shared/logger.js';
 import type { CrashPoint } from './crash-point.js';
 import { Cryptsetup, type CryptsetupOptions, type SlotPbkdf } from './cryptsetup.js';
 import { LuksEscrow, type Uploader } from './luks-escrow.js';
+import { findRootLuksDevice, type RootDeviceResult } from './root-device.js';
 
 /**
  * Public API of the Linux LUKS escrow core, used by the agent service. Everything else in this folder is
@@ -18,7 +19,7 @@ export {
   type Uploader,
   UploadUnavailableError,
 } from './luks-escrow.js';
-export { findRootLuksDevice, type RootDeviceResult } from './root-device.js';
+export type { RootDeviceResult } from './root-device.js';
 
 /**
  * KDF for the escrow slot. The recovery key has 256 bits of entropy, so a slow KDF adds nothing against
@@ -66,3 +67,12 @@ export function createLuksEscrow(opts: LuksEscrowOptions) {
   };
 }
 export type LuksEscrowApi = ReturnType<typeof createLuksEscrow>;
+
+/**
+ * The LUKS2 device behind `/` (`device`, or null) and what lies under `/` (LUKS containers, unencrypted
+ * members), from findmnt and lsblk; candidates lsblk could not type are confirmed with cryptsetup.
+ */
+export function detectRootLuksDevice(options: CryptsetupOptions = {}): Promise<RootDeviceResult> {
+  const cs = new Cryptsetup(options);
+  return findRootLuksDevice((device) => cs.isLuks2(device).catch(() => false));
+}

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { detectRootLuksDevice } from './index.js';
 import {
   analyzeRootLayout,
   type CommandRunner,
@@ -89,8 +90,8 @@ describe('findRootLuksDevice (runner)', () => {
     expect(result.luks).toHaveLength(1);
   });
 
-  it('runs the real findmnt and lsblk on this machine', async () => {
-    const result = await findRootLuksDevice(async () => false);
+  it('runs the real findmnt, lsblk and cryptsetup on this machine', async () => {
+    const result = await detectRootLuksDevice();
     expect(result.rootSource.startsWith('/')).toBe(true);
     expect(result.luks.length + result.unencrypted.length).toBeGreaterThan(0);
   });
