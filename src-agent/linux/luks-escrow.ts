@@ -99,6 +99,7 @@ export class LuksEscrow {
   private readonly journal: Journal;
   private readonly lock: DeviceLock;
   private readonly cs: Cryptsetup;
+  private versionChecked = false;
 
   constructor(private readonly deps: LuksEscrowDeps) {
     this.cs = deps.cryptsetup;
@@ -186,7 +187,10 @@ export class LuksEscrow {
           continue;
         }
         // A refused upload or a failed header write leaves the entry queued; the others still get their turn.
-        const outcome = await this.finishUpload(entry, meta).then(
+        const outcome = await this.finishUpload(
+          entry,
+          findToken(meta, entry.escrow_id)?.tokenId ?? null,
+        ).then(
           (r) => r.outcome,
           (e: unknown) => {
             this.deps.log.warn(
@@ -244,12 +248,14 @@ export class LuksEscrow {
           onProgress('saving_to_disk');
           await this.addSlot(entry, passphrase, key, attempts);
           log.info({ device, slot, escrowId: entry.escrow_id }, 'escrow slot added');
-          const marked = await this.markSlot(entry, key);
+          const { marked, tokenId } = await this.markSlot(entry, key);
           onProgress('verifying');
           await this.verifySlot(marked, key, passphrase);
           onProgress('uploading');
-          const done = await this.finishUpload(marked, await this.guard(() => this.cs.dump(device)));
-          if (done.outcome === 'escrowed') await this.removeStale(uuid, marked, key, passphrase);
+          const done = await this.finishUpload(marked, tokenId);
+          const hadOurTokens = ourTokens(meta).length > 0;
+          if (done.outcome === 'escrowed' && hadOurTokens)
+            await this.removeStale(uuid, marked, key, passphrase);
           return { outcome: done.outcome, keySlot: slot, escrowedAt: done.escrowedAt };
         } finally {
           wipe(key);
@@ -317,15 +323,19 @@ export class LuksEscrow {
   }
 
   /** Record the new slot's salt in the journal and mark the slot as ours with a 'pending' token. */
-  private async markSlot(entry: JournalEntry, key: Buffer): Promise<JournalEntry> {
+  private async markSlot(
+    entry: JournalEntry,
+    key: Buffer,
+  ): Promise<{ marked: JournalEntry; tokenId: number }> {
     const meta = await this.guard(() => this.cs.dump(this.deps.device));
     const salt = slotSalt(meta, entry.slot);
     if (salt === null)
       throw new AgentError('internal', `Slot ${entry.slot} is missing right after it was added.`);
     const added = await this.advance(entry, 'slot_added', { salt });
     this.crash('slot_journaled');
+    let tokenId: number;
     try {
-      await this.cs.tokenImport(this.deps.device, tokenFor(added, 'pending'));
+      tokenId = await this.cs.tokenImport(this.deps.device, tokenFor(added, 'pending'));
     } catch (e) {
       // The header is full or refused the token: take our slot out again (we still hold its key) so no
       // unmarked slot of ours stays behind.
@@ -334,7 +344,7 @@ export class LuksEscrow {
     }
     const marked = await this.advance(added, 'token_marked');
     this.crash('token_marked');
-    return marked;
+    return { marked, tokenId };
   }
 
   private async verifySlot(entry: JournalEntry, key: Buffer, passphrase: Buffer): Promise<void> {
@@ -371,13 +381,15 @@ export class LuksEscrow {
    */
   private async finishUpload(
     entry: JournalEntry,
-    meta: LuksMetadata,
+    tokenId: number | null,
   ): Promise<{ outcome: 'escrowed' | 'queued'; escrowedAt: string | null }> {
     const { device, log } = this.deps;
     let current = entry;
+    let ourTokenId = tokenId;
     if (current.state !== 'acked') {
-      if (!findToken(meta, current.escrow_id)) {
-        await this.guard(() => this.cs.tokenImport(device, tokenFor(current, 'pending')));
+      if (ourTokenId === null) {
+        const pending = tokenFor(current, 'pending');
+        ourTokenId = await this.guard(() => this.cs.tokenImport(device, pending));
       }
       try {
         await this.deps.uploader({
@@ -404,11 +416,9 @@ export class LuksEscrow {
       current = await this.advance(current, 'acked');
       this.crash('acked');
     }
-    const token = findToken(await this.guard(() => this.cs.dump(device)), current.escrow_id);
     const escrowedAt = this.deps.now().toISOString();
-    await this.guard(() =>
-      this.cs.tokenImport(device, tokenFor(current, 'escrowed', escrowedAt), token?.tokenId),
-    );
+    const escrowed = tokenFor(current, 'escrowed', escrowedAt);
+    await this.guard(() => this.cs.tokenImport(device, escrowed, ourTokenId ?? undefined));
     this.crash('token_escrowed');
     await this.journal.remove(current.escrow_id);
     log.info({ device, slot: current.slot, escrowId: current.escrow_id }, 'recovery key escrowed');
@@ -503,12 +513,14 @@ export class LuksEscrow {
   /** Check cryptsetup ≥ 2.4 and a LUKS2 device; returns its UUID. Each failure is a clear AgentError. */
   private async requireLuks2(): Promise<string> {
     const { device } = this.deps;
-    const v = await this.guard(() => this.cs.version());
-    if (
-      v.major < MIN_CRYPTSETUP.major ||
-      (v.major === MIN_CRYPTSETUP.major && v.minor < MIN_CRYPTSETUP.minor)
-    ) {
-      throw new AgentError('unsupported_luks', `${v.text} is too old; cryptsetup 2.4 or newer is needed.`);
+    if (!this.versionChecked) {
+      const v = await this.guard(() => this.cs.version());
+      const tooOld =
+        v.major < MIN_CRYPTSETUP.major ||
+        (v.major === MIN_CRYPTSETUP.major && v.minor < MIN_CRYPTSETUP.minor);
+      if (tooOld)
+        throw new AgentError('unsupported_luks', `${v.text} is too old; cryptsetup 2.4 or newer is needed.`);
+      this.versionChecked = true; // checked once per agent run: the binary does not change under it
     }
     if (!(await this.guard(() => this.cs.isLuks2(device)))) {
       if (await this.guard(() => this.cs.isLuks(device))) {
