@@ -17,7 +17,6 @@ export const JournalState = z.enum([
   'pending', // entry written, the header not yet changed (the slot may or may not have been added)
   'slot_added', // the slot exists; `salt` is its KDF salt
   'token_marked', // our LUKS2 token names the slot
-  'verified', // the new key was shown to open its slot
   'acked', // the server stored the key; only the token update and this file's removal remain
 ]);
 export type JournalState = z.infer<typeof JournalState>;

@@ -3,7 +3,7 @@ import { AgentError } from '../../ipc/errors.js';
 import type { EscrowResult, ProgressStep } from '../../ipc/messages.js';
 import type { LuksDataRequest } from '../../src-server/api/agent-api.js';
 import type { Logger } from '../../src-shared/logger.js';
-import { AttemptLimiter } from './attempt-limiter.js';
+import { AttemptLimiter, MAX_FAILURES } from './attempt-limiter.js';
 import { type CrashPoint, crashIfRequested } from './crash-point.js';
 import { type Cryptsetup, CryptsetupError, type SlotPbkdf } from './cryptsetup.js';
 import { DeviceLock } from './device-lock.js';
@@ -246,7 +246,7 @@ export class LuksEscrow {
         try {
           const entry = await this.journalNewKey(uuid, slot, usedSlots(meta), key);
           onProgress('saving_to_disk');
-          await this.addSlot(entry, passphrase, key, attempts);
+          await this.addSlot(entry, passphrase, key, attempts, before.attemptsLeft < MAX_FAILURES);
           log.info({ device, slot, escrowId: entry.escrow_id }, 'escrow slot added');
           const { marked, tokenId } = await this.markSlot(entry, key);
           onProgress('verifying');
@@ -298,7 +298,13 @@ export class LuksEscrow {
    * separate `open --test-passphrase` first means ONE unlock of the user's slow argon2 slot for the whole
    * escrow: the floor the bench measures against. A wrong passphrase leaves the header untouched.
    */
-  private async addSlot(entry: JournalEntry, passphrase: Buffer, key: Buffer, attempts: AttemptLimiter) {
+  private async addSlot(
+    entry: JournalEntry,
+    passphrase: Buffer,
+    key: Buffer,
+    attempts: AttemptLimiter,
+    hadFailures: boolean,
+  ) {
     try {
       await this.cs.addKey(this.deps.device, passphrase, key, entry.slot, this.deps.newSlotPbkdf);
     } catch (e) {
@@ -318,7 +324,7 @@ export class LuksEscrow {
       }
       throw toAgentError(e);
     }
-    await attempts.reset();
+    if (hadFailures) await attempts.reset();
     this.crash('slot_added');
   }
 
@@ -359,8 +365,7 @@ export class LuksEscrow {
         `The new key did not open its slot; the slot was removed. ${errorText(e)}`,
       );
     }
-    await this.advance(entry, 'verified');
-    this.crash('verified');
+    this.crash('verified'); // nothing to journal: reconcile cannot re-verify without the key anyway
   }
 
   private async rollback(entry: JournalEntry, removeSlot: () => Promise<void>): Promise<void> {
