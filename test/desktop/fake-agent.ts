@@ -19,6 +19,8 @@ export interface FakeAgentOptions {
   cooldownMs?: number;
   /** Pause between progress steps, so a browser can see each one. */
   stepDelayMs?: number;
+  /** Stop after announcing this step until `release()` is called: lets a test look at a progress screen. */
+  holdAt?: ProgressStep;
 }
 
 export const PROGRESS_STEPS: ProgressStep[] = [
@@ -40,6 +42,10 @@ export class FakeAgent {
   readonly received: string[] = [];
   /** The secrets as the agent decoded them, so a test can prove the passphrase went in a secret frame. */
   readonly secrets: string[] = [];
+  private releaseHold: () => void = () => {};
+  private readonly held = new Promise<void>((resolve) => {
+    this.releaseHold = resolve;
+  });
 
   private constructor(private readonly opts: FakeAgentOptions) {
     this.dir = mkdtempSync(path.join(tmpdir(), 'escrow-fake-agent-'));
@@ -79,6 +85,11 @@ export class FakeAgent {
   async close(): Promise<void> {
     if (this.server.listening) await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Let an escrow held at `holdAt` continue. */
+  release(): void {
+    this.releaseHold();
   }
 
   connections(): number {
@@ -184,6 +195,7 @@ export class FakeAgent {
     }
     for (const step of PROGRESS_STEPS.slice(1)) {
       this.progress(socket, id, step);
+      if (step === this.opts.holdAt) await this.held;
       await sleep(this.opts.stepDelayMs ?? 0);
     }
     const escrowedAt = new Date().toISOString();

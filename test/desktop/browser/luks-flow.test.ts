@@ -26,7 +26,12 @@ function windowFrame(page: Page, kind: string): FrameLocator {
 
 describe('LUKS escrow through the simulated desktop', () => {
   it('goes from "action needed" to an escrowed key, with a wrong passphrase on the way', async () => {
-    rig = await startRig({ passphrase: RIGHT, status: luksNeededStatus(), attempts: 3, stepDelayMs: 250 });
+    rig = await startRig({
+      passphrase: RIGHT,
+      status: luksNeededStatus(),
+      attempts: 3,
+      holdAt: 'creating_key',
+    });
     const { desktop, agent } = rig;
     await waitForTray(desktop, 'action_needed');
 
@@ -65,6 +70,7 @@ describe('LUKS escrow through the simulated desktop', () => {
     expect(await submit.isDisabled()).toBe(true);
     await dialog.getByText('Creating recovery key…').waitFor();
     expect(desktop.shellEvents.snapshot().tray?.icon).toBe('working');
+    agent.release();
     await dialog.getByRole('heading', { name: 'Your recovery key is secured' }).waitFor();
     await dialog.getByText('Your passphrase has not changed').waitFor();
     expect(await dialog.getByRole('button', { name: 'Done' }).evaluate((el) => el.matches(':focus'))).toBe(

@@ -46,8 +46,8 @@ async function withRig<T>(rigPromise: Promise<Rig>, fn: (rig: Rig) => Promise<T>
 describe.each(['light', 'dark'] as const)('every screen, %s', (scheme) => {
   it('passphrase dialog: idle, wrong passphrase, progress, success; My Device before and after', async () => {
     await withRig(
-      startRig({ passphrase: RIGHT, status: luksNeededStatus(), stepDelayMs: 600 }),
-      async ({ desktop }) => {
+      startRig({ passphrase: RIGHT, status: luksNeededStatus(), holdAt: 'creating_key' }),
+      async ({ desktop, agent }) => {
         await waitForTray(desktop, 'action_needed');
         const device = await openWindowPage(browser, desktop, 'my-device', scheme);
         await check(device, `my-device-action-needed-${scheme}`);
@@ -65,6 +65,7 @@ describe.each(['light', 'dark'] as const)('every screen, %s', (scheme) => {
         await page.keyboard.press('Enter');
         await page.getByText('Creating recovery key…').waitFor();
         await check(page, `passphrase-progress-${scheme}`);
+        agent.release();
         await page
           .getByRole('heading', { name: 'Your recovery key is secured' })
           .waitFor({ timeout: 10_000 });

@@ -62,7 +62,8 @@ export async function newPage(
 ): Promise<Page> {
   const context = await browser.newContext(options);
   const page = await context.newPage();
-  page.on('close', () => void context.close());
+  // The browser may already be gone (afterAll); nothing is left to close then.
+  page.on('close', () => void context.close().catch(() => {}));
   return page;
 }
 
