@@ -30,7 +30,7 @@ export type { RootDeviceResult } from './root-device.js';
 export const DEFAULT_SLOT_PBKDF: SlotPbkdf = { type: 'pbkdf2', hash: 'sha512', iterations: 1000 };
 
 export type LuksEscrowOptions = {
-  /** The LUKS2 device (or image file), e.g. from findRootLuksDevice() or --luks-device. */
+  /** The LUKS2 device (or image file), e.g. from detectRootLuksDevice() or --luks-device. */
   device: string;
   /** Root-owned state directory; the journal, attempt counter and lock files live here (0700). */
   stateDir: string;
