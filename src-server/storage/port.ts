@@ -1,4 +1,7 @@
+import type { Role } from '../api/admin-api.js';
 import type { Platform } from '../api/agent-api.js';
+
+export type { Role };
 
 /**
  * The storage port: everything the server needs from a database, in domain words. One SQL implementation
@@ -6,8 +9,6 @@ import type { Platform } from '../api/agent-api.js';
  * the migrations and the exact semantics, and the same test suite runs against both.
  */
 
-export type Role = 'admin' | 'observer';
-export type KeyKind = 'luks' | 'bitlocker' | 'filevault';
 export type ArchiveReason = 'replaced' | 're_enrolled' | 'encryption_disabled' | 'team_changed';
 
 export interface Team {

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
 
@@ -8,6 +9,8 @@ import type { SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
  * check-in path is read-mostly).
  */
 export function openSqlite(path: string): SqlDriver {
+  // Created owner-only first: SQLite gives its -wal and -shm files the database file's mode.
+  closeSync(openSync(path, 'a', 0o600));
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL is durable across application crashes in WAL mode and avoids an fsync per commit.

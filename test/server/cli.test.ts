@@ -68,6 +68,8 @@ describe('escrow-server CLI', () => {
     const keysDir = join(dir, 'escrow-keys');
     const keyFile = join(keysDir, readdirSync(keysDir).find((f) => f.endsWith('.key.pem')) ?? '');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'escrow.sqlite')).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
     const before = readFileSync(keyFile);
     const again = run(['init', '--data-dir', dir, '--json']);
     expect(again.status).toBe(1);

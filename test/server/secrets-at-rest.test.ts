@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_API_PATHS } from '../../src-server/api/agent-api.js';
@@ -52,6 +52,9 @@ describe('no secret in the database or the logs', () => {
 
     const db = join(t.dataDir, SQLITE_FILE);
     expect(existsSync(`${db}-wal`)).toBe(true);
+    // Owner-only, WAL included: the envelopes and digests are nobody else's business either.
+    expect(statSync(db).mode & 0o777).toBe(0o600);
+    expect(statSync(`${db}-wal`).mode & 0o777).toBe(0o600);
     const whileRunning = {
       database: readFileSync(db),
       wal: readFileSync(`${db}-wal`),
