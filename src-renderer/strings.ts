@@ -89,6 +89,8 @@ export const strings = {
     appVersion: 'App version',
     todo: 'What to do',
     todoNone: 'Nothing. Your disk’s recovery key is in safe hands.',
+    todoWaiting:
+      'Nothing. The recovery key is ready on this computer and is sent to your organization as soon as its server can be reached.',
     todoLuks: 'Create a recovery key for your disk. It takes about a minute and needs your disk passphrase.',
     todoLogout:
       'Log out and back in. Your Mac then creates a new recovery key and sends it to your organization.',

@@ -159,8 +159,11 @@ function summaryOf(state: UiState): {
     };
   }
   if (action?.kind === 'bitlocker') return { tone: 'warn', text: action.message };
-  if (state.status.volumes.some((v) => v.escrow.state === 'failed'))
+  const volumes = state.status.volumes;
+  if (volumes.some((v) => v.escrow.state === 'failed'))
     return { tone: 'error', text: t.troubleshooting.failed };
+  if (volumes.some((v) => v.escrow.state === 'uploading')) return { tone: 'info', text: t.todoWaiting };
+  if (state.status.server.state !== 'connected') return { tone: 'warn', text: t.troubleshooting.server };
   return { tone: 'ok', text: t.todoNone };
 }
 
