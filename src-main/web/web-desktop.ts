@@ -154,13 +154,13 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
       return serveFile(res, iconsDir, url.pathname.slice('/icons/'.length));
     if (url.pathname === '/index.html') {
       const html = await readFile(path.join(rendererDir, 'index.html'), 'utf8');
-      // The bridge must define window.escrow before the app's module script runs: a classic script in <head>.
-      return send(
-        res,
-        200,
-        CONTENT_TYPES['.html'] as string,
-        html.replace('</head>', '<script src="./web/bridge.js"></script></head>'),
+      // The bridge must define window.escrow before the app's module script runs: a deferred classic script
+      // placed before it runs first (deferred and module scripts run in document order) without blocking parsing.
+      const withBridge = html.replace(
+        '<script type="module"',
+        '<script defer src="./web/bridge.js"></script><script type="module"',
       );
+      return send(res, 200, CONTENT_TYPES['.html'] as string, withBridge);
     }
     return serveFile(res, rendererDir, url.pathname.slice(1));
   }

@@ -54,7 +54,7 @@ describe('web harness', () => {
   it('serves the renderer with the bridge injected and a strict CSP', async () => {
     const r = await request('/index.html');
     expect(r.status).toBe(200);
-    expect(r.body).toContain('<script src="./web/bridge.js"></script></head>');
+    expect(r.body).toMatch(/<script defer src="\.\/web\/bridge\.js"><\/script><script type="module"/);
     expect(r.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
