@@ -157,7 +157,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await app.listen({ host, port: opts.port ?? 0 });
   } catch (err) {
     clearInterval(keyPoll);
-    schedule?.stop();
+    await schedule?.stop();
     await pool?.close();
     await store.close();
     throw err;
@@ -178,7 +178,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     close: () => {
       closing ??= (async () => {
         clearInterval(keyPoll);
-        schedule?.stop();
+        await schedule?.stop();
         for (const l of Object.values(ctx.limits)) l.stop();
         await waiters.releaseAll();
         await app.close();

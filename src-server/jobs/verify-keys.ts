@@ -62,19 +62,34 @@ export async function verifyUncheckedKeys(deps: {
   }
 }
 
-/** The hourly run (croner). `protect` keeps a slow run from overlapping the next one. */
+/**
+ * The hourly run (croner), plus one right at start: keys stored just before a crash or stop, whose arrival
+ * check never ran, should not wait an hour. `protect` keeps a slow run from overlapping the next one.
+ */
 export function scheduleKeyVerification(
   pattern: string,
   run: () => Promise<VerifyRunResult>,
   log: Logger,
-): { stop(): void } {
-  const job = new Cron(pattern, { protect: true }, async () => {
+): { stop(): Promise<void> } {
+  let current: Promise<void> | null = null;
+  const once = async () => {
     try {
       const r = await run();
       log.info({ ...r }, 'key verification run finished');
     } catch (err) {
       log.error({ err: (err as Error).message }, 'key verification run failed');
     }
+  };
+  const job = new Cron(pattern, { protect: true }, () => {
+    current = once();
+    return current;
   });
-  return { stop: () => job.stop() };
+  void job.trigger();
+  return {
+    // Waits for a run in progress, so the database is not closed under it.
+    stop: async () => {
+      job.stop();
+      await current;
+    },
+  };
 }
