@@ -83,6 +83,11 @@ export class EscrowService {
 
   onConfig(config: ConfigResponse): void {
     this.config = config;
+    const quick = this.o.platform.cachedState(config);
+    if (quick && !this.escrowRunning) {
+      this.platformState = quick;
+      this.publish();
+    }
     this.background(async () => {
       await this.o.platform.onConfig(config);
       await this.refresh();
@@ -109,6 +114,7 @@ export class EscrowService {
           throw new AgentError('busy', 'An escrow is already running on this computer.');
         if (!ctx.secret) throw new AgentError('invalid_passphrase', 'No passphrase was sent.');
         this.escrowRunning = true;
+        let succeeded = false;
         this.publish();
         this.o.log.info({ peer: ctx.peer.name, uid: ctx.peer.uid }, 'escrow requested over IPC');
         try {
@@ -117,14 +123,25 @@ export class EscrowService {
           await this.o.reminders.clear();
           if (result.outcome === 'escrowed') this.announce('escrowed', 'The recovery key is held in escrow.');
           else this.queuedKey = true;
+          succeeded = true;
           return result;
         } catch (err) {
           if (err instanceof AgentError && FAILURE_CODES.has(err.code)) this.announce('failed', err.message);
           throw err;
         } finally {
-          this.escrowRunning = false;
-          await this.refresh();
-          this.background(() => this.report());
+          // The answer goes out now; the fresh disk state follows as a status event a moment later.
+          // After a success the volume stays in_progress until then, so nobody reads the pre-escrow state
+          // as current; after a failure (nothing changed) the user may retry at once.
+          if (!succeeded) this.escrowRunning = false;
+          this.background(async () => {
+            try {
+              await this.refresh();
+            } finally {
+              this.escrowRunning = false;
+              this.publish();
+            }
+            await this.report();
+          });
         }
       },
       'luks.remindLater': async () => {

@@ -36,6 +36,7 @@ function certificateOf(config: ConfigResponse | null): string {
 
 export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow {
   let latestConfig: ConfigResponse | null = null;
+  let lastStatus: LuksStatus | null = null;
   const uploader = async (upload: LuksUpload) => {
     try {
       await opts.api.sendLuksData({ ...upload, client_error: '' });
@@ -58,7 +59,11 @@ export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow 
   return {
     platform: 'linux',
     async state(config) {
-      return linuxState(await luks.status(), config);
+      lastStatus = await luks.status();
+      return linuxState(lastStatus, config);
+    },
+    cachedState(config) {
+      return lastStatus ? linuxState(lastStatus, config) : null;
     },
     async escrow(passphrase, config, onProgress) {
       latestConfig = config ?? latestConfig;

@@ -23,6 +23,11 @@ export interface PlatformEscrow {
   readonly platform: 'linux' | 'darwin';
   /** The latest server config, or null before the first check-in (offline start). */
   state(config: ConfigResponse | null): Promise<PlatformState>;
+  /**
+   * The last state read from the OS, re-judged against a new config without touching the disk: a server
+   * decision reaches the desktop at once, and `state()` confirms it a moment later. Null before any read.
+   */
+  cachedState(config: ConfigResponse | null): PlatformState | null;
   /** Escrow (or rotate, when the server asked) with the user's passphrase; the caller wipes it too. */
   escrow(
     passphrase: Buffer,

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { ServerUnavailableError } from './errors.js';
 
 /** Larger answers than this are not ours (a config with its certificate is a few KiB). */
@@ -8,46 +10,73 @@ export interface JsonResponse {
   body: unknown;
 }
 
+// node:http rather than fetch: undici keeps a 1 s housekeeping timer running while a request is open, so a
+// held long-poll would wake an idle agent every second. A plain socket waits silently.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 4 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 4 }),
+};
+
 /**
  * One JSON POST. Network failures and timeouts become ServerUnavailableError; any HTTP status is returned
  * for the caller to judge. The body is returned unparsed-by-schema: callers validate it with zod.
  */
-export async function postJson(
+export function postJson(
   url: string,
   body: unknown,
   opts: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<JsonResponse> {
-  const signals = [AbortSignal.timeout(opts.timeoutMs), ...(opts.signal ? [opts.signal] : [])];
-  let res: Response;
-  try {
-    res = await fetch(url, {
+  const target = new URL(url);
+  const lib = target.protocol === 'https:' ? https : http;
+  const payload = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      reject(new ServerUnavailableError('cancelled'));
+      return;
+    }
+    const req = lib.request(target, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.any(signals),
+      agent: agents[target.protocol as 'http:' | 'https:'],
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'content-length': payload.length,
+      },
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
-  } catch (err) {
-    throw new ServerUnavailableError(`cannot reach the escrow server: ${describeFetchError(err)}`);
-  }
-  let text: string;
-  try {
-    const bytes = await res.arrayBuffer();
-    if (bytes.byteLength > MAX_RESPONSE_BYTES) throw new Error('response too large');
-    text = new TextDecoder().decode(bytes);
-  } catch (err) {
-    throw new ServerUnavailableError(`the escrow server's answer was cut off: ${(err as Error).message}`);
-  }
-  if (text === '') return { status: res.status, body: null };
-  try {
-    return { status: res.status, body: JSON.parse(text) as unknown };
-  } catch {
-    return { status: res.status, body: text.slice(0, 200) };
-  }
-}
-
-function describeFetchError(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError') return 'no answer in time';
-  if (e.name === 'AbortError') return 'cancelled';
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? 'unknown error';
+    // One timer for the whole exchange (a socket idle timeout would also do, but not bound a slow trickle).
+    const timer = setTimeout(() => req.destroy(new Error('no answer in time')), opts.timeoutMs);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      const why = (err as NodeJS.ErrnoException).code ?? err.message;
+      reject(
+        new ServerUnavailableError(
+          `cannot reach the escrow server: ${err.name === 'AbortError' ? 'cancelled' : why}`,
+        ),
+      );
+    };
+    req.on('error', fail);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_RESPONSE_BYTES) req.destroy(new Error('response too large'));
+        else chunks.push(c);
+      });
+      res.on('error', fail);
+      res.on('end', () => {
+        clearTimeout(timer);
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = res.statusCode ?? 0;
+        if (text === '') return resolve({ status, body: null });
+        try {
+          resolve({ status, body: JSON.parse(text) as unknown });
+        } catch {
+          resolve({ status, body: text.slice(0, 200) });
+        }
+      });
+    });
+    req.end(payload);
+  });
 }

@@ -110,7 +110,10 @@ describe('escrow agent against the real server and a real LUKS2 image', () => {
 
     const result = await client.request('luks.escrow', {}, Buffer.from(PASSPHRASE));
     expect(result).toMatchObject({ outcome: 'queued', escrowedAt: null });
-    const queued = await client.request('status.get', {});
+    const queued = await eventually(async () => {
+      const s = await client.request('status.get', {});
+      return s.volumes[0]?.escrow.state === 'in_progress' ? null : s;
+    }, 'the status after the escrow');
     expect(queued.volumes[0]?.escrow).toMatchObject({ state: 'uploading', keySlot: result.keySlot });
     expect(queued.action).toBeNull();
     expect(headerJson(w.image.path).keyslots[String(result.keySlot)]).toBeDefined();

@@ -1,0 +1,107 @@
+// Shared setup for the agent benches: a real escrow server (in this process, SQLite in a temp dir), a
+// LUKS2 image file, and the real agent as a child process (bin/escrow-agent → dist/). Run `npm run build`
+// first. Root is needed (socket tokens are chowned; cryptsetup on the image).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AgentClient } from '../../dist/ipc/client.js';
+import { tokenFileFor } from '../../dist/ipc/paths.js';
+import { initDataDir } from '../../dist/src-server/init.js';
+import { startServer } from '../../dist/src-server/server.js';
+
+export const FAST_KDF = ['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--hash', 'sha256'];
+
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export async function makeWorld({ passphrase, defaultKdf = false, agentArgs = [], nodeArgs = [] }) {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'escrow-bench-'));
+  const dataDir = path.join(root, 'server');
+  const init = await initDataDir({ dataDir });
+  const server = await startServer({
+    dataDir,
+    verifySchedule: false,
+    logLevel: 'warn',
+    rateLimits: { keyRead: { burst: 1000, perSecond: 100 } },
+  });
+  const image = path.join(root, 'disk.img');
+  writeFileSync(image, '');
+  truncateSync(image, 32 * 1024 * 1024);
+  const kdf = defaultKdf ? [] : FAST_KDF;
+  execFileSync('cryptsetup', ['luksFormat', '--type', 'luks2', '-q', ...kdf, '--key-file=-', image], {
+    input: passphrase,
+  });
+  const secretFile = path.join(root, 'enroll-secret');
+  writeFileSync(secretFile, init.enroll_secret, { mode: 0o600 });
+  mkdirSync(path.join(root, 'state'), { mode: 0o700 });
+  const socketPath = path.join(root, 'run', 'agent.sock');
+  const agentLog = [];
+  // Run the installed shim itself (its shebang sets Node's flags), unless a bench asks for other flags.
+  const shim = path.resolve(import.meta.dirname, '../../bin/escrow-agent');
+  const agent = spawn(
+    nodeArgs.length > 0 ? process.execPath : shim,
+    [
+      ...(nodeArgs.length > 0 ? [...nodeArgs, shim] : []),
+      'run',
+      '--server',
+      server.url,
+      '--enroll-secret-file',
+      secretFile,
+      '--state-dir',
+      path.join(root, 'state'),
+      '--socket',
+      socketPath,
+      '--luks-device',
+      image,
+      ...agentArgs,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  agent.stdout.on('data', (d) => agentLog.push(String(d)));
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(tokenFileFor(socketPath, 0))) {
+    if (Date.now() > deadline) throw new Error(`agent did not start:\n${agentLog.join('')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const admin = async (method, p, body) => {
+    const res = await fetch(`${server.url}/api/latest/fleet${p}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${init.admin_token}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  const connect = () =>
+    AgentClient.connect({ socketPath, clientName: 'desktop', clientVersion: 'bench', timeoutMs: 600_000 });
+  return {
+    root,
+    image,
+    server,
+    agent,
+    agentLog,
+    admin,
+    connect,
+    async close() {
+      agent.kill('SIGTERM');
+      await new Promise((r) => agent.once('exit', r));
+      await server.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor(fn, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
