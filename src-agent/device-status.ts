@@ -44,7 +44,7 @@ export function buildDeviceStatus(i: StatusInputs): DeviceStatus {
 
 /** A reminder time in the past means the prompt is due again: it is not shown at all. */
 function withReminder(action: Action | null, remindAt: string | null, now: Date): Action | null {
-  if (!action || action.kind !== 'luks_passphrase') return action;
+  if (action?.kind !== 'luks_passphrase') return action;
   const snoozed = remindAt !== null && Date.parse(remindAt) > now.getTime();
   return { ...action, remindAt: snoozed ? remindAt : null };
 }

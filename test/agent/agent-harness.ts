@@ -52,6 +52,7 @@ export class TestServer {
     this.running = null;
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the admin API's JSON ad hoc
   async admin(method: 'GET' | 'POST', p: string, body?: unknown): Promise<{ status: number; body: any }> {
     const res = await fetch(`${this.url}/api/latest/fleet${p}`, {
       method,

@@ -96,6 +96,23 @@ describe('IPC server: handshake and identity', () => {
   });
 
   it('gives a new token on every start and rewrites tokens when a logind session appears or ends', async () => {
+    const first = await setup();
+    const firstToken = await ownToken(first.socketPath);
+    await first.server.close();
+    const again = await startTestIpc(recordingHandlers().handlers, { socketPath: first.socketPath });
+    cleanups.push(again.cleanup);
+    const secondToken = await ownToken(first.socketPath);
+    expect(secondToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(secondToken).not.toBe(firstToken);
+    const stale = await AgentClient.connect({
+      socketPath: first.socketPath,
+      clientName: 'desktop',
+      clientVersion: 'test',
+      token: firstToken,
+    });
+    expect(stale.welcome.peer.mayEscrow).toBe(false); // an old token proves nothing after a restart
+    stale.close();
+
     const t = await setup();
     const sessions = path.join(t.dir, 'sessions');
     await mkdir(sessions, { recursive: true });
