@@ -6,6 +6,7 @@ import { allowedUsers } from '../../src-agent/ipc-server/allowed-users.js';
 import { parseSessionRecord } from '../../src-agent/ipc-server/logind-sessions.js';
 import type { LuksStatus } from '../../src-agent/linux/index.js';
 import { linuxState } from '../../src-agent/platform-linux.js';
+import { macState } from '../../src-agent/platform-macos.js';
 import { backoffDelay } from '../../src-agent/server-client/backoff.js';
 import type { ConfigResponse } from '../../src-server/api/agent-api.js';
 
@@ -166,5 +167,42 @@ describe('small pieces', () => {
     expect((await read('pässwörd ✓\r\n')).toString()).toBe('pässwörd ✓');
     expect((await read('no newline')).toString()).toBe('no newline');
     expect((await read('')).length).toBe(0);
+  });
+});
+
+describe('macState: FileVault status → volume, log-out action, report', () => {
+  const fv = {
+    fileVaultOn: true,
+    hasPrk: true,
+    escrowBuddyInstalled: true,
+    mechanismPresent: true,
+    generateNewKey: false,
+    pendingLogout: false,
+  };
+  const withDeadline: ConfigResponse = {
+    ...config({ rotate: true }),
+    disk_encryption: { enabled: true, logout_deadline: '2026-02-01T00:00:00Z', max_deferrals: 3 },
+  };
+
+  it('a pending log-out is the action, with the server’s deadline and deferrals', () => {
+    const s = macState({ ...fv, pendingLogout: true }, withDeadline);
+    expect(s.action).toEqual({
+      kind: 'macos_logout',
+      deadline: '2026-02-01T00:00:00Z',
+      deferralsLeft: 3,
+      nextPromptAt: null,
+    });
+    expect(s.report).toEqual({
+      platform: 'darwin',
+      boot_volume_encrypted: true,
+      filevault: { enabled: true, has_personal_recovery_key: true },
+    });
+  });
+
+  it('FileVault off fails clearly; a verified PRK is escrowed; policy off is not required', () => {
+    expect(macState({ ...fv, fileVaultOn: false }, config()).volumes[0]?.escrow.state).toBe('failed');
+    expect(macState(fv, config()).volumes[0]?.escrow.state).toBe('escrowed');
+    expect(macState(fv, config({ enabled: false })).volumes[0]?.escrow.state).toBe('not_required');
+    expect(macState(fv, config({ enabled: false })).action).toBeNull();
   });
 });
