@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentClient, AgentRequestError } from '../../ipc/client.js';
 import { MAX_FRAME_BYTES, MAX_JSON_DEPTH } from '../../ipc/limits.js';
 import { tokenFileFor } from '../../ipc/paths.js';
+import { resolveUser } from '../../src-agent/ipc-server/allowed-users.js';
 import { RawClient, recordingHandlers, startTestIpc } from './ipc-helpers.js';
 
 const run = promisify(execFile);
@@ -228,25 +229,7 @@ describe('IPC server: hostile frames', () => {
 
   it('a client run as nobody gets not_permitted for escrow, cannot read root’s token, and nothing happens', async () => {
     const t = await setup();
-    await chmod(t.dir, 0o755);
-    const script = path.join(t.dir, 'nobody-client.mjs');
-    await build({
-      stdin: { contents: NOBODY_CLIENT, resolveDir: path.resolve('test/agent'), loader: 'ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: script,
-      logLevel: 'silent',
-    });
-    await chmod(script, 0o644);
-    const { stdout } = await run(
-      'su',
-      ['nobody', '-s', '/bin/bash', '-c', `node ${script} ${t.socketPath}`],
-      {
-        env: { ...process.env, PATH: process.env.PATH },
-      },
-    );
-    const out = JSON.parse(stdout.trim());
+    const out = await runAsNobody(t);
     expect(out.rootToken).toBe('EACCES');
     expect(out.peer).toEqual({ uid: null, name: 'anonymous', mayEscrow: false });
     expect(out.status).toBe('test-host');
@@ -255,6 +238,36 @@ describe('IPC server: hostile frames', () => {
     expect(t.calls.map((c) => c.method)).toEqual(['status.get']);
   });
 });
+
+describe('IPC server: a real second user', () => {
+  it('--allow-user nobody: nobody reads its own token file, is identified as uid 65534 and may escrow', async () => {
+    const nobody = await resolveUser('nobody');
+    expect(nobody).toEqual({ uid: 65534, name: 'nobody' });
+    const t = await setup({ extraUsers: [nobody] });
+    const out = await runAsNobody(t);
+    expect(out.peer).toEqual({ uid: 65534, name: 'nobody', mayEscrow: true });
+    expect(out.escrow).toBe('ok');
+    expect(out.rootToken).toBe('EACCES'); // still cannot read root's token
+    expect(t.calls.map((c) => [c.method, c.peer, c.secret])).toContainEqual(['luks.escrow', 'nobody', 'pw']);
+  });
+});
+
+/** Runs NOBODY_CLIENT (bundled with the real AgentClient) as the user nobody; returns what it saw. */
+async function runAsNobody(t: { dir: string; socketPath: string }) {
+  await chmod(t.dir, 0o755);
+  const script = path.join(t.dir, 'nobody-client.mjs');
+  await build({
+    stdin: { contents: NOBODY_CLIENT, resolveDir: path.resolve('test/agent'), loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: script,
+    logLevel: 'silent',
+  });
+  await chmod(script, 0o644);
+  const { stdout } = await run('su', ['nobody', '-s', '/bin/bash', '-c', `node ${script} ${t.socketPath}`]);
+  return JSON.parse(stdout.trim());
+}
 
 const NOBODY_CLIENT = `
 import { readFileSync } from 'node:fs';
