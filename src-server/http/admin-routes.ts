@@ -153,6 +153,41 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
     return { host_id: view.host.id, encryption_key: { key: recovered, updated_at: key.updated_at } };
   });
 
+  // Ours: keys replaced, or deleted by re-enroll / team change, are archived, not lost; on the worst day the
+  // disk may still be locked with one of them. Same role, rate limit and activity trail as the current key.
+  app.get(`${BASE}/hosts/:id/archived_encryption_keys`, async (req, reply) => {
+    const who = await requireRole(ctx, req, reply, 'admin');
+    if (!who) return;
+    const p = parseOr400(HostIdParams, req.params, reply);
+    if (!p) return;
+    if (!ctx.limits.keyRead.take(`token:${who.tokenId}`)) {
+      void reply.header('retry-after', ctx.limits.keyRead.retryAfterSeconds());
+      return sendError(reply, 429, 'too many key reads with this token; retry later');
+    }
+    const view = await ctx.store.getHostView(p.id);
+    if (!view) return sendError(reply, 404, 'host not found');
+    const archived = await ctx.store.listArchivedKeys(p.id);
+    const keys = ctx.escrowKeys().all;
+    const archived_keys = [];
+    for (const a of archived) {
+      archived_keys.push({
+        id: a.id,
+        key: await openEscrowedKey(a.base64_encrypted, view.host.platform, keys),
+        key_slot: a.key_slot,
+        hardware_serial: a.hardware_serial,
+        reason: a.reason,
+        created_at: a.key_created_at,
+        archived_at: a.archived_at,
+      });
+    }
+    await ctx.store.addActivity(actorName(who), 'read_host_archived_disk_encryption_keys', {
+      host_id: view.host.id,
+      host_display_name: view.host.hostname,
+      count: archived_keys.length,
+    });
+    return { host_id: view.host.id, archived_keys };
+  });
+
   app.post(`${BASE}/hosts/:id/rotate_encryption_key`, async (req, reply) => {
     const who = await requireRole(ctx, req, reply, 'admin');
     if (!who) return;

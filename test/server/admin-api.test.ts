@@ -172,6 +172,24 @@ describe('encryption_key read, rotation and activities', () => {
     expect((await config(t, nodeKey)).notifications.rotate_disk_encryption_key).toBe(true);
   });
 
+  it('gives archived keys back to admins only, newest change last, with an activity', async () => {
+    await t.post(`${H}/disk_encryption`, { team_id: null, enable_disk_encryption: true }, ADMIN());
+    const { nodeKey, hostId } = await enroll(t);
+    const first = luksKey(7);
+    await escrowLuks(nodeKey, first, 1);
+    await escrowLuks(nodeKey, luksKey(8), 2);
+    expect((await t.get(`${H}/hosts/${hostId}/archived_encryption_keys`, observer)).status).toBe(403);
+    expect((await t.get(`${H}/hosts/9999/archived_encryption_keys`, ADMIN())).status).toBe(404);
+    const body = (await (await t.get(`${H}/hosts/${hostId}/archived_encryption_keys`, ADMIN())).json()) as {
+      archived_keys: { key: string | null; key_slot: number; reason: string }[];
+    };
+    expect(body.archived_keys.map((a) => [a.key, a.key_slot, a.reason])).toEqual([[first, 1, 'replaced']]);
+    const acts = (await (await t.get(`${H}/activities`, ADMIN())).json()) as {
+      activities: { type: string }[];
+    };
+    expect(acts.activities[0]?.type).toBe('read_host_archived_disk_encryption_keys');
+  });
+
   it('rate-limits key reads per token', async () => {
     await t.close();
     t = await startTestServer({ rateLimits: { keyRead: { burst: 2, perSecond: 0.001 } } });
