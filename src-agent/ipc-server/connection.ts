@@ -31,6 +31,8 @@ export interface ConnectionDeps {
   handlers: MethodHandlers;
   identify(token: string | undefined): PeerIdentity | null;
   mayEscrow(peer: PeerIdentity): boolean;
+  /** Room for one more anonymous peer? They are capped so they cannot take every connection slot. */
+  admitAnonymous(): boolean;
   agentVersion: string;
   platform: Welcome['platform'];
   log: Logger;
@@ -156,7 +158,12 @@ export class Connection {
       );
       return;
     }
-    this.peer = this.deps.identify(hello.token) ?? { uid: null, name: 'anonymous' };
+    const known = this.deps.identify(hello.token);
+    if (!known && !this.deps.admitAnonymous()) {
+      this.fail('busy', 'too many connections without a user token; try again later');
+      return;
+    }
+    this.peer = known ?? { uid: null, name: 'anonymous' };
     this.deps.log.debug({ peer: this.peer.name, client: hello.client.name }, 'IPC client connected');
     this.send({
       type: 'welcome',

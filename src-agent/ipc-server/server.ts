@@ -20,6 +20,8 @@ export interface IpcServerOptions {
   log: Logger;
   sessionsDir?: string;
   maxConnections?: number;
+  /** Of those, how many may be anonymous (no valid token); the rest stay free for real users. */
+  maxAnonymous?: number;
   limits?: Partial<ConnectionLimits>;
 }
 
@@ -39,6 +41,7 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
   const log = opts.log;
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.limits };
   const maxConnections = opts.maxConnections ?? 64;
+  const maxAnonymous = opts.maxAnonymous ?? 16;
   const sessionsDir = opts.sessionsDir ?? LOGIND_SESSIONS_DIR;
   const dir = path.dirname(opts.socketPath);
   await mkdir(dir, { recursive: true, mode: 0o755 });
@@ -64,6 +67,8 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
     handlers: opts.handlers,
     identify: (token: string | undefined) => tokens.identify(token),
     mayEscrow: (peer: PeerIdentity) => peer.uid !== null && allowed.has(peer.uid),
+    admitAnonymous: () =>
+      [...connections].filter((c) => c.ready && c.peer?.uid === null).length < maxAnonymous,
     agentVersion: opts.agentVersion,
     platform: opts.platform,
     log,

@@ -72,6 +72,21 @@ describe('IPC server: handshake and identity', () => {
     client.close();
   });
 
+  it('caps anonymous peers so they cannot take the slots of real users', async () => {
+    const t = await setup({ maxAnonymous: 2 });
+    const anon = () => RawClient.connect(t.socketPath).then((c) => c.hello());
+    const a = await anon();
+    const b = await anon();
+    await a.waitFor((m) => m.type === 'welcome');
+    await b.waitFor((m) => m.type === 'welcome');
+    const c = await anon();
+    expect((await c.waitFor((m) => m.type === 'error')).error).toMatchObject({ code: 'busy' });
+    await c.waitClosed();
+    const root = await connect(t.socketPath); // a token holder still gets in
+    expect(root.welcome.peer.mayEscrow).toBe(true);
+    root.close();
+  });
+
   it('answers a protocol mismatch with the expected version, then closes', async () => {
     const t = await setup();
     const raw = await RawClient.connect(t.socketPath);
