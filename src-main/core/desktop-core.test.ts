@@ -80,6 +80,7 @@ async function setup(
     hasTray?: boolean;
     logout?: LogoutPort;
     platform?: 'linux' | 'darwin';
+    settleMs?: number;
   } = {},
 ) {
   const conn = new FakeConnection(status(opts.action === undefined ? luks : opts.action));
@@ -91,6 +92,7 @@ async function setup(
     logout,
     appVersion: '1.2.3',
     platform: opts.platform ?? 'linux',
+    actionSettleMs: opts.settleMs ?? 0,
   });
   shell.attach(core);
   core.start();
@@ -116,6 +118,14 @@ describe('action needed', () => {
     expect(shell.openWindows()).toEqual(['passphrase']);
   });
 
+  it('withdraws the notification once the agent no longer asks', async () => {
+    const { conn, shell } = await setup();
+    expect(shell.snapshot().notifications).toHaveLength(1);
+    conn.push({ type: 'event', event: 'status', data: status(null) });
+    expect(shell.snapshot().notifications).toEqual([]);
+    expect(shell.records.at(-1)).toEqual({ type: 'withdraw', tag: 'action' });
+  });
+
   it('opens the dialog itself when there is no tray', async () => {
     const { shell } = await setup({ hasTray: false });
     expect(shell.records.some((r) => r.type === 'notify')).toBe(true);
@@ -128,6 +138,34 @@ describe('action needed', () => {
     const { shell } = await setup({ action: { ...luks, remindAt } });
     expect(shell.records.some((r) => r.type === 'notify')).toBe(false);
     await vi.advanceTimersByTimeAsync(60_001);
+    expect(shell.records.filter((r) => r.type === 'notify')).toHaveLength(1);
+  });
+});
+
+describe('a request the agent withdraws at once', () => {
+  it('interrupts nobody, and leaves the success screen alone', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { conn, core, shell } = await setup({ action: null, settleMs: 300 });
+    conn.handlers['luks.escrow'] = async () => ({
+      outcome: 'escrowed',
+      keySlot: 0,
+      escrowedAt: new Date().toISOString(),
+    });
+    await core.handleRequest('passphrase', { type: 'submitPassphrase', passphrase: 'x' });
+    // Seen with the real agent: right after an escrow, a stale server poll re-asks for 15 ms.
+    conn.push({ type: 'event', event: 'status', data: status({ ...luks, reason: 'rotation_requested' }) });
+    await vi.advanceTimersByTimeAsync(15);
+    conn.push({ type: 'event', event: 'status', data: status(null) });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(shell.records.filter((r) => r.type === 'notify')).toEqual([]);
+    expect(core.getState().passphrase.phase).toBe('success');
+  });
+
+  it('still announces a request that stays', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { shell } = await setup({ settleMs: 300 });
+    expect(shell.records.filter((r) => r.type === 'notify')).toEqual([]);
+    await vi.advanceTimersByTimeAsync(300);
     expect(shell.records.filter((r) => r.type === 'notify')).toHaveLength(1);
   });
 });

@@ -23,7 +23,15 @@ export interface DesktopCoreOptions {
   appVersion: string;
   platform: UiState['app']['platform'];
   backoff?: BackoffOptions;
+  /**
+   * How long a newly requested action must stay requested before the user is interrupted. The agent may
+   * report a request that it withdraws a moment later (a server poll racing a finished escrow); a prompt
+   * for that would be noise. Default 300 ms.
+   */
+  actionSettleMs?: number;
 }
+
+type TimerName = 'remind' | 'logout' | 'cooldown' | 'settle';
 
 const IDLE_PASSPHRASE: PassphraseFlow = {
   phase: 'idle',
@@ -48,7 +56,7 @@ export class DesktopCore implements ShellEvents {
   private lastTray = '';
   /** Which action we last told the user about, so a status refresh does not notify twice. */
   private notifiedFor = '';
-  private readonly timers = new Map<'remind' | 'logout' | 'cooldown', NodeJS.Timeout>();
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
 
   constructor(private readonly opts: DesktopCoreOptions) {
     this.state = {
@@ -259,6 +267,7 @@ export class DesktopCore implements ShellEvents {
       const status = await conn.request('status.get', {});
       if (this.link.current() !== conn) return;
       this.update({ connection: { state: 'connected', message: null } });
+      this.opts.shell.withdraw('agent');
       this.applyStatus(status);
     } catch {
       // The link notices the lost connection itself and retries.
@@ -278,6 +287,7 @@ export class DesktopCore implements ShellEvents {
     this.update({ connection: { state, message: reason }, passphrase });
     if (state === 'agent_unavailable' && wasConnected) {
       this.opts.shell.notify({
+        tag: 'agent',
         title: s.notify.agentDownTitle,
         body: s.notify.agentDownBody,
         onClick: () => this.opts.shell.openWindow('my-device'),
@@ -319,15 +329,27 @@ export class DesktopCore implements ShellEvents {
   private reactToAction(before: Action | null, action: Action | null): void {
     if (!action) {
       this.notifiedFor = '';
+      this.opts.shell.withdraw('action');
+      this.clearTimer('settle');
       this.clearTimer('remind');
       this.clearTimer('logout');
       if (before?.kind === 'macos_logout') this.opts.shell.closeWindow('logout');
       return;
     }
+    if (this.timers.has('settle')) return; // the pending settle check will look at the latest action
+    const settleMs = this.opts.actionSettleMs ?? 300;
+    if (before === null && settleMs > 0) {
+      this.at('settle', Date.now() + settleMs, () => {
+        const current = this.state.status?.action;
+        if (current) this.promptFor(current);
+      });
+      return;
+    }
+    this.promptFor(action);
+  }
+
+  private promptFor(action: Action): void {
     if (action.kind === 'luks_passphrase') {
-      if (before?.kind !== 'luks_passphrase' && this.state.passphrase.phase !== 'submitting') {
-        this.setPassphrase({ ...IDLE_PASSPHRASE, cooldownUntil: action.cooldownUntil });
-      }
       const remindAt = action.remindAt ? Date.parse(action.remindAt) : null;
       if (remindAt !== null && remindAt > Date.now()) this.scheduleReminder(action.remindAt as string);
       else
@@ -365,7 +387,7 @@ export class DesktopCore implements ShellEvents {
   private announce(key: string, title: string, body: string, open: () => void): void {
     if (this.notifiedFor === key) return;
     this.notifiedFor = key;
-    this.opts.shell.notify({ title, body, onClick: open });
+    this.opts.shell.notify({ tag: 'action', title, body, onClick: open });
     if (!this.opts.shell.hasTray) open();
   }
 
@@ -381,10 +403,26 @@ export class DesktopCore implements ShellEvents {
   }
 
   private openPassphraseWindow(): void {
-    const { phase } = this.state.passphrase;
-    // A stale error or an old success must not greet a fresh attempt; a running cool-down must.
-    if (phase === 'error' || phase === 'success')
-      this.setPassphrase({ ...IDLE_PASSPHRASE, remindAt: this.state.passphrase.remindAt });
+    const flow = this.state.passphrase;
+    if (flow.phase !== 'submitting' && flow.phase !== 'cooldown') {
+      // A stale error or an old success must not greet a fresh attempt; a cool-down the agent still
+      // enforces (say, from before this app restarted) must.
+      const action = this.state.status?.action;
+      const until = action?.kind === 'luks_passphrase' ? action.cooldownUntil : null;
+      if (until && Date.parse(until) > Date.now()) {
+        this.setPassphrase({
+          ...IDLE_PASSPHRASE,
+          phase: 'cooldown',
+          cooldownUntil: until,
+          remindAt: flow.remindAt,
+        });
+        this.at('cooldown', Date.parse(until), () => {
+          if (this.state.passphrase.phase === 'cooldown') this.setPassphrase(IDLE_PASSPHRASE);
+        });
+      } else if (flow.phase !== 'idle') {
+        this.setPassphrase({ ...IDLE_PASSPHRASE, remindAt: flow.remindAt });
+      }
+    }
     this.opts.shell.openWindow('passphrase');
   }
 
@@ -394,7 +432,7 @@ export class DesktopCore implements ShellEvents {
 
   // ---- State plumbing ----------------------------------------------------------------------------
 
-  private at(name: 'remind' | 'logout' | 'cooldown', when: number, fn: () => void): void {
+  private at(name: TimerName, when: number, fn: () => void): void {
     this.clearTimer(name);
     // setTimeout holds at most ~24.8 days; a later reminder re-arms when the agent re-sends its status.
     const delay = Math.min(Math.max(0, when - Date.now()), 2 ** 31 - 1);
@@ -407,7 +445,7 @@ export class DesktopCore implements ShellEvents {
     );
   }
 
-  private clearTimer(name: 'remind' | 'logout' | 'cooldown'): void {
+  private clearTimer(name: TimerName): void {
     const t = this.timers.get(name);
     if (t) clearTimeout(t);
     this.timers.delete(name);

@@ -72,8 +72,12 @@ vi.mock('electron', async () => {
   class Notification extends EventEmitter {
     static shown: Notification[] = [];
     static isSupported = () => true;
+    closed = false;
     constructor(readonly options: { title: string; body: string }) {
       super();
+    }
+    close() {
+      this.closed = true;
     }
     show() {
       Notification.shown.push(this);
@@ -107,7 +111,7 @@ const fake = electron as unknown as {
   Tray: {
     created: { image: string; tooltip: string; menu: { template: Record<string, unknown>[] } | null }[];
   };
-  Notification: { shown: (EventEmitter & { options: { title: string } })[] };
+  Notification: { shown: (EventEmitter & { options: { title: string }; closed: boolean })[] };
   shell: { openExternal: ReturnType<typeof vi.fn> };
 };
 
@@ -233,9 +237,24 @@ describe('ElectronShell tray, notifications, links', () => {
   it('runs the notification click action', () => {
     const { shell } = newShell();
     const onClick = vi.fn();
-    shell.notify({ title: 'Create a recovery key', body: 'b', onClick });
+    shell.notify({ tag: 'action', title: 'Create a recovery key', body: 'b', onClick });
     fake.Notification.shown[0]?.emit('click');
     expect(onClick).toHaveBeenCalledOnce();
+  });
+
+  it('replaces a notice with the same tag and withdraws it on request', () => {
+    const { shell } = newShell();
+    shell.notify({ tag: 'action', title: 'one', body: 'b', onClick: vi.fn() });
+    shell.notify({ tag: 'action', title: 'two', body: 'b', onClick: vi.fn() });
+    shell.notify({ tag: 'agent', title: 'agent', body: 'b', onClick: vi.fn() });
+    expect(fake.Notification.shown.map((n) => [n.options.title, n.closed])).toEqual([
+      ['one', true],
+      ['two', false],
+      ['agent', false],
+    ]);
+    shell.withdraw('action');
+    expect(fake.Notification.shown[1]?.closed).toBe(true);
+    expect(fake.Notification.shown[2]?.closed).toBe(false);
   });
 
   it('opens only https and mailto links', () => {

@@ -9,7 +9,15 @@ import {
   type WebContents,
 } from 'electron';
 import type { WindowKind } from '../bridge/contract.js';
-import type { MenuItem, Notice, ShellEvents, ShellPort, TrayModel, WindowOptions } from '../shell/port.js';
+import type {
+  MenuItem,
+  Notice,
+  NoticeTag,
+  ShellEvents,
+  ShellPort,
+  TrayModel,
+  WindowOptions,
+} from '../shell/port.js';
 import { APP_ORIGIN, createSecureWindow } from './security.js';
 import { trayIconFile } from './tray-support.js';
 
@@ -38,8 +46,8 @@ export class ElectronShell implements ShellPort {
   private readonly windows = new Map<WindowKind, BrowserWindow>();
   /** Windows the core closed itself: their 'closed' event is not a user action to report back. */
   private readonly closingByCore = new Set<BrowserWindow>();
-  /** Electron drops a Notification's click handler if the object is garbage-collected. */
-  private readonly notices = new Set<Notification>();
+  /** Shown notices by tag; held here also because Electron drops a collected Notification's click handler. */
+  private readonly notices = new Map<NoticeTag, Notification>();
   private events: ShellEvents | null = null;
 
   constructor(private readonly opts: ElectronShellOptions) {
@@ -106,14 +114,24 @@ export class ElectronShell implements ShellPort {
 
   notify(notice: Notice): void {
     if (!Notification.isSupported()) return;
+    this.withdraw(notice.tag);
     const n = new Notification({ title: notice.title, body: notice.body });
-    this.notices.add(n);
+    this.notices.set(notice.tag, n);
+    const forget = () => {
+      if (this.notices.get(notice.tag) === n) this.notices.delete(notice.tag);
+    };
     n.on('click', () => {
-      this.notices.delete(n);
+      forget();
       notice.onClick();
     });
-    n.on('close', () => this.notices.delete(n));
+    n.on('close', forget);
     n.show();
+  }
+
+  withdraw(tag: NoticeTag): void {
+    const n = this.notices.get(tag);
+    this.notices.delete(tag);
+    n?.close();
   }
 
   openExternal(url: string): void {

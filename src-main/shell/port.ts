@@ -32,7 +32,15 @@ export interface WindowOptions {
   mustAct?: boolean;
 }
 
+/**
+ * What a notification is about. A newer notice with the same tag replaces the older one, and the core
+ * withdraws a tag once it no longer applies, so the notification centre never says "action needed" after
+ * the action is done.
+ */
+export type NoticeTag = 'action' | 'agent';
+
 export interface Notice {
+  tag: NoticeTag;
   title: string;
   body: string;
   onClick: () => void;
@@ -48,6 +56,8 @@ export interface ShellPort {
   /** Windows currently open, so the core can tell what the user is looking at. */
   openWindows(): WindowKind[];
   notify(notice: Notice): void;
+  /** Removes the notice with this tag, if one is still shown. */
+  withdraw(tag: NoticeTag): void;
   openExternal(url: string): void;
   quit(): void;
 }

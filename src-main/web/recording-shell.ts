@@ -1,19 +1,28 @@
 import type { WindowKind } from '../bridge/contract.js';
-import type { MenuCommand, Notice, ShellEvents, ShellPort, TrayModel, WindowOptions } from '../shell/port.js';
+import type {
+  MenuCommand,
+  Notice,
+  NoticeTag,
+  ShellEvents,
+  ShellPort,
+  TrayModel,
+  WindowOptions,
+} from '../shell/port.js';
 
 /** One call the core made on the shell, in order; tests read these to see what the user would have seen. */
 export type ShellRecord =
   | { type: 'tray'; model: TrayModel }
   | { type: 'openWindow'; kind: WindowKind; mustAct: boolean }
   | { type: 'closeWindow'; kind: WindowKind }
-  | { type: 'notify'; id: number; title: string; body: string }
+  | { type: 'notify'; id: number; tag: NoticeTag; title: string; body: string }
+  | { type: 'withdraw'; tag: NoticeTag }
   | { type: 'openExternal'; url: string }
   | { type: 'quit' };
 
 /** What a simulated desktop draws: the tray, the notifications still on screen and the open windows. */
 export interface ShellSnapshot {
   tray: TrayModel | null;
-  notifications: { id: number; title: string; body: string }[];
+  notifications: { id: number; tag: NoticeTag; title: string; body: string }[];
   windows: { kind: WindowKind; mustAct: boolean }[];
 }
 
@@ -60,8 +69,15 @@ export class RecordingShell implements ShellPort {
 
   notify(notice: Notice): void {
     const id = this.nextNoticeId++;
-    this.notices = [...this.notices, { ...notice, id }].slice(-MAX_VISIBLE_NOTIFICATIONS);
-    this.record({ type: 'notify', id, title: notice.title, body: notice.body });
+    const others = this.notices.filter((n) => n.tag !== notice.tag);
+    this.notices = [...others, { ...notice, id }].slice(-MAX_VISIBLE_NOTIFICATIONS);
+    this.record({ type: 'notify', id, tag: notice.tag, title: notice.title, body: notice.body });
+  }
+
+  withdraw(tag: NoticeTag): void {
+    if (!this.notices.some((n) => n.tag === tag)) return;
+    this.notices = this.notices.filter((n) => n.tag !== tag);
+    this.record({ type: 'withdraw', tag });
   }
 
   openExternal(url: string): void {
@@ -101,7 +117,7 @@ export class RecordingShell implements ShellPort {
   snapshot(): ShellSnapshot {
     return {
       tray: this.tray,
-      notifications: this.notices.map(({ id, title, body }) => ({ id, title, body })),
+      notifications: this.notices.map(({ id, tag, title, body }) => ({ id, tag, title, body })),
       windows: [...this.windows].map(([kind, w]) => ({ kind, mustAct: w.mustAct })),
     };
   }
