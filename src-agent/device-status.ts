@@ -1,5 +1,6 @@
 import type { Action, DeviceStatus, ServerConnection } from '../ipc/device-status.js';
 import type { ConfigResponse } from '../src-server/api/agent-api.js';
+import { applyDeferrals, type DeferralRecord } from './logout-deferrals.js';
 import type { PlatformState } from './platform.js';
 
 export interface StatusInputs {
@@ -11,6 +12,8 @@ export interface StatusInputs {
   platformState: PlatformState | null;
   /** The user chose "Not now" until then (ISO time). */
   remindAt: string | null;
+  /** What the user did with the current macOS log-out request (deferrals), if it was shown. */
+  deferral?: DeferralRecord | null;
   /** An escrow is running right now: its volume shows in_progress and no prompt is due. */
   escrowRunning: boolean;
   now: Date;
@@ -31,7 +34,7 @@ export function buildDeviceStatus(i: StatusInputs): DeviceStatus {
     hostname: i.hostname.slice(0, 256),
     server: i.server,
     volumes,
-    action: i.escrowRunning ? null : withReminder(ps?.action ?? null, i.remindAt, i.now),
+    action: i.escrowRunning ? null : withUserChoices(ps?.action ?? null, i.remindAt, i.deferral ?? null, i.now),
     organization: i.config
       ? {
           name: i.config.org_info.org_name.slice(0, 256),
@@ -42,8 +45,17 @@ export function buildDeviceStatus(i: StatusInputs): DeviceStatus {
   };
 }
 
-/** A reminder time in the past means the prompt is due again: it is not shown at all. */
-function withReminder(action: Action | null, remindAt: string | null, now: Date): Action | null {
+/**
+ * The user's "Not now" (LUKS) or "Later" (macOS log-out) folded into the platform's action. A reminder time
+ * in the past means the prompt is due again: it is not shown at all.
+ */
+function withUserChoices(
+  action: Action | null,
+  remindAt: string | null,
+  deferral: DeferralRecord | null,
+  now: Date,
+): Action | null {
+  if (action?.kind === 'macos_logout') return deferral ? applyDeferrals(action, deferral, now.getTime()) : action;
   if (action?.kind !== 'luks_passphrase') return action;
   const snoozed = remindAt !== null && Date.parse(remindAt) > now.getTime();
   return { ...action, remindAt: snoozed ? remindAt : null };
@@ -54,6 +66,7 @@ export function promptIsDue(status: DeviceStatus): boolean {
   const a = status.action;
   if (!a) return false;
   if (a.kind === 'luks_passphrase') return a.remindAt === null;
+  if (a.kind === 'macos_logout') return a.nextPromptAt === null; // "Later" hides it until then
   return true;
 }
 

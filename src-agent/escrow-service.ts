@@ -6,6 +6,13 @@ import type { ConfigResponse } from '../src-server/api/agent-api.js';
 import type { Logger } from '../src-shared/logger.js';
 import { buildDeviceStatus, promptIsDue, sameStatus } from './device-status.js';
 import type { MethodHandlers } from './ipc-server/handlers.js';
+import {
+  applyDeferrals,
+  type DeferralRecord,
+  deferOnce,
+  type LogoutDeferralStore,
+  nextChangeAt,
+} from './logout-deferrals.js';
 import type { PlatformEscrow, PlatformState } from './platform.js';
 import type { ReminderStore } from './reminder-store.js';
 import type { AgentApiClient } from './server-client/agent-api-client.js';
@@ -26,6 +33,8 @@ export interface EscrowServiceOptions {
   platform: PlatformEscrow;
   api: AgentApiClient;
   reminders: ReminderStore;
+  /** macOS: "Later" on the log-out prompt, counted against the deadline. */
+  logoutDeferrals?: LogoutDeferralStore;
   agentVersion: string;
   log: Logger;
   broadcast: (event: AgentEvent) => void;
@@ -43,6 +52,7 @@ export class EscrowService {
   private platformState: PlatformState | null = null;
   private status: DeviceStatus | null = null;
   private remindAt: string | null = null;
+  private deferral: DeferralRecord | null = null;
   private reminderTimer: NodeJS.Timeout | null = null;
   private escrowRunning = false;
   private queuedKey = false;
@@ -57,6 +67,7 @@ export class EscrowService {
 
   async start(): Promise<void> {
     this.remindAt = await this.o.reminders.load();
+    this.deferral = (await this.o.logoutDeferrals?.load()) ?? null;
     await this.reconcile();
     await this.refresh();
   }
@@ -98,6 +109,14 @@ export class EscrowService {
   /** Every answer from the server (at most one long-poll period apart): re-read the disk, retry uploads. */
   onCheckIn(): void {
     this.background(() => this.afterContact());
+  }
+
+  /** The platform noticed a change by itself (macOS: a new PRK file, the flag armed): show and report it. */
+  onPlatformChange(): void {
+    this.background(async () => {
+      await this.refresh();
+      await this.report();
+    });
   }
 
   // ---- IPC handlers ----
@@ -157,7 +176,20 @@ export class EscrowService {
         return { remindAt };
       },
       'logout.defer': async () => {
-        throw new AgentError('unsupported_platform', 'Log-out deferral is for FileVault on macOS.');
+        const store = this.o.logoutDeferrals;
+        if (!store) throw new AgentError('unsupported_platform', 'Log-out deferral is for FileVault on macOS.');
+        const action = this.platformState?.action;
+        if (action?.kind !== 'macos_logout' || this.escrowRunning) {
+          throw new AgentError('not_needed', 'Nothing is waiting for you to log out.');
+        }
+        const now = this.now().getTime();
+        const next = deferOnce(action, this.deferral ?? freshDeferral(now), now);
+        await store.save(next);
+        this.deferral = next;
+        this.o.log.info({ used: next.used }, 'log-out deferred');
+        this.publish();
+        const shown = applyDeferrals(action, next, now);
+        return { deferralsLeft: shown.deferralsLeft, nextPromptAt: shown.nextPromptAt, deadline: shown.deadline };
       },
     };
   }
@@ -223,12 +255,31 @@ export class EscrowService {
       config: this.config,
       platformState: this.platformState,
       remindAt: this.remindAt,
+      deferral: this.deferral,
       escrowRunning: this.escrowRunning,
       now: this.now(),
     });
   }
 
+  /**
+   * A log-out request starts its deadline the first time it is shown and ends (forgetting its deferrals)
+   * when the platform no longer asks, e.g. once the new key is escrowed.
+   */
+  private trackLogoutRequest(): void {
+    const store = this.o.logoutDeferrals;
+    if (!store) return;
+    const asking = this.platformState?.action?.kind === 'macos_logout';
+    if (asking && !this.deferral) {
+      this.deferral = freshDeferral(this.now().getTime());
+      this.background(() => store.save(this.deferral ?? freshDeferral(this.now().getTime())));
+    } else if (!asking && this.deferral && this.platformState) {
+      this.deferral = null;
+      this.background(() => store.clear());
+    }
+  }
+
   private publish(): void {
+    this.trackLogoutRequest();
     const next = this.build();
     const prev = this.status;
     if (sameStatus(prev, next)) return;
@@ -239,16 +290,22 @@ export class EscrowService {
       (!prev || !promptIsDue(prev) || JSON.stringify(prev.action) !== JSON.stringify(next.action));
     if (newlyDue && next.action)
       this.o.broadcast({ type: 'event', event: 'action_required', data: next.action });
-    this.scheduleReminder();
+    this.scheduleReminder(next);
   }
 
-  /** One timer at the reminder time (not a poll): the prompt comes back when "Not now" runs out. */
-  private scheduleReminder(): void {
+  /**
+   * One timer at the next time the status changes by itself (not a poll): the prompt comes back when
+   * "Not now" or "Later" runs out, and a log-out deadline that passes takes the deferrals away.
+   */
+  private scheduleReminder(status: DeviceStatus): void {
     if (this.reminderTimer) clearTimeout(this.reminderTimer);
     this.reminderTimer = null;
-    if (!this.remindAt) return;
-    const ms = Date.parse(this.remindAt) - this.now().getTime();
-    if (ms <= 0) return;
+    const now = this.now().getTime();
+    const times = [this.remindAt ? Date.parse(this.remindAt) : Number.NaN];
+    if (status.action?.kind === 'macos_logout') times.push(nextChangeAt(status.action, now) ?? Number.NaN);
+    const future = times.filter((t) => t > now);
+    if (future.length === 0) return;
+    const ms = Math.min(...future) - now;
     this.reminderTimer = setTimeout(() => this.publish(), Math.min(ms + 50, 2 ** 31 - 1));
     this.reminderTimer.unref();
   }
@@ -261,4 +318,8 @@ export class EscrowService {
   private background(fn: () => Promise<void>): void {
     fn().catch((err) => this.o.log.error({ err: (err as Error).message }, 'background task failed'));
   }
+}
+
+function freshDeferral(now: number): DeferralRecord {
+  return { firstPromptAt: now, used: 0, nextPromptAt: null };
 }

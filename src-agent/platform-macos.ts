@@ -1,6 +1,7 @@
 import type { Volume } from '../ipc/device-status.js';
 import { AgentError } from '../ipc/errors.js';
 import type { ConfigResponse } from '../src-server/api/agent-api.js';
+import { DEFAULT_MAX_DEFERRALS } from './logout-deferrals.js';
 import type { FileVaultEscrow, FileVaultEscrowStatus } from './macos/index.js';
 import type { PlatformEscrow, PlatformState } from './platform.js';
 
@@ -68,6 +69,7 @@ export function macState(s: FileVaultEscrowStatus, config: ConfigResponse | null
       ...(message ? { message } : {}),
     },
   };
+  // No server deadline: the service starts the default window when the prompt is first shown.
   const deadline = config?.disk_encryption.logout_deadline ?? null;
   return {
     volumes: [volume],
@@ -76,7 +78,8 @@ export function macState(s: FileVaultEscrowStatus, config: ConfigResponse | null
         ? {
             kind: 'macos_logout',
             deadline,
-            deferralsLeft: Math.min(config?.disk_encryption.max_deferrals ?? 0, 100),
+            // The allowance; the service subtracts the deferrals the user has already used.
+            deferralsLeft: Math.min(config?.disk_encryption.max_deferrals ?? DEFAULT_MAX_DEFERRALS, 100),
             nextPromptAt: null,
           }
         : null,

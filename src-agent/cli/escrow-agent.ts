@@ -13,11 +13,12 @@ const USAGE = `usage: escrow-agent run --server URL --enroll-secret-file FILE --
 
   --server URL             escrow server, e.g. https://escrow.example.com (http only on loopback)
   --enroll-secret-file F   file holding the enroll secret (read when enrolling; keep it 0600)
-  --state-dir DIR          root-only directory for the node key, journal and reminders
-  --socket PATH            IPC socket (default ${defaultSocketPath('linux')})
-  --luks-device PATH       LUKS2 device or image file (default: the device behind /)
+  --state-dir DIR          root-only directory for the node key, journal, reminders and (macOS) the
+                           sent-PRK hashes and log-out deferrals
+  --socket PATH            IPC socket (default ${defaultSocketPath()})
+  --luks-device PATH       Linux: LUKS2 device or image file (default: the device behind /)
   --allow-user NAME        also let this account request escrow (repeatable)
-  --new-slot-pbkdf MODE    default: pbkdf2/sha512/1000 iterations for the escrow slot (a 256-bit key
+  --new-slot-pbkdf MODE    Linux: default: pbkdf2/sha512/1000 iterations for the escrow slot (a 256-bit key
                            needs no slow KDF); fast: the same with sha256 (tests only)
   --log-level LEVEL        trace, debug, info (default), warn, error
 
@@ -72,7 +73,7 @@ function parse(argv: string[]) {
     serverUrl: server.toString().replace(/\/$/, ''),
     enrollSecretFile: need('enroll-secret-file'),
     stateDir: need('state-dir'),
-    socketPath: v.socket ?? defaultSocketPath('linux'),
+    socketPath: v.socket ?? defaultSocketPath(),
     luksDevice: v['luks-device'],
     allowUsers: v['allow-user'] ?? [],
     newSlotPbkdf: PBKDF[pbkdfName],

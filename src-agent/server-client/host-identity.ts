@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { EnrollRequest } from '../../src-server/api/agent-api.js';
+import type { CommandRunner } from '../macos/command-runner.js';
 
 export type HostIdentity = Omit<EnrollRequest, 'enroll_secret'>;
 
@@ -30,5 +31,37 @@ export async function linuxHostIdentity(): Promise<HostIdentity> {
     hostname: os.hostname().slice(0, 256),
     platform: 'linux',
     os_version: (pretty ?? `${os.type()} ${os.release()}`).slice(0, 256),
+  };
+}
+
+const IOREG = '/usr/sbin/ioreg';
+const SW_VERS = '/usr/bin/sw_vers';
+
+/** `"IOPlatformUUID" = "…"` in `ioreg -rd1 -c IOPlatformExpertDevice` (strings are quoted, data is <hex>). */
+export function ioregString(stdout: string, key: string): string | null {
+  const m = new RegExp(`^\\s*"${key}" = "([^"]*)"\\s*$`, 'm').exec(stdout);
+  return m?.[1] ? m[1] : null;
+}
+
+/**
+ * macOS: the platform UUID survives reinstalls and names the logic board, as MDMs use it; the serial is
+ * what admins search for. Both come from the IOPlatformExpertDevice entry (readable without root).
+ */
+export function macHostIdentity(runner: CommandRunner): () => Promise<HostIdentity> {
+  return async () => {
+    const ioreg = await runner.run(IOREG, ['-rd1', '-c', 'IOPlatformExpertDevice']);
+    const uuid = ioreg.code === 0 ? ioregString(ioreg.stdout, 'IOPlatformUUID') : null;
+    if (!uuid) {
+      throw new Error(`ioreg printed no IOPlatformUUID (exit ${ioreg.code}); cannot enroll this Mac`);
+    }
+    const sw = await runner.run(SW_VERS, ['-productVersion']);
+    const version = sw.code === 0 ? sw.stdout.trim() : '';
+    return {
+      hardware_uuid: uuid.slice(0, 128),
+      hardware_serial: (ioregString(ioreg.stdout, 'IOPlatformSerialNumber') ?? '').slice(0, 256),
+      hostname: os.hostname().slice(0, 256),
+      platform: 'darwin',
+      os_version: (version ? `macOS ${version}` : `Darwin ${os.release()}`).slice(0, 256),
+    };
   };
 }
