@@ -51,6 +51,10 @@ try {
     await new Promise((r) => setTimeout(r, 250));
     after = renderers();
   }
+  // A closed page's event stream ends when its connection does, a moment later.
+  for (let waited = 0; desktop.liveStreams() > 0 && waited < 10_000; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
   const windows = desktop.shellEvents.openWindows().length;
   const streams = desktop.liveStreams();
   console.log(

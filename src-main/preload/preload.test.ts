@@ -5,7 +5,7 @@ import type { EscrowApi } from '../bridge/contract.js';
 // The preload against a fake electron: what it exposes, under which name, and what each call sends.
 const exposed = vi.hoisted(() => ({ name: '', api: null as unknown }));
 const ipc = vi.hoisted(() => ({
-  invoke: vi.fn(async (_channel: string, _body: unknown) => ({ ok: true })),
+  invoke: vi.fn(async (_channel: string, _body: unknown) => ({ ok: true, state: { initial: true } })),
   listeners: new Map<string, (event: unknown, state: unknown) => void>(),
 }));
 vi.mock('electron', () => ({
@@ -23,9 +23,11 @@ vi.mock('electron', () => ({
 }));
 
 let api: EscrowApi;
+let callsAtLoad: unknown[][] = [];
 beforeAll(async () => {
   await import('./preload.js');
   api = exposed.api as EscrowApi;
+  callsAtLoad = [...ipc.invoke.mock.calls];
 });
 
 describe('preload', () => {
@@ -46,7 +48,17 @@ describe('preload', () => {
     );
   });
 
+  it('asks for the state as soon as it loads, and replays it to a late subscriber', async () => {
+    expect(callsAtLoad).toEqual([[Channels.invoke, { type: 'getState' }]]);
+    const seen: unknown[] = [];
+    const stop = api.subscribe((s) => seen.push(s));
+    await Promise.resolve();
+    expect(seen).toEqual([{ initial: true }]);
+    stop();
+  });
+
   it('sends each call as one typed request on the invoke channel', async () => {
+    ipc.invoke.mockClear();
     await api.submitPassphrase('pw');
     await api.openWindow('about');
     await api.logOutNow();
@@ -63,6 +75,7 @@ describe('preload', () => {
     ipc.listeners.get(Channels.state)?.({ sender: 'hidden' }, { some: 'state' });
     expect(seen).toEqual([{ some: 'state' }]);
     stop();
-    expect(ipc.listeners.has(Channels.state)).toBe(false);
+    ipc.listeners.get(Channels.state)?.({ sender: 'hidden' }, { more: 'state' });
+    expect(seen).toEqual([{ some: 'state' }]);
   });
 });

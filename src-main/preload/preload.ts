@@ -1,6 +1,7 @@
 import { contextBridge, type IpcRendererEvent, ipcRenderer } from 'electron';
 import { Channels } from '../bridge/channels.js';
 import type { EscrowApi, RendererResponse, UiState } from '../bridge/contract.js';
+import { createStateFeed } from '../bridge/state-feed.js';
 
 /**
  * The only door between a window and the main process: a handful of named calls, no generic
@@ -8,15 +9,14 @@ import type { EscrowApi, RendererResponse, UiState } from '../bridge/contract.js
  */
 const invoke = (body: object): Promise<RendererResponse> => ipcRenderer.invoke(Channels.invoke, body);
 
+// Listen and ask for the state now, while the page's own scripts are still loading.
+const feed = createStateFeed();
+ipcRenderer.on(Channels.state, (_event: IpcRendererEvent, state: UiState) => feed.push(state));
+void invoke({ type: 'getState' }).then((r) => r.ok && feed.seed(r.state));
+
 const api: EscrowApi = {
   getState: () => invoke({ type: 'getState' }),
-  subscribe(listener) {
-    const handler = (_event: IpcRendererEvent, state: UiState) => listener(state);
-    ipcRenderer.on(Channels.state, handler);
-    return () => {
-      ipcRenderer.removeListener(Channels.state, handler);
-    };
-  },
+  subscribe: (listener) => feed.subscribe(listener),
   // The string crosses to main once; main turns it into a Buffer, sends it to the agent and wipes it.
   submitPassphrase: (passphrase) => invoke({ type: 'submitPassphrase', passphrase }),
   remindLater: () => invoke({ type: 'remindLater' }),

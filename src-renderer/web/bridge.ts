@@ -1,4 +1,5 @@
 import type { EscrowApi, RendererResponse, UiState, WindowKind } from '../../src-main/bridge/contract.js';
+import { createStateFeed } from '../../src-main/bridge/state-feed.js';
 
 /**
  * The web harness's stand-in for the Electron preload: the same `window.escrow` API, carried over
@@ -16,15 +17,15 @@ async function invoke(body: Record<string, unknown>): Promise<RendererResponse> 
   return (await res.json()) as RendererResponse;
 }
 
+// The stream opens now, while the app's scripts load; the harness sends the current state first.
+const feed = createStateFeed();
+new EventSource(`/api/events?window=${encodeURIComponent(kind)}`).addEventListener('state', (e) =>
+  feed.push(JSON.parse((e as MessageEvent<string>).data) as UiState),
+);
+
 const api: EscrowApi = {
   getState: () => invoke({ type: 'getState' }),
-  subscribe(listener) {
-    const source = new EventSource(`/api/events?window=${encodeURIComponent(kind)}`);
-    source.addEventListener('state', (e) =>
-      listener(JSON.parse((e as MessageEvent<string>).data) as UiState),
-    );
-    return () => source.close();
-  },
+  subscribe: (listener) => feed.subscribe(listener),
   submitPassphrase: (passphrase) => invoke({ type: 'submitPassphrase', passphrase }),
   remindLater: () => invoke({ type: 'remindLater' }),
   deferLogout: () => invoke({ type: 'deferLogout' }),
