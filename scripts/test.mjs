@@ -21,7 +21,14 @@ mkdirSync('test-results', { recursive: true });
 const extra = process.argv.slice(2);
 const vitest = spawnSync(
   'npx',
-  ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json', ...extra],
+  [
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    '--outputFile.json=test-results/vitest.json',
+    ...extra,
+  ],
   { stdio: 'inherit' },
 );
 let summary = 'test run produced no results';

@@ -21,7 +21,10 @@ export const REDACTED_FIELDS = [
 
 export type Logger = pino.Logger;
 
-export function createLogger(name: string, options: { level?: string; destination?: pino.DestinationStream } = {}) {
+export function createLogger(
+  name: string,
+  options: { level?: string; destination?: pino.DestinationStream } = {},
+) {
   const paths = REDACTED_FIELDS.flatMap((f) => (f.includes('.') ? [f] : [f, `*.${f}`]));
   return pino(
     {
