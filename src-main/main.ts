@@ -39,7 +39,6 @@ function start(): void {
     iconsDir: path.join(root, 'assets', 'icons'),
     platform: process.platform,
     hasTray: trayLikelyVisible(process.platform, process.env),
-    onQuit: () => app.quit(),
   });
   const socketPath = process.env.ESCROW_AGENT_SOCKET || defaultSocketPath();
   const core = new DesktopCore({

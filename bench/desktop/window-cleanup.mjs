@@ -6,6 +6,8 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, loadHarness } from './load-harness.mjs';
 
 const CYCLES = Number(process.env.CYCLES ?? 5);
+// Other Chromiums may run on this machine; this switch (ignored by Chromium) tells ours apart.
+const MARKER = `--escrow-bench-run=${process.pid}`;
 const KINDS = ['passphrase', 'my-device', 'about', 'logout'];
 const { startWebDesktop, FakeAgent, luksNeededStatus } = await loadHarness();
 const agent = await FakeAgent.start({ passphrase: 'x', status: luksNeededStatus() });
@@ -14,13 +16,29 @@ const desktop = await startWebDesktop({ socketPath: agent.socketPath });
 // window of ours left open, so it is switched off here to make leftovers countable.
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [...CHROMIUM_ARGS, '--disable-features=SpareRendererForSitePerProcess'],
+  args: [...CHROMIUM_ARGS, '--disable-features=SpareRendererForSitePerProcess', MARKER],
 });
 
-/** Chromium renderer processes right now (all of them belong to the browser this script launched). */
+/** Renderer processes of the Chromium this script launched (found by a marker switch, then its process tree). */
 function renderers() {
-  const out = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes('--type=renderer') && l.includes('chromium')).length;
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
+    .filter(Boolean)
+    .map(([, pid, ppid, args]) => ({ pid, ppid, args }));
+  const ours = new Set(
+    rows.filter((r) => r.args.includes(MARKER) && !r.args.includes('--type=')).map((r) => r.pid),
+  );
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) {
+      if (!ours.has(r.pid) && ours.has(r.ppid)) {
+        ours.add(r.pid);
+        grew = true;
+      }
+    }
+  }
+  return rows.filter((r) => ours.has(r.pid) && r.args.includes('--type=renderer')).length;
 }
 const settle = () => new Promise((r) => setTimeout(r, 500));
 

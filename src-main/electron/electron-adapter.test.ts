@@ -122,7 +122,6 @@ function newShell(over: Partial<ConstructorParameters<typeof ElectronShell>[0]> 
     iconsDir: '/app/assets/icons',
     platform: 'darwin',
     hasTray: true,
-    onQuit: vi.fn(),
     ...over,
   });
   shell.attach(events);
@@ -192,16 +191,19 @@ describe('ElectronShell windows', () => {
     const { shell, events } = newShell();
     shell.openWindow('about');
     shell.closeWindow('about');
-    expect((fake.BrowserWindow.created[0] as FakeWindow).destroyed).toBe(true);
-    expect(shell.openWindows()).toEqual([]);
+    const win = fake.BrowserWindow.created[0] as FakeWindow;
+    expect(win.destroyed).toBe(true);
+    expect(shell.kindOf(win.webContents as unknown as WebContents)).toBeNull();
     expect(events.onWindowClosed).not.toHaveBeenCalled();
   });
 
   it('reports a window the user closed', () => {
     const { shell, events } = newShell();
     shell.openWindow('my-device');
-    (fake.BrowserWindow.created[0] as FakeWindow).emit('closed');
-    expect(shell.openWindows()).toEqual([]);
+    const win = fake.BrowserWindow.created[0] as FakeWindow;
+    expect(shell.kindOf(win.webContents as unknown as WebContents)).toBe('my-device');
+    win.emit('closed');
+    expect(shell.kindOf(win.webContents as unknown as WebContents)).toBeNull();
     expect(events.onWindowClosed).toHaveBeenCalledWith('my-device');
   });
 });

@@ -26,7 +26,6 @@ export interface ElectronShellOptions {
   iconsDir: string;
   platform: NodeJS.Platform;
   hasTray: boolean;
-  onQuit: () => void;
 }
 
 const SIZES: Record<WindowKind, { width: number; height: number }> = {
@@ -108,10 +107,6 @@ export class ElectronShell implements ShellPort {
     win.destroy();
   }
 
-  openWindows(): WindowKind[] {
-    return [...this.windows.keys()];
-  }
-
   notify(notice: Notice): void {
     if (!Notification.isSupported()) return;
     this.withdraw(notice.tag);
@@ -136,10 +131,6 @@ export class ElectronShell implements ShellPort {
 
   openExternal(url: string): void {
     if (/^(https:\/\/|mailto:)/i.test(url)) void shell.openExternal(url);
-  }
-
-  quit(): void {
-    this.opts.onQuit();
   }
 
   /** Which of our windows owns these web contents (for IPC sender checks), or null. */

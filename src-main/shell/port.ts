@@ -53,13 +53,10 @@ export interface ShellPort {
   /** Opens the window or, if it is open, brings it to the front (and applies the new options). */
   openWindow(kind: WindowKind, options?: WindowOptions): void;
   closeWindow(kind: WindowKind): void;
-  /** Windows currently open, so the core can tell what the user is looking at. */
-  openWindows(): WindowKind[];
   notify(notice: Notice): void;
   /** Removes the notice with this tag, if one is still shown. */
   withdraw(tag: NoticeTag): void;
   openExternal(url: string): void;
-  quit(): void;
 }
 
 /** The core's entry points the shell calls back into. */

@@ -16,8 +16,7 @@ export type ShellRecord =
   | { type: 'closeWindow'; kind: WindowKind }
   | { type: 'notify'; id: number; tag: NoticeTag; title: string; body: string }
   | { type: 'withdraw'; tag: NoticeTag }
-  | { type: 'openExternal'; url: string }
-  | { type: 'quit' };
+  | { type: 'openExternal'; url: string };
 
 /** What a simulated desktop draws: the tray, the notifications still on screen and the open windows. */
 export interface ShellSnapshot {
@@ -63,6 +62,7 @@ export class RecordingShell implements ShellPort {
     this.record({ type: 'closeWindow', kind });
   }
 
+  /** The windows open now (for tests and the simulated desktop). */
   openWindows(): WindowKind[] {
     return [...this.windows.keys()];
   }
@@ -82,10 +82,6 @@ export class RecordingShell implements ShellPort {
 
   openExternal(url: string): void {
     this.record({ type: 'openExternal', url });
-  }
-
-  quit(): void {
-    this.record({ type: 'quit' });
   }
 
   // ---- The simulated user ----
