@@ -34,7 +34,9 @@ export function buildDeviceStatus(i: StatusInputs): DeviceStatus {
     hostname: i.hostname.slice(0, 256),
     server: i.server,
     volumes,
-    action: i.escrowRunning ? null : withUserChoices(ps?.action ?? null, i.remindAt, i.deferral ?? null, i.now),
+    action: i.escrowRunning
+      ? null
+      : withUserChoices(ps?.action ?? null, i.remindAt, i.deferral ?? null, i.now),
     organization: i.config
       ? {
           name: i.config.org_info.org_name.slice(0, 256),
@@ -55,7 +57,8 @@ function withUserChoices(
   deferral: DeferralRecord | null,
   now: Date,
 ): Action | null {
-  if (action?.kind === 'macos_logout') return deferral ? applyDeferrals(action, deferral, now.getTime()) : action;
+  if (action?.kind === 'macos_logout')
+    return deferral ? applyDeferrals(action, deferral, now.getTime()) : action;
   if (action?.kind !== 'luks_passphrase') return action;
   const snoozed = remindAt !== null && Date.parse(remindAt) > now.getTime();
   return { ...action, remindAt: snoozed ? remindAt : null };

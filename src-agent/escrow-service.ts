@@ -177,7 +177,8 @@ export class EscrowService {
       },
       'logout.defer': async () => {
         const store = this.o.logoutDeferrals;
-        if (!store) throw new AgentError('unsupported_platform', 'Log-out deferral is for FileVault on macOS.');
+        if (!store)
+          throw new AgentError('unsupported_platform', 'Log-out deferral is for FileVault on macOS.');
         const action = this.platformState?.action;
         if (action?.kind !== 'macos_logout' || this.escrowRunning) {
           throw new AgentError('not_needed', 'Nothing is waiting for you to log out.');
@@ -189,7 +190,11 @@ export class EscrowService {
         this.o.log.info({ used: next.used }, 'log-out deferred');
         this.publish();
         const shown = applyDeferrals(action, next, now);
-        return { deferralsLeft: shown.deferralsLeft, nextPromptAt: shown.nextPromptAt, deadline: shown.deadline };
+        return {
+          deferralsLeft: shown.deferralsLeft,
+          nextPromptAt: shown.nextPromptAt,
+          deadline: shown.deadline,
+        };
       },
     };
   }

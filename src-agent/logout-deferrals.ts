@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Action } from '../ipc/device-status.js';
 import { AgentError } from '../ipc/errors.js';
+import { removeFileDurably, writeFileAtomic } from './durable-file.js';
 
 type LogoutAction = Extract<Action, { kind: 'macos_logout' }>;
 
@@ -84,28 +84,16 @@ export class LogoutDeferralStore {
   }
 
   save(record: DeferralRecord): Promise<void> {
-    return this.enqueue(() => this.write(record));
+    return this.enqueue(() => writeFileAtomic(this.file, JSON.stringify(record)));
   }
 
   clear(): Promise<void> {
-    return this.enqueue(() => rm(this.file, { force: true }));
+    return this.enqueue(() => removeFileDurably(this.file));
   }
 
   private enqueue(job: () => Promise<void>): Promise<void> {
     const run = this.writes.catch(() => {}).then(job);
     this.writes = run;
     return run;
-  }
-
-  private async write(record: DeferralRecord): Promise<void> {
-    const temp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(temp, 'wx', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(record));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, this.file);
   }
 }

@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import type { Logger } from '../src-shared/logger.js';
+import { ensurePrivateDir } from './durable-file.js';
 import { EscrowService } from './escrow-service.js';
 import { resolveUser } from './ipc-server/allowed-users.js';
 import { type IpcServer, startIpcServer } from './ipc-server/server.js';
@@ -64,7 +64,7 @@ export interface RunningAgent {
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const platformName = o.platform ?? thisPlatform();
   // systemd makes it on Linux (StateDirectory=); launchd has no such thing, so the agent does, root-only.
-  await mkdir(o.stateDir, { recursive: true, mode: 0o700 });
+  await ensurePrivateDir(o.stateDir);
   const extraUsers = await Promise.all(o.allowUsers.map(resolveUser));
   const runner = platformName === 'darwin' ? (o.macos?.runner ?? createExecFileRunner()) : null;
   const api = new AgentApiClient({

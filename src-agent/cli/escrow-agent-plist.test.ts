@@ -45,7 +45,12 @@ describe('the LaunchDaemon runs the real CLI', () => {
     expect(command).toBe('run');
     const options = new Map<string, string>();
     for (let i = 0; i < rest.length; i += 2) options.set(rest[i] as string, rest[i + 1] as string);
-    expect([...options.keys()].sort()).toEqual(['--enroll-secret-file', '--server', '--socket', '--state-dir']);
+    expect([...options.keys()].sort()).toEqual([
+      '--enroll-secret-file',
+      '--server',
+      '--socket',
+      '--state-dir',
+    ]);
     expect(options.get('--server')).toMatch(/^https:\/\//);
     for (const key of ['--enroll-secret-file', '--state-dir', '--socket']) {
       expect(options.get(key)).toMatch(/^\/(Library|var)\//);

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../src-shared/logger.js';
+import { ensurePrivateDir, writeFileAtomic } from '../durable-file.js';
 import type { CommandRunner } from './command-runner.js';
 import type { PrefsPaths } from './escrow-buddy.js';
 import { readEscrowBuddyFailure, readGenerateNewKey, setGenerateNewKey } from './escrow-buddy.js';
@@ -131,10 +132,8 @@ export function createFileVaultEscrowCore(deps: FileVaultEscrowDeps): FileVaultE
     saving = saving
       .catch(() => {})
       .then(async () => {
-        await mkdir(deps.stateDir, { recursive: true, mode: 0o700 });
-        const tmp = `${stateFile}.${process.pid}.tmp`;
-        await writeFile(tmp, snapshot, { mode: 0o600 });
-        await rename(tmp, stateFile);
+        await ensurePrivateDir(deps.stateDir);
+        await writeFileAtomic(stateFile, snapshot);
       });
     return saving;
   }
@@ -209,8 +208,10 @@ export function createFileVaultEscrowCore(deps: FileVaultEscrowDeps): FileVaultE
       if (persisted.armedAt !== undefined || current.generateNewKey) await disarm();
       return;
     }
-    const sentAt = persisted.lastPrkSentAt;
-    if (sentAt !== undefined && deps.now() - sentAt < deps.verifyGraceMs) return;
+    // The grace runs from the later of "sent" and "seen": between the two the upload is still in flight and
+    // lastPrkSentAt is the previous key's, so a recheck there must not take the stale notification as a no.
+    const sentAt = Math.max(persisted.lastPrkSentAt ?? 0, persisted.newPrkSinceArmedAt ?? 0);
+    if (sentAt > 0 && deps.now() - sentAt < deps.verifyGraceMs) return;
     if (persisted.armedAt === undefined || persisted.newPrkSinceArmedAt !== undefined) {
       // Not armed yet, or armed and a key was sent but the server still asks after the grace: again.
       await arm();
