@@ -65,6 +65,8 @@ describe('electron-builder.yml', () => {
       config.win.icon,
       config.nsis.include,
       'bin/escrow-agent',
+      'assets/linux/escrow-agent.service',
+      'assets/linux/escrow-desktop-autostart.desktop',
     ]) {
       expect(existsSync(path.join(root, p)), p).toBe(true);
     }
