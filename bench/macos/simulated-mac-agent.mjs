@@ -1,0 +1,43 @@
+// The real agent (dist/), forced to darwin, as its own process: the bench's server and its timer run in the
+// parent, so the agent's event loop is not shared with them. The Mac's tools answer from the recorded
+// outputs in test/fixtures/macos through the FixtureRunner (a Mac whose key is escrowed: FileVault on,
+// Escrow Buddy in the login right, GenerateNewKey 0). The PRK watcher is real, on a temp directory.
+// Usage (from prk-latency.mjs): node simulated-mac-agent.mjs '<json options>'
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { FixtureRunner } from '../../dist/src-agent/macos/fixture-runner.js';
+import { startAgent } from '../../dist/src-agent/service.js';
+import { createLogger } from '../../dist/src-shared/logger.js';
+
+const o = JSON.parse(process.argv[2]);
+const fixtures = path.resolve(import.meta.dirname, '../../test/fixtures/macos');
+const manifest = JSON.parse(readFileSync(path.join(fixtures, 'recordings.json'), 'utf8'));
+const recording = (name) => {
+  const e = manifest[name];
+  const read = (f) => (f ? readFileSync(path.join(fixtures, f), 'utf8') : '');
+  return { argv: e.argv, code: e.code, stdout: read(e.stdout), stderr: read(e.stderr) };
+};
+const runner = new FixtureRunner(
+  [
+    'fdesetup-status-on',
+    'fdesetup-haspersonalrecoverykey-true',
+    'authdb-read-with-escrow-buddy',
+    'defaults-read-generatenewkey-0',
+    'defaults-read-managed-generatenewkey-missing',
+    'ioreg-platform-expert-device',
+    'sw-vers-productversion',
+  ].map(recording),
+);
+
+const agent = await startAgent({
+  platform: 'darwin',
+  macos: { runner, prkPath: o.prkPath, escrowBuddyBundle: o.bundle },
+  serverUrl: o.serverUrl,
+  enrollSecretFile: o.secretFile,
+  stateDir: o.stateDir,
+  socketPath: o.socketPath,
+  allowUsers: [],
+  log: createLogger('escrow-agent', { level: 'warn' }),
+});
+process.send?.('ready');
+process.once('SIGTERM', () => void agent.stop().then(() => process.exit(0)));
