@@ -25,6 +25,9 @@ function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
 /** PostgreSQL adapter (node-postgres pool). Each transaction gets its own pooled connection. */
 export function openPostgres(connectionString: string): SqlDriver {
   const pool = new pg.Pool({ connectionString, max: 10 });
+  // An idle connection that breaks (database restart, network cut) is dropped by the pool and replaced
+  // on the next query; without a listener Node would treat the event as fatal and end the server.
+  pool.on('error', () => undefined);
   const base = executor(pool);
   return {
     dialect: 'postgres',

@@ -58,4 +58,23 @@ describe('escrow server on PostgreSQL', () => {
       await t.close();
     }
   });
+
+  it('keeps serving after the database restarts under it (broken pooled connections are replaced)', async () => {
+    const databaseUrl = await postgres.newDatabase();
+    const t = await startTestServer({ databaseUrl });
+    try {
+      const { nodeKey } = await enroll(t);
+      await config(t, nodeKey);
+      postgres.restart();
+      // Give the pool's idle connections time to notice the break (that is what used to end the process).
+      await new Promise((r) => setTimeout(r, 200));
+      let status = 0;
+      for (let i = 0; i < 5 && status !== 200; i++) {
+        status = (await t.post(AGENT_API_PATHS.config, { orbit_node_key: nodeKey })).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
 });

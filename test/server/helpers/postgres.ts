@@ -27,6 +27,8 @@ function asPostgres(args: string[]): void {
 export interface TestPostgres {
   /** A fresh, empty database on every call. */
   newDatabase(): Promise<string>;
+  /** Fast shutdown and start again: every open connection breaks. */
+  restart(): void;
   stop(): Promise<void>;
 }
 
@@ -39,17 +41,20 @@ export async function startPostgres(): Promise<TestPostgres> {
   chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), 0);
   const port = await freePort();
   asPostgres([`${PG_BIN}/initdb`, '-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  asPostgres([
-    `${PG_BIN}/pg_ctl`,
-    '-D',
-    join(dir, 'data'),
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-    '-l',
-    join(dir, 'log'),
-    '-w',
-    'start',
-  ]);
+  const start = () =>
+    asPostgres([
+      `${PG_BIN}/pg_ctl`,
+      '-D',
+      join(dir, 'data'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      'start',
+    ]);
+  const stop = () => asPostgres([`${PG_BIN}/pg_ctl`, '-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
+  start();
   const admin = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let n = 0;
   return {
@@ -61,9 +66,13 @@ export async function startPostgres(): Promise<TestPostgres> {
       await c.end();
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
+    restart() {
+      stop();
+      start();
+    },
     async stop() {
       try {
-        asPostgres([`${PG_BIN}/pg_ctl`, '-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
+        stop();
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
