@@ -93,7 +93,7 @@ export const strings = {
       'Nothing. The recovery key is ready on this computer and is sent to your organization as soon as its server can be reached.',
     todoLuks: 'Create a recovery key for your disk. It takes about a minute and needs your disk passphrase.',
     todoLogout:
-      'Log out and back in. Your Mac then creates a new recovery key and sends it to your organization.',
+      'Log out to finish securing your disk. When you log back in, your Mac creates a new recovery key and sends it to your organization.',
     todoAgent: 'Wait a moment; if this stays, restart your computer or contact your IT team.',
     createKey: 'Create recovery key…',
     logOut: 'Log out…',
