@@ -23,6 +23,10 @@ export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer 
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
 
+  // Every body we accept is JSON; fastify's built-in text/plain parser would only turn mistakes into
+  // confusing schema errors.
+  app.removeContentTypeParser('text/plain');
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
     // Parser messages can quote the body (a key envelope, a secret): answer and log our own words only.
     switch (err.code) {

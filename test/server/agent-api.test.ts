@@ -70,6 +70,19 @@ describe('enroll', () => {
     expect(big.status).toBe(413);
   });
 
+  it('415s a body that is not JSON and 400s JSON that is not an object', async () => {
+    const text = await fetch(t.url + AGENT_API_PATHS.enroll, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    expect(text.status).toBe(415);
+    expect(await text.json()).toEqual({ error: 'send the body as application/json' });
+    const arr = await t.post(AGENT_API_PATHS.enroll, [1, 2]);
+    expect(arr.status).toBe(400);
+    expect(((await arr.json()) as { error: string }).error).toMatch(/expected object/i);
+  });
+
   it('rate-limits enroll per client', async () => {
     await t.close();
     t = await startTestServer({ rateLimits: { enroll: { burst: 2, perSecond: 0.001 } } });
