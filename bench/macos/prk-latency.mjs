@@ -13,10 +13,13 @@ import { initDataDir } from '../../dist/src-server/init.js';
 import { startServer } from '../../dist/src-server/server.js';
 
 const rounds = Number(process.argv[2] ?? 40);
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const randomPrk = () =>
-  Array.from({ length: 6 }, () => Array.from({ length: 4 }, () => ALPHABET[randomInt(36)]).join('')).join('-');
+  Array.from({ length: 6 }, () => Array.from({ length: 4 }, () => ALPHABET[randomInt(36)]).join('')).join(
+    '-',
+  );
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'escrow-prk-bench-'));
 const dataDir = path.join(root, 'server');
@@ -117,12 +120,19 @@ try {
   }
   samples.sort((a, b) => a - b);
   const f = (x) => `${x} ms`;
-  console.log(`FileVaultPRK.dat written → server stored it, decryptable; ${rounds} rounds (agent in its own process):`);
+  console.log(
+    `FileVaultPRK.dat written → server stored it, decryptable; ${rounds} rounds (agent in its own process):`,
+  );
   console.log(
     `  p50 ${f(percentile(samples, 50))}  p95 ${f(percentile(samples, 95))}  max ${f(samples.at(-1))}  min ${f(samples[0])}` +
       `  (target p95 ≤ 1000 ms; ms resolution)`,
   );
-  console.log(`  load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} CPUs`);
+  console.log(
+    `  load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}, ${os.cpus().length} CPUs`,
+  );
 } finally {
   agent.kill('SIGTERM');
   await new Promise((r) => agent.once('exit', r));
