@@ -1,6 +1,6 @@
 // Loads the web harness and the scripted test agent straight from their TypeScript sources (bundled with
 // esbuild into node_modules/.cache), so the benches run the same code as the browser tests.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -27,7 +27,11 @@ export async function loadHarness() {
     packages: 'external',
     logLevel: 'warning',
   });
-  return import(pathToFileURL(outfile).href);
+  try {
+    return await import(pathToFileURL(outfile).href);
+  } finally {
+    rmSync(outfile, { force: true });
+  }
 }
 
 export const CHROMIUM_ARGS = [

@@ -23,7 +23,15 @@ export function registerAppScheme(protocol: Protocol): void {
   protocol.registerSchemesAsPrivileged([
     {
       scheme: APP_SCHEME,
-      privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false },
+      // codeCache lets V8 keep the renderer's compiled code between windows (Electron leaves it off for
+      // custom schemes unless asked), so each new window starts faster.
+      privileges: {
+        standard: true,
+        secure: true,
+        codeCache: true,
+        supportFetchAPI: false,
+        corsEnabled: false,
+      },
     },
   ]);
 }

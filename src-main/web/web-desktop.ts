@@ -234,12 +234,13 @@ function send(
   type: string,
   body: string | Buffer,
   csp = CSP,
+  cache = 'no-store',
 ): void {
   res.writeHead(status, {
     'content-type': type,
     'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
-    'cache-control': 'no-store',
+    'cache-control': cache,
     'referrer-policy': 'no-referrer',
   });
   res.end(body);
@@ -256,7 +257,9 @@ async function serveFile(res: http.ServerResponse, dir: string, relative: string
   if (!file.startsWith(dir + path.sep) || !type)
     return send(res, 404, 'text/plain; charset=utf-8', 'not found');
   try {
-    send(res, 200, type, await readFile(file), relative.startsWith('web/') ? DESKTOP_CSP : CSP);
+    // Built assets carry a content hash in their names, so they may be cached for good.
+    const cache = relative.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-store';
+    send(res, 200, type, await readFile(file), relative.startsWith('web/') ? DESKTOP_CSP : CSP, cache);
   } catch {
     send(res, 404, 'text/plain; charset=utf-8', 'not found');
   }
