@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { removeFileDurably, writeFileAtomic } from './durable-file.js';
 
 const Reminder = z.object({ remindAt: z.iso.datetime({ offset: true }) });
 
@@ -25,18 +25,10 @@ export class ReminderStore {
   }
 
   async save(remindAt: string): Promise<void> {
-    const temp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(temp, 'wx', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify({ remindAt }));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, this.file);
+    await writeFileAtomic(this.file, JSON.stringify({ remindAt }));
   }
 
   async clear(): Promise<void> {
-    await rm(this.file, { force: true });
+    await removeFileDurably(this.file);
   }
 }

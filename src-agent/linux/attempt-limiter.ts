@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
+import { ensurePrivateDir, writeFileAtomic } from '../durable-file.js';
 
 /**
  * Wrong-passphrase limit: after MAX_FAILURES wrong passphrases within WINDOW the agent refuses to try

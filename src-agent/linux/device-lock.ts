@@ -1,6 +1,6 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensurePrivateDir } from './atomic-file.js';
+import { ensurePrivateDir } from '../durable-file.js';
 
 /**
  * One LUKS header writer per device. LUKS2 aborts (rather than waits for) a concurrent header write, and

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ensurePrivateDir, removeFileDurably, writeFileAtomic } from './atomic-file.js';
+import { ensurePrivateDir, removeFileDurably, writeFileAtomic } from '../durable-file.js';
 
 /**
  * The escrow journal: one small file per escrow attempt in `<stateDir>/luks-journal/`, written durably

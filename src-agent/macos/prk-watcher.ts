@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { FSWatcher } from 'node:fs';
 import { watch } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isWellFormedEnvelope } from '../../src-shared/cms/index.js';
 import type { Logger } from '../../src-shared/logger.js';
+import { ensurePrivateDir, writeFileAtomic } from '../durable-file.js';
 
 export const DEFAULT_PRK_PATH = '/var/db/FileVaultPRK.dat';
 
@@ -89,10 +90,8 @@ export function createPrkWatcher(opts: PrkWatcherOptions): PrkWatcher {
 
   async function rememberSent(hash: string) {
     sent = [...sent.filter((h) => h !== hash), hash].slice(-MAX_REMEMBERED);
-    await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
-    const tmp = `${sentFile}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(sent), { mode: 0o600 });
-    await rename(tmp, sentFile);
+    await ensurePrivateDir(opts.stateDir);
+    await writeFileAtomic(sentFile, JSON.stringify(sent));
   }
 
   async function readPrk(): Promise<Buffer | undefined> {
