@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
- * Crash-safe small files for the agent's state directory: a file is either the old version or the new
- * one, never half written, and a write has reached the disk when the call returns.
+ * Crash-safe small files for the agent's state directory (journal, node key, reminders, FileVault state):
+ * a file is either the old version or the new one, never half written, and a write has reached the disk
+ * when the call returns. Files are created 0600.
  */
 
 /** Create `dir` (and parents) owner-only. An existing directory is tightened to 0700. */
@@ -14,8 +16,9 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 
 /** write temp → fsync → rename over the target → fsync the directory (so the rename itself is durable). */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
+  // A random temp name: two writes of one file in flight never share a temp file.
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(data);
     await fh.sync();
