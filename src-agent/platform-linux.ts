@@ -37,9 +37,15 @@ function certificateOf(config: ConfigResponse | null): string {
 export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow {
   let latestConfig: ConfigResponse | null = null;
   let lastStatus: LuksStatus | null = null;
+  // The config version current when the server acknowledged our key. That config still says "escrow
+  // needed" until the long-poll brings the next version; its wish is already met, so it is not a rotation.
+  let ackedUnderVersion: string | null = null;
+  const answered = (config: ConfigResponse | null) =>
+    config !== null && config.config_version === ackedUnderVersion;
   const uploader = async (upload: LuksUpload) => {
     try {
       await opts.api.sendLuksData({ ...upload, client_error: '' });
+      ackedUnderVersion = latestConfig?.config_version ?? null;
     } catch (err) {
       // The core keeps the slot and the journal for an unreachable server; anything else is a refusal.
       if (err instanceof ServerUnavailableError) throw new UploadUnavailableError(err.message);
@@ -60,16 +66,16 @@ export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow 
     platform: 'linux',
     async state(config) {
       lastStatus = await luks.status();
-      return linuxState(lastStatus, config);
+      return linuxState(lastStatus, config, answered(config));
     },
     cachedState(config) {
-      return lastStatus ? linuxState(lastStatus, config) : null;
+      return lastStatus ? linuxState(lastStatus, config, answered(config)) : null;
     },
     async escrow(passphrase, config, onProgress) {
       latestConfig = config ?? latestConfig;
       certificateOf(latestConfig);
       const s = await luks.status();
-      const action = linuxState(s, config).action;
+      const action = linuxState(s, config, answered(config)).action;
       // With a current key of ours, only a server request justifies a new one: rotate replaces the old slot.
       if (
         s.ourSlot !== null &&
@@ -96,11 +102,19 @@ export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow 
   };
 }
 
-/** Pure: the LUKS core's status plus the server's wishes → volumes, the user's action and the report. */
-export function linuxState(s: LuksStatus, config: ConfigResponse | null): PlatformState {
+/**
+ * Pure: the LUKS core's status plus the server's wishes → volumes, the user's action and the report.
+ * `requestAnswered`: the config predates the server's ack of our current key, so its request is met.
+ */
+export function linuxState(
+  s: LuksStatus,
+  config: ConfigResponse | null,
+  requestAnswered = false,
+): PlatformState {
   const enabled = config?.disk_encryption.enabled ?? null;
   const wantsNewKey =
     config !== null &&
+    !requestAnswered &&
     enabled === true &&
     (config.notifications.run_disk_encryption_escrow || config.notifications.rotate_disk_encryption_key);
   const volumeId = s.uuid ?? s.device;

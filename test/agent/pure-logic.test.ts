@@ -86,6 +86,16 @@ describe('linuxState: LUKS status + server wishes → volume, action, report', (
     expect(queued.volumes[0]?.escrow.state).toBe('uploading');
   });
 
+  it('a config from before the server acked our key does not count as a rotation request', () => {
+    const stale = linuxState(luks(escrowed), config({ escrow: true }), true);
+    expect(stale.action).toBeNull();
+    expect(stale.volumes[0]?.escrow.state).toBe('escrowed');
+    // The same config, not yet answered, is a request for a new key.
+    expect(linuxState(luks(escrowed), config({ escrow: true }), false).action).toMatchObject({
+      reason: 'rotation_requested',
+    });
+  });
+
   it('a LUKS1 or unencrypted disk fails clearly when escrow is wanted', () => {
     const v1 = linuxState(luks({ luks2: false, uuid: null }), config());
     expect(v1.volumes[0]).toMatchObject({ encryption: 'luks1', escrow: { state: 'failed' } });
