@@ -18,6 +18,9 @@ export type ConfigReader = (hostId: number) => Promise<ConfigResponse | null>;
 /** Configs of many hosts in one go (one pass over the tables instead of a lookup per host). */
 export type BulkConfigReader = (hostIds: readonly number[]) => Promise<Map<number, ConfigResponse>>;
 
+/** Held requests per host at most; an agent restarting may briefly have two. */
+export const MAX_HELD_PER_HOST = 2;
+
 /** Above this many waiting hosts to notify, one bulk read beats a lookup per host. */
 const BULK_FROM = 200;
 
@@ -65,6 +68,10 @@ export class ConfigWaiters {
         set = new Set();
         this.byHost.set(hostId, set);
       }
+      // One agent needs one held request; a node key opening many would only pin server memory. The oldest
+      // hold is answered (with the current config) to make room.
+      const oldest = set.size >= MAX_HELD_PER_HOST ? set.values().next().value : undefined;
+      if (oldest) void this.settle(hostId, oldest);
       set.add(waiter);
       onAbort(() => finish(() => resolve(null)));
       this.read(hostId).then(

@@ -106,6 +106,26 @@ describe('config long-poll', () => {
     await until(() => t.server.waitingAgents() === 0);
   });
 
+  it('holds at most two requests per host; a third answers the oldest at once', async () => {
+    const { nodeKey } = await enroll(t);
+    const v = (await config(t, nodeKey)).config_version;
+    const done: number[] = [];
+    // Each hold is registered before the next is sent, so "oldest" is well defined.
+    const hold = async (n: number) => {
+      const answered = waitForChange(nodeKey, v, 50).then(() => done.push(n));
+      await until(() => t.server.waitingAgents() === Math.min(n, 2));
+      return { answered };
+    };
+    await hold(1);
+    await hold(2);
+    await hold(3);
+    // Without the cap nothing is answered before the 50 s hold timeout; 20 s is a generous margin.
+    const deadline = Date.now() + 20_000;
+    await until(() => done.length > 0 || Date.now() > deadline);
+    expect(done).toEqual([1]);
+    expect(t.server.waitingAgents()).toBe(2);
+  });
+
   it('releases held requests with the current config on shutdown', async () => {
     const { nodeKey } = await enroll(t);
     const v = (await config(t, nodeKey)).config_version;
