@@ -16,7 +16,14 @@ export interface TokenHolder {
 export class PeerTokens {
   private readonly tokens = new Map<number, { name: string; token: Buffer }>();
 
-  constructor(private readonly dir: string) {}
+  /**
+   * `ownUid`: the uid the agent runs as. A root agent serves every allowed user; an agent running as a
+   * normal user (the demo, a developer's checkout) cannot give files to others, so it serves only itself.
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly ownUid: number = process.getuid?.() ?? 0,
+  ) {}
 
   /** Removes every token of a previous run, then writes fresh ones: tokens never outlive the agent. */
   async reset(holders: TokenHolder[]): Promise<void> {
@@ -29,7 +36,8 @@ export class PeerTokens {
 
   /** Writes tokens for new holders and deletes those of users who are no longer allowed. */
   async sync(holders: TokenHolder[]): Promise<void> {
-    const wanted = new Map(holders.map((h) => [h.uid, h.name]));
+    const servable = this.ownUid === 0 ? holders : holders.filter((h) => h.uid === this.ownUid);
+    const wanted = new Map(servable.map((h) => [h.uid, h.name]));
     for (const uid of [...this.tokens.keys()]) {
       if (wanted.has(uid)) continue;
       this.tokens.get(uid)?.token.fill(0);
@@ -78,7 +86,7 @@ export class PeerTokens {
     } finally {
       await fh.close();
     }
-    await chown(temp, uid, 0);
+    if (this.ownUid === 0) await chown(temp, uid, 0);
     await rename(temp, final);
   }
 
