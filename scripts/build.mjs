@@ -3,6 +3,8 @@
 //   - plain Node code (ipc, src-shared, src-agent, src-server, src-main) → dist/ with tsc
 //   - the Electron preload → one CommonJS file with esbuild (sandboxed preloads cannot load other modules)
 //   - the React renderer → dist/renderer with vite
+//   - the agent and escrowctl → one self-contained file each in dist/agent, which the packaged app ships
+//     and runs with its own Electron binary as Node (docs/decisions/0004-agent-runtime.md)
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 
@@ -28,6 +30,22 @@ if (existsSync('src-main/preload/preload.ts')) {
 }
 if (existsSync('src-renderer/vite.config.ts')) {
   run('npx', ['vite', 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'warn']);
+}
+// pino and other CommonJS dependencies call require(); an ES module bundle needs one defined.
+const requireShim =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+for (const cli of ['escrow-agent', 'escrowctl']) {
+  run('npx', [
+    'esbuild',
+    `dist/src-agent/cli/${cli}.js`,
+    '--bundle',
+    '--platform=node',
+    '--target=node22',
+    '--format=esm',
+    `--banner:js=${requireShim}`,
+    `--outfile=dist/agent/${cli}.mjs`,
+    '--log-level=warning',
+  ]);
 }
 for (const bin of ['bin/escrow-server', 'bin/escrow-agent', 'bin/escrowctl']) {
   if (existsSync(bin)) chmodSync(bin, 0o755);

@@ -1,17 +1,4 @@
-import { readFileSync } from 'node:fs';
+import pkg from '../package.json' with { type: 'json' };
 
-/** The package version, read once from package.json (two levels up from src-agent/ and dist/src-agent/). */
-function readVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'escrow-desktop' && pkg.version) return pkg.version;
-    } catch {}
-  }
-  return '0.0.0';
-}
-
-export const AGENT_VERSION = readVersion();
+/** The package version. Imported rather than read at run time so the bundled agent carries it too. */
+export const AGENT_VERSION: string = pkg.version;

@@ -22,6 +22,8 @@ interface BuilderConfig {
   linux: { icon: string; target: string[]; executableName: string; desktop: unknown };
   win: { icon: string; target: string[] };
   nsis: { include: string; oneClick: unknown };
+  deb: { afterInstall: string; afterRemove: string };
+  rpm: { afterInstall: string; afterRemove: string };
 }
 const config = parse(read('electron-builder.yml')) as BuilderConfig;
 
@@ -52,9 +54,8 @@ describe('electron-builder.yml', () => {
 
   it('ships the agent as extra resources and leaves the web harness out of the app', () => {
     const froms = config.extraResources.map((r) => r.from);
-    expect(froms).toEqual(
-      expect.arrayContaining(['dist/src-agent', 'dist/ipc', 'dist/src-shared', 'bin/escrow-agent']),
-    );
+    // The self-contained agent and escrowctl bundles (test/packaging/linux-launcher.test.ts runs them).
+    expect(froms).toEqual(expect.arrayContaining(['dist/agent']));
     expect(config.files).toEqual(expect.arrayContaining(['!dist/src-main/web/**', '!dist/renderer/web/**']));
   });
 
@@ -64,8 +65,11 @@ describe('electron-builder.yml', () => {
       config.linux.icon,
       config.win.icon,
       config.nsis.include,
-      'bin/escrow-agent',
       'assets/linux/escrow-agent.service',
+      'assets/linux/escrow-agent-launcher.sh',
+      config.deb.afterInstall,
+      config.deb.afterRemove,
+      config.rpm.afterInstall,
       'assets/linux/escrow-desktop-autostart.desktop',
     ]) {
       expect(existsSync(path.join(root, p)), p).toBe(true);

@@ -1,0 +1,32 @@
+#!/bin/sh
+# deb/rpm post-install (electron-builder fills in ${sanitizedProductName} and ${executable}).
+# Replaces electron-builder's default script, so it also does what that one does: the command on PATH and
+# the Chromium sandbox helper's mode.
+set -e
+app_dir='/opt/${sanitizedProductName}'
+res="$app_dir/resources/linux"
+
+ln -sf "$app_dir/${executable}" '/usr/bin/${executable}'
+# The setuid sandbox helper is only needed where unprivileged user namespaces are unavailable.
+if unshare --user true 2>/dev/null; then
+  chmod 0755 "$app_dir/chrome-sandbox" || true
+else
+  chmod 4755 "$app_dir/chrome-sandbox" || true
+fi
+
+install -d -m 0755 /usr/lib/escrow-desktop/bin
+install -m 0755 "$res/escrow-agent-launcher.sh" /usr/lib/escrow-desktop/bin/escrow-agent
+install -m 0755 "$res/escrow-agent-launcher.sh" /usr/bin/escrowctl
+install -m 0644 "$res/escrow-agent.service" /etc/systemd/system/escrow-agent.service
+install -d -m 0755 /etc/xdg/autostart
+install -m 0644 "$res/escrow-desktop-autostart.desktop" /etc/xdg/autostart/escrow-desktop.desktop
+install -d -m 0700 /etc/escrow-agent
+
+# The agent needs the organization's server address and enroll secret (deployed by IT, e.g. with the
+# fleet's configuration management); it starts once both files exist.
+if [ -d /run/systemd/system ]; then
+  systemctl daemon-reload || true
+  if [ -f /etc/escrow-agent/agent.conf ] && [ -f /etc/escrow-agent/enroll-secret ]; then
+    systemctl enable --now escrow-agent.service || true
+  fi
+fi
