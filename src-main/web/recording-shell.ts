@@ -1,4 +1,5 @@
 import type { WindowKind } from '../bridge/contract.js';
+import type { ShellSnapshot } from '../bridge/shell-snapshot.js';
 import type {
   MenuCommand,
   Notice,
@@ -17,13 +18,6 @@ export type ShellRecord =
   | { type: 'notify'; id: number; tag: NoticeTag; title: string; body: string }
   | { type: 'withdraw'; tag: NoticeTag }
   | { type: 'openExternal'; url: string };
-
-/** What a simulated desktop draws: the tray, the notifications still on screen and the open windows. */
-export interface ShellSnapshot {
-  tray: TrayModel | null;
-  notifications: { id: number; tag: NoticeTag; title: string; body: string }[];
-  windows: { kind: WindowKind; mustAct: boolean }[];
-}
 
 const MAX_VISIBLE_NOTIFICATIONS = 4;
 

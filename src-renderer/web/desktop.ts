@@ -1,4 +1,4 @@
-import type { ShellSnapshot } from '../../src-main/web/recording-shell.js';
+import type { ShellSnapshot } from '../../src-main/bridge/shell-snapshot.js';
 import './desktop.css';
 
 /**

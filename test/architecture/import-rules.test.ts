@@ -31,7 +31,8 @@ function sourceFiles(dir: string): string[] {
   return entries.flatMap((name) => {
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) return name === 'node_modules' ? [] : sourceFiles(full);
-    return /\.(ts|tsx)$/.test(name) && !/\.test\.tsx?$/.test(name) ? [full] : [];
+    // Tests and build configs (vite.config.ts) run in Node during development, not in the room.
+    return /\.(ts|tsx)$/.test(name) && !/\.(test|config)\.tsx?$/.test(name) ? [full] : [];
   });
 }
 
