@@ -6,7 +6,7 @@
 //   - the agent and escrowctl → one self-contained file each in dist/agent, which the packaged app ships
 //     and runs with its own Electron binary as Node (docs/decisions/0004-agent-runtime.md)
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -32,6 +32,7 @@ if (existsSync('src-renderer/vite.config.ts')) {
   run('npx', ['vite', 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'warn']);
 }
 // pino and other CommonJS dependencies call require(); an ES module bundle needs one defined.
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const requireShim =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 for (const cli of ['escrow-agent', 'escrowctl']) {
@@ -43,6 +44,7 @@ for (const cli of ['escrow-agent', 'escrowctl']) {
     '--target=node22',
     '--format=esm',
     `--banner:js=${requireShim}`,
+    `--define:ESCROW_BUNDLED_VERSION=${JSON.stringify(version)}`,
     `--outfile=dist/agent/${cli}.mjs`,
     '--log-level=warning',
   ]);
