@@ -11,6 +11,14 @@ const TeamId = z.union([z.number().int().positive(), z.literal(0).transform(() =
 export const DiskEncryptionRequest = z.object({
   team_id: TeamId,
   enable_disk_encryption: z.boolean(),
+  /** Ours: escrow must be done by then (ISO time); null clears it, absent keeps it. */
+  logout_deadline: z.iso
+    .datetime({ offset: true })
+    .transform((s) => new Date(s).toISOString()) // agents get UTC ("Z"), whatever offset was sent
+    .nullable()
+    .optional(),
+  /** Ours: how many times the user may postpone the prompt; null clears it, absent keeps it. */
+  max_deferrals: z.number().int().min(0).max(1000).nullable().optional(),
 });
 export type DiskEncryptionRequest = z.infer<typeof DiskEncryptionRequest>;
 

@@ -27,7 +27,13 @@ function sharedDigest(settings: ServerSettings): string {
  */
 export function buildConfig(view: HostView, settings: ServerSettings): ConfigResponse {
   const notifications = hostNotifications(view);
-  const disk_encryption = { enabled: view.encryption_enabled };
+  const { logout_deadline, max_deferrals } = view.policy;
+  // The deadline and deferrals only mean something while encryption is enforced.
+  const disk_encryption = {
+    enabled: view.encryption_enabled,
+    ...(view.encryption_enabled && logout_deadline !== null ? { logout_deadline } : {}),
+    ...(view.encryption_enabled && max_deferrals !== null ? { max_deferrals } : {}),
+  };
   const config_version = createHash('sha256')
     .update(sharedDigest(settings))
     .update(JSON.stringify([notifications, disk_encryption]))

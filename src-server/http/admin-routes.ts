@@ -81,7 +81,10 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
     if (!body) return;
     if (body.team_id !== null && !(await ctx.store.getTeam(body.team_id)))
       return sendError(reply, 404, 'team not found');
-    const hostIds = await ctx.store.setDiskEncryption(body.team_id, body.enable_disk_encryption);
+    const hostIds = await ctx.store.setDiskEncryption(body.team_id, body.enable_disk_encryption, {
+      logout_deadline: body.logout_deadline,
+      max_deferrals: body.max_deferrals,
+    });
     await ctx.store.addActivity(
       actorName(who),
       body.enable_disk_encryption ? 'enabled_disk_encryption' : 'disabled_disk_encryption',

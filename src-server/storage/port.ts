@@ -11,7 +11,13 @@ export type { Role };
 
 export type ArchiveReason = 'replaced' | 're_enrolled' | 'encryption_disabled' | 'team_changed';
 
-export interface Team {
+/** When the user must have escrowed by, and how often they may say "later" (ours; null = not set). */
+export interface EncryptionPolicy {
+  logout_deadline: string | null;
+  max_deferrals: number | null;
+}
+
+export interface Team extends EncryptionPolicy {
   id: number;
   name: string;
   enable_disk_encryption: boolean;
@@ -72,6 +78,7 @@ export interface HostView {
   key: EscrowedKey | null;
   /** Whether the host's team (or "no team") has disk encryption turned on. */
   encryption_enabled: boolean;
+  policy: EncryptionPolicy;
 }
 
 export interface NewKey {
@@ -137,8 +144,15 @@ export interface EscrowStore {
   createTeam(name: string): Promise<Team>;
   listTeams(): Promise<Team[]>;
   getTeam(id: number): Promise<Team | null>;
-  /** teamId null is "no team". Turning encryption off archives and deletes the keys of its hosts. */
-  setDiskEncryption(teamId: number | null, enabled: boolean): Promise<number[]>;
+  /**
+   * teamId null is "no team". Turning encryption off archives and deletes the keys of its hosts. Policy
+   * fields left undefined keep their value; null clears them. Returns the ids of the team's hosts.
+   */
+  setDiskEncryption(
+    teamId: number | null,
+    enabled: boolean,
+    policy?: Partial<EncryptionPolicy>,
+  ): Promise<number[]>;
   /** Moves hosts; a host moving to a team without encryption loses (archives) its key, as in Fleet. */
   transferHosts(teamId: number | null, hostIds: readonly number[]): Promise<number[]>;
 

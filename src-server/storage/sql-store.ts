@@ -4,6 +4,7 @@ import type {
   Activity,
   ArchivedKey,
   ArchiveReason,
+  EncryptionPolicy,
   EscrowedKey,
   EscrowStore,
   Host,
@@ -17,6 +18,9 @@ import type {
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 
 const NO_TEAM_SETTING = 'no_team_disk_encryption';
+/** "No team" has no row in teams; its policy lives in settings as JSON. */
+const NO_TEAM_POLICY_SETTING = 'no_team_encryption_policy';
+const NO_POLICY: EncryptionPolicy = { logout_deadline: null, max_deferrals: null };
 
 /*
  * A host view is read with separate indexed lookups rather than one LEFT JOIN: on SQLite the join cost
@@ -30,8 +34,31 @@ const HOST_BY_ID = `SELECT ${HOST_COLUMNS} FROM hosts WHERE id = ?`;
 const KEY_COLUMNS = `host_id, base64_encrypted, key_slot, salt, client_error, decryptable, version, escrow_id,
   created_at, updated_at`;
 const KEY_BY_HOST = `SELECT ${KEY_COLUMNS} FROM host_disk_encryption_keys WHERE host_id = ?`;
-const TEAM_ENCRYPTION = 'SELECT enable_disk_encryption FROM teams WHERE id = ?';
-const SETTING = 'SELECT value FROM settings WHERE name = ?';
+const TEAM_COLUMNS = 'id, name, enable_disk_encryption, logout_deadline, max_deferrals';
+const TEAM_BY_ID = `SELECT ${TEAM_COLUMNS} FROM teams WHERE id = ?`;
+const NO_TEAM_SETTINGS = 'SELECT name, value FROM settings WHERE name IN (?, ?)';
+
+interface TeamRow {
+  id: number;
+  name: string;
+  enable_disk_encryption: number;
+  logout_deadline: string | null;
+  max_deferrals: number | null;
+}
+
+function toTeam(r: TeamRow): Team {
+  return { ...r, enable_disk_encryption: r.enable_disk_encryption !== 0 };
+}
+
+/** What a host inherits from its team (or from "no team"). */
+interface TeamSettings {
+  enabled: boolean;
+  policy: EncryptionPolicy;
+}
+
+function policyOf(t: EncryptionPolicy): EncryptionPolicy {
+  return { logout_deadline: t.logout_deadline, max_deferrals: t.max_deferrals };
+}
 
 interface HostRow {
   id: number;
@@ -214,23 +241,51 @@ export class SqlEscrowStore implements EscrowStore {
         toKey(k),
       ]),
     );
-    const teams = new Map((await this.listTeams()).map((t) => [t.id, t.enable_disk_encryption]));
-    const noTeam = (await this.getSetting(NO_TEAM_SETTING)) === '1';
-    return hosts.map((h) => ({
-      host: toHost(h),
-      key: keys.get(h.id) ?? null,
-      encryption_enabled: h.team_id === null ? noTeam : (teams.get(h.team_id) ?? false),
-    }));
+    const teams = new Map<number, TeamSettings>(
+      (await this.listTeams()).map((t) => [t.id, { enabled: t.enable_disk_encryption, policy: policyOf(t) }]),
+    );
+    const noTeam = await this.teamSettings(this.db, null);
+    const none: TeamSettings = { enabled: false, policy: NO_POLICY };
+    return hosts.map((h) => {
+      const team = h.team_id === null ? noTeam : (teams.get(h.team_id) ?? none);
+      return {
+        host: toHost(h),
+        key: keys.get(h.id) ?? null,
+        encryption_enabled: team.enabled,
+        policy: team.policy,
+      };
+    });
   }
 
   private async view(h: HostRow): Promise<HostView> {
     const key = await this.db.get<KeyViewRow>(KEY_BY_HOST, [h.id]);
-    const enabled =
-      h.team_id === null
-        ? (await this.db.get<{ value: string }>(SETTING, [NO_TEAM_SETTING]))?.value === '1'
-        : ((await this.db.get<{ enable_disk_encryption: number }>(TEAM_ENCRYPTION, [h.team_id]))
-            ?.enable_disk_encryption ?? 0) !== 0;
-    return { host: toHost(h), key: key ? toKey(key) : null, encryption_enabled: enabled };
+    const team = await this.teamSettings(this.db, h.team_id);
+    return {
+      host: toHost(h),
+      key: key ? toKey(key) : null,
+      encryption_enabled: team.enabled,
+      policy: team.policy,
+    };
+  }
+
+  /** Encryption switch and policy of a team, or of "no team" (null). Null also for a team that is gone. */
+  private async teamSettings(q: SqlExecutor, teamId: number | null): Promise<TeamSettings> {
+    if (teamId !== null) {
+      const t = await q.get<TeamRow>(TEAM_BY_ID, [teamId]);
+      return t
+        ? { enabled: t.enable_disk_encryption !== 0, policy: policyOf(t) }
+        : { enabled: false, policy: NO_POLICY };
+    }
+    const rows = await q.all<{ name: string; value: string }>(NO_TEAM_SETTINGS, [
+      NO_TEAM_SETTING,
+      NO_TEAM_POLICY_SETTING,
+    ]);
+    const get = (n: string) => rows.find((r) => r.name === n)?.value;
+    const policy = get(NO_TEAM_POLICY_SETTING);
+    return {
+      enabled: get(NO_TEAM_SETTING) === '1',
+      policy: policy ? { ...NO_POLICY, ...(JSON.parse(policy) as Partial<EncryptionPolicy>) } : NO_POLICY,
+    };
   }
 
   async touchHost(hostId: number): Promise<void> {
@@ -334,33 +389,35 @@ export class SqlEscrowStore implements EscrowStore {
       [name, now()],
     );
     if (!r) throw new Error('insert returned no id');
-    return { id: r.id, name, enable_disk_encryption: false };
+    return { id: r.id, name, enable_disk_encryption: false, ...NO_POLICY };
   }
 
   async listTeams(): Promise<Team[]> {
-    const rows = await this.db.all<{ id: number; name: string; enable_disk_encryption: number }>(
-      'SELECT id, name, enable_disk_encryption FROM teams ORDER BY id',
-    );
-    return rows.map((r) => ({ ...r, enable_disk_encryption: r.enable_disk_encryption !== 0 }));
+    return (await this.db.all<TeamRow>(`SELECT ${TEAM_COLUMNS} FROM teams ORDER BY id`)).map(toTeam);
   }
 
   async getTeam(id: number): Promise<Team | null> {
-    const r = await this.db.get<{ id: number; name: string; enable_disk_encryption: number }>(
-      'SELECT id, name, enable_disk_encryption FROM teams WHERE id = ?',
-      [id],
-    );
-    return r ? { ...r, enable_disk_encryption: r.enable_disk_encryption !== 0 } : null;
+    const r = await this.db.get<TeamRow>(TEAM_BY_ID, [id]);
+    return r ? toTeam(r) : null;
   }
 
-  setDiskEncryption(teamId: number | null, enabled: boolean): Promise<number[]> {
+  setDiskEncryption(
+    teamId: number | null,
+    enabled: boolean,
+    policy: Partial<EncryptionPolicy> = {},
+  ): Promise<number[]> {
     return this.db.transaction(async (tx) => {
+      const next = { ...(await this.teamSettings(tx, teamId)).policy, ...definedOnly(policy) };
       if (teamId === null) {
-        await tx.run(
-          'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
-          [NO_TEAM_SETTING, enabled ? '1' : '0'],
-        );
+        const upsert =
+          'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value';
+        await tx.run(upsert, [NO_TEAM_SETTING, enabled ? '1' : '0']);
+        await tx.run(upsert, [NO_TEAM_POLICY_SETTING, JSON.stringify(next)]);
       } else {
-        await tx.run('UPDATE teams SET enable_disk_encryption = ? WHERE id = ?', [enabled ? 1 : 0, teamId]);
+        await tx.run(
+          'UPDATE teams SET enable_disk_encryption = ?, logout_deadline = ?, max_deferrals = ? WHERE id = ?',
+          [enabled ? 1 : 0, next.logout_deadline, next.max_deferrals, teamId],
+        );
       }
       const hosts =
         teamId === null
@@ -380,20 +437,8 @@ export class SqlEscrowStore implements EscrowStore {
 
   transferHosts(teamId: number | null, hostIds: readonly number[]): Promise<number[]> {
     return this.db.transaction(async (tx) => {
-      let targetEnabled: boolean;
-      if (teamId === null) {
-        const s = await tx.get<{ value: string }>('SELECT value FROM settings WHERE name = ?', [
-          NO_TEAM_SETTING,
-        ]);
-        targetEnabled = s?.value === '1';
-      } else {
-        const t = await tx.get<{ enable_disk_encryption: number }>(
-          'SELECT enable_disk_encryption FROM teams WHERE id = ?',
-          [teamId],
-        );
-        if (!t) throw new Error('team not found');
-        targetEnabled = t.enable_disk_encryption !== 0;
-      }
+      if (teamId !== null && !(await tx.get(TEAM_BY_ID, [teamId]))) throw new Error('team not found');
+      const targetEnabled = (await this.teamSettings(tx, teamId)).enabled;
       const moved: number[] = [];
       for (const id of hostIds) {
         const r = await tx.run('UPDATE hosts SET team_id = ? WHERE id = ?', [teamId, id]);
@@ -468,4 +513,9 @@ export class SqlEscrowStore implements EscrowStore {
       ],
     );
   }
+}
+
+/** The fields a caller set (undefined = keep the stored value; null = clear it). */
+function definedOnly(p: Partial<EncryptionPolicy>): Partial<EncryptionPolicy> {
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_API_PATHS } from '../../src-server/api/agent-api.js';
+import { AGENT_API_PATHS, ConfigResponse } from '../../src-server/api/agent-api.js';
 import { addAdminToken } from '../../src-server/init.js';
 import { config, enroll, envelopeFor, luksKey, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -91,6 +91,37 @@ describe('teams, transfer and disk_encryption', () => {
       host: { mdm: { os_settings: { disk_encryption: { status: string | null } } } };
     };
     expect(after.host.mdm.os_settings.disk_encryption.status).toBeNull();
+  });
+
+  it('sends the logout deadline and deferrals to agents while encryption is on (UTC)', async () => {
+    const { nodeKey } = await enroll(t);
+    const set = await t.post(
+      `${H}/disk_encryption`,
+      {
+        team_id: null,
+        enable_disk_encryption: true,
+        logout_deadline: '2026-12-01T10:00:00+02:00',
+        max_deferrals: 2,
+      },
+      ADMIN(),
+    );
+    expect(set.status).toBe(204);
+    const c = await config(t, nodeKey);
+    expect(c.disk_encryption).toEqual({
+      enabled: true,
+      logout_deadline: '2026-12-01T08:00:00.000Z',
+      max_deferrals: 2,
+    });
+    expect(ConfigResponse.parse(c)).toEqual(c);
+    await t.post(`${H}/disk_encryption`, { team_id: null, enable_disk_encryption: false }, ADMIN());
+    expect((await config(t, nodeKey)).disk_encryption).toEqual({ enabled: false });
+    const bad = await t.post(
+      `${H}/disk_encryption`,
+      { team_id: null, enable_disk_encryption: true, logout_deadline: 'tomorrow' },
+      ADMIN(),
+    );
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^logout_deadline: /);
   });
 
   it('400s a transfer without hosts and 404s an unknown team', async () => {

@@ -46,6 +46,7 @@ function view(
             ...opts.key,
           },
     encryption_enabled: opts.enabled ?? true,
+    policy: { logout_deadline: null, max_deferrals: null },
   };
 }
 

@@ -170,6 +170,37 @@ describe.each(adapters)('storage port on $name', (adapter) => {
     expect((await store.listArchivedKeys(hostId))[0]?.reason).toBe('encryption_disabled');
   });
 
+  it('keeps a policy per team and for "no team"; undefined keeps a field, null clears it', async () => {
+    const team = await store.createTeam('Sales');
+    const { hostId } = await store.enrollHost(identity(), 'nk');
+    const other = await store.enrollHost(identity(), 'nk2');
+    await store.transferHosts(team.id, [hostId]);
+    await store.setDiskEncryption(team.id, true, {
+      logout_deadline: '2026-12-01T00:00:00.000Z',
+      max_deferrals: 3,
+    });
+    expect((await store.getHostView(hostId))?.policy).toEqual({
+      logout_deadline: '2026-12-01T00:00:00.000Z',
+      max_deferrals: 3,
+    });
+    await store.setDiskEncryption(team.id, true, { max_deferrals: null });
+    expect((await store.getTeam(team.id))?.logout_deadline).toBe('2026-12-01T00:00:00.000Z');
+    expect((await store.getTeam(team.id))?.max_deferrals).toBeNull();
+
+    expect((await store.getHostView(other.hostId))?.policy).toEqual({
+      logout_deadline: null,
+      max_deferrals: null,
+    });
+    await store.setDiskEncryption(null, true, { max_deferrals: 5 });
+    await store.setDiskEncryption(null, true, {});
+    expect((await store.getHostView(other.hostId))?.policy).toEqual({
+      logout_deadline: null,
+      max_deferrals: 5,
+    });
+    const views = await store.listHostViews({});
+    expect(views.map((v) => v.policy.max_deferrals)).toEqual([null, 5]);
+  });
+
   it('"no team" has its own encryption switch', async () => {
     const { hostId } = await store.enrollHost(identity(), 'nk');
     expect((await store.getHostView(hostId))?.encryption_enabled).toBe(false);

@@ -91,6 +91,14 @@ CREATE TABLE activities (
 );
 `,
   },
+  {
+    id: 2,
+    name: 'team encryption policy: logout deadline and deferrals',
+    sql: `
+ALTER TABLE teams ADD COLUMN logout_deadline TEXT NULL;
+ALTER TABLE teams ADD COLUMN max_deferrals INTEGER NULL;
+`,
+  },
 ];
 
 /** The migration's SQL in one dialect. */
