@@ -220,4 +220,41 @@ describe('end to end on a simulated Mac: undecryptable PRK â†’ log-out prompt â†
       expect(text).not.toContain(envelopeFor(prk, foreign.certPath).toString('base64').slice(0, 40));
     }
   });
+
+  it("a login that makes no key is reported to the server with Escrow Buddy's reason, and asked for again", async () => {
+    const hostId = await server.onlyHostId();
+    const armed = mac.armCount();
+    // An admin asks for a new key (e.g. after reading it).
+    const r = await server.admin('POST', `/hosts/${hostId}/rotate_encryption_key`);
+    expect(r.status).toBe(204);
+    await eventually(() => mac.armCount() === armed + 1 && mac.flag() === true, 'the agent to arm again');
+    await expect.poll(() => desktop.shellEvents.openWindows()).toEqual(['logout']);
+    // A new request: a fresh count.
+    expect(agent?.service.currentStatus().action).toMatchObject({ kind: 'macos_logout', deferralsLeft: 3 });
+
+    // Smart-card login: no PRK, flag down anyway. The agent reads Escrow Buddy's log, tells the server, re-arms.
+    expect(await mac.failedLogin()).toBe(true);
+    const failed = await eventually(async () => {
+      const h = await hostJson(hostId);
+      return h.disk_encryption_key?.client_error ? h : null;
+    }, 'the failure on the server');
+    expect(failed.disk_encryption_key.client_error).toMatch(
+      /^Escrow Buddy: fdesetup changerecovery failed \(exit 11\): .*User could not be authenticated/,
+    );
+    expect(failed.mdm.os_settings.disk_encryption.status).toBe('failed');
+    await eventually(() => mac.armCount() === armed + 2 && mac.flag() === true, 'the agent to re-arm');
+    expect(desktop.shellEvents.openWindows()).toEqual(['logout']); // still asking to log out
+    expect(agent?.service.currentStatus().action?.kind).toBe('macos_logout');
+
+    // The next login with the password works: key escrowed, error cleared, prompt gone, no more arming.
+    const prk = randomPrk();
+    expect(await mac.login(prk)).toBe(true);
+    await eventually(async () => (await server.escrowedKey(hostId)) === prk, 'the new PRK', 10_000);
+    await expect.poll(() => desktop.shellEvents.openWindows()).toEqual([]);
+    const h = await hostJson(hostId);
+    expect(h.disk_encryption_key).toMatchObject({ client_error: '', decryptable: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(mac.armCount()).toBe(armed + 2);
+    expect(mac.flag()).toBe(false);
+  });
 });

@@ -6,7 +6,7 @@ import type { CommandResult, CommandRunner } from '../../src-agent/macos/command
 import { formatCommandLine } from '../../src-agent/macos/command-runner.js';
 import { DEFAULT_PREFS_PATH } from '../../src-agent/macos/escrow-buddy.js';
 import { ESCROW_BUDDY_MECHANISM } from '../../src-agent/macos/filevault-state.js';
-import { FixtureRunner, loadRecording } from '../../src-agent/macos/fixture-runner.js';
+import { FixtureRunner, loadRecording, type Recording } from '../../src-agent/macos/fixture-runner.js';
 
 const WRITE_TRUE = formatCommandLine('/usr/bin/defaults', [
   'write',
@@ -86,10 +86,33 @@ export class SimulatedMac implements CommandRunner {
     return true;
   }
 
+  /**
+   * A login where `fdesetup changerecovery` fails (a smart-card login: no password to give it). Escrow Buddy
+   * logs why, writes no PRK, and still puts the flag down. The recorded log is moved to now, as `log show
+   * --last 1h` would print it.
+   */
+  async failedLogin(): Promise<boolean> {
+    if (this.generateNewKey !== true) return false;
+    this.fixtures.replace(recordedNow('log-show-escrow-buddy-fdesetup-failed'));
+    this.setFlag(false);
+    return true;
+  }
+
   private setFlag(value: boolean) {
     this.generateNewKey = value;
     this.fixtures.replace(loadRecording(`defaults-read-generatenewkey-${value ? 1 : 0}`));
   }
+}
+
+/** A `log show` recording with its timestamps replaced by consecutive milliseconds from now (UTC). */
+function recordedNow(name: string): Recording {
+  const r = loadRecording(name);
+  let at = Date.now();
+  const stdout = r.stdout.replace(/"timestamp" : "[^"]+"/g, () => {
+    const iso = new Date(at++).toISOString(); // 2026-03-02T09:00:00.123Z
+    return `"timestamp" : "${iso.slice(0, 10)} ${iso.slice(11, 23)}000+0000"`;
+  });
+  return { ...r, stdout };
 }
 
 /** `openssl cms -encrypt` (PKCS#1 v1.5 key transport, as macOS) to `certificatePath`, DER; PRK on stdin. */
