@@ -17,9 +17,11 @@ import type {
 } from './port.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 
-const NO_TEAM_SETTING = 'no_team_disk_encryption';
-/** "No team" has no row in teams; its policy lives in settings as JSON. */
-const NO_TEAM_POLICY_SETTING = 'no_team_encryption_policy';
+/**
+ * "No team" has no row in teams; its switch and policy live in one settings row as JSON
+ * ({enabled, logout_deadline, max_deferrals}), read with one point lookup per check-in.
+ */
+const NO_TEAM_SETTING = 'no_team_encryption';
 const NO_POLICY: EncryptionPolicy = { logout_deadline: null, max_deferrals: null };
 
 /*
@@ -36,7 +38,7 @@ const KEY_COLUMNS = `host_id, base64_encrypted, key_slot, salt, client_error, de
 const KEY_BY_HOST = `SELECT ${KEY_COLUMNS} FROM host_disk_encryption_keys WHERE host_id = ?`;
 const TEAM_COLUMNS = 'id, name, enable_disk_encryption, logout_deadline, max_deferrals';
 const TEAM_BY_ID = `SELECT ${TEAM_COLUMNS} FROM teams WHERE id = ?`;
-const NO_TEAM_SETTINGS = 'SELECT name, value FROM settings WHERE name IN (?, ?)';
+const SETTING = 'SELECT value FROM settings WHERE name = ?';
 
 interface TeamRow {
   id: number;
@@ -142,7 +144,7 @@ export class SqlEscrowStore implements EscrowStore {
   }
 
   async getSetting(name: string): Promise<string | null> {
-    const r = await this.db.get<{ value: string }>('SELECT value FROM settings WHERE name = ?', [name]);
+    const r = await this.db.get<{ value: string }>(SETTING, [name]);
     return r?.value ?? null;
   }
 
@@ -276,16 +278,10 @@ export class SqlEscrowStore implements EscrowStore {
         ? { enabled: t.enable_disk_encryption !== 0, policy: policyOf(t) }
         : { enabled: false, policy: NO_POLICY };
     }
-    const rows = await q.all<{ name: string; value: string }>(NO_TEAM_SETTINGS, [
-      NO_TEAM_SETTING,
-      NO_TEAM_POLICY_SETTING,
-    ]);
-    const get = (n: string) => rows.find((r) => r.name === n)?.value;
-    const policy = get(NO_TEAM_POLICY_SETTING);
-    return {
-      enabled: get(NO_TEAM_SETTING) === '1',
-      policy: policy ? { ...NO_POLICY, ...(JSON.parse(policy) as Partial<EncryptionPolicy>) } : NO_POLICY,
-    };
+    const row = await q.get<{ value: string }>(SETTING, [NO_TEAM_SETTING]);
+    if (!row) return { enabled: false, policy: NO_POLICY };
+    const { enabled, ...policy } = JSON.parse(row.value) as { enabled: boolean } & EncryptionPolicy;
+    return { enabled, policy: { ...NO_POLICY, ...policy } };
   }
 
   async touchHost(hostId: number): Promise<void> {
@@ -411,8 +407,7 @@ export class SqlEscrowStore implements EscrowStore {
       if (teamId === null) {
         const upsert =
           'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value';
-        await tx.run(upsert, [NO_TEAM_SETTING, enabled ? '1' : '0']);
-        await tx.run(upsert, [NO_TEAM_POLICY_SETTING, JSON.stringify(next)]);
+        await tx.run(upsert, [NO_TEAM_SETTING, JSON.stringify({ enabled, ...next })]);
       } else {
         await tx.run(
           'UPDATE teams SET enable_disk_encryption = ?, logout_deadline = ?, max_deferrals = ? WHERE id = ?',
