@@ -51,6 +51,8 @@ export interface AgentOptions {
   newSlotPbkdf?: SlotPbkdf;
   backoff?: BackoffPolicy;
   sessionsDir?: string;
+  /** macOS: the file whose owner is the user at the screen (default /dev/console). */
+  consolePath?: string;
   testCrashAt?: LinuxPlatformOptions['testCrashAt'];
 }
 
@@ -126,6 +128,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     platform: platformName,
     log: o.log.child({ part: 'ipc' }),
     ...(o.sessionsDir ? { sessionsDir: o.sessionsDir } : {}),
+    ...(o.consolePath ? { consolePath: o.consolePath } : {}),
   });
   const follower = new ConfigFollower({
     api,

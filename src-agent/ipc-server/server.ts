@@ -6,6 +6,7 @@ import { tokenDirFor } from '../../ipc/paths.js';
 import type { Logger } from '../../src-shared/logger.js';
 import { allowedUsers } from './allowed-users.js';
 import { Connection, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection.js';
+import { CONSOLE_PATH, readConsoleUser, watchConsoleUser } from './console-user.js';
 import type { MethodHandlers, PeerIdentity } from './handlers.js';
 import { LOGIND_SESSIONS_DIR, readLocalSessionUsers, watchSessions } from './logind-sessions.js';
 import { PeerTokens, type TokenHolder } from './peer-tokens.js';
@@ -18,7 +19,10 @@ export interface IpcServerOptions {
   agentVersion: string;
   platform: Welcome['platform'];
   log: Logger;
+  /** Linux: where logind keeps its session records (tests point it at a temp dir). */
   sessionsDir?: string;
+  /** macOS: the file whose owner is the user at the screen (tests point it at a temp file). */
+  consolePath?: string;
   maxConnections?: number;
   /** Of those, how many may be anonymous (no valid token); the rest stay free for real users. */
   maxAnonymous?: number;
@@ -42,7 +46,15 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.limits };
   const maxConnections = opts.maxConnections ?? 64;
   const maxAnonymous = opts.maxAnonymous ?? 16;
+  // The local users who may ask for escrow: logind's sessions on Linux, the console's owner on macOS.
+  const consolePath = opts.consolePath ?? CONSOLE_PATH;
   const sessionsDir = opts.sessionsDir ?? LOGIND_SESSIONS_DIR;
+  const readLocalUsers = () =>
+    opts.platform === 'darwin' ? readConsoleUser(consolePath) : readLocalSessionUsers(sessionsDir);
+  const watchLocalUsers = (onChange: () => void) =>
+    opts.platform === 'darwin'
+      ? watchConsoleUser(onChange, consolePath)
+      : watchSessions(sessionsDir, onChange);
   const dir = path.dirname(opts.socketPath);
   await mkdir(dir, { recursive: true, mode: 0o755 });
   await chmod(dir, 0o755);
@@ -51,14 +63,14 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
   const tokens = new PeerTokens(tokenDirFor(opts.socketPath));
   let allowed = new Set<number>();
   const refreshPeers = async () => {
-    const holders = allowedUsers(await readLocalSessionUsers(sessionsDir), opts.extraUsers);
+    const holders = allowedUsers(await readLocalUsers(), opts.extraUsers);
     await tokens.sync(holders);
     allowed = new Set(holders.map((h) => h.uid));
     log.debug({ users: holders.map((h) => h.name) }, 'IPC peers allowed to escrow');
   };
-  await tokens.reset(allowedUsers(await readLocalSessionUsers(sessionsDir), opts.extraUsers));
+  await tokens.reset(allowedUsers(await readLocalUsers(), opts.extraUsers));
   allowed = new Set(tokens.holders().map((h) => h.uid));
-  const sessionWatch = watchSessions(sessionsDir, () => {
+  const sessionWatch = watchLocalUsers(() => {
     refreshPeers().catch((err) => log.error({ err }, 'could not refresh the users allowed to escrow'));
   });
 
