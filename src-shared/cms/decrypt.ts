@@ -1,4 +1,4 @@
-import { createDecipheriv, createHash, createPrivateKey } from 'node:crypto';
+import { createDecipheriv, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { type AlgorithmId, parseEnvelope } from './envelope-parse.js';
 import { EnvelopeError } from './errors.js';
@@ -31,10 +31,8 @@ function decryptOrThrow(der: Uint8Array, keys: readonly EscrowKeyPair[]): Buffer
   const match = findRecipient(envelope.recipients, keys);
   if (!match) throw new Error('no key for any recipient');
 
-  const privateKey = createPrivateKey(match.key.privateKeyPem);
-  const rejectionSecret = implicitRejectionSecret(match.key.privateKeyPem);
+  const { privateKey, rejectionSecret } = loadedKey(match.key.privateKeyPem);
   const contentKey = unwrapContentKey(match.recipient, privateKey, rejectionSecret, cipher.keyLength);
-  rejectionSecret.fill(0);
   try {
     const decipher = createDecipheriv(cipher.nodeName, contentKey, iv);
     const head = decipher.update(envelope.encryptedContent);
@@ -55,6 +53,27 @@ function contentCipherOf(algorithm: AlgorithmId): { cipher: ContentCipher; iv: B
   const iv = Buffer.from(algorithm.params.valueBlock.valueHexView);
   if (iv.length !== cipher.ivLength) throw new Error('bad IV');
   return { cipher, iv };
+}
+
+/**
+ * Parsing a PEM private key costs about as much as the RSA operation itself, and the server decrypts
+ * thousands of envelopes with the same few escrow keys (the hourly verification job), so each key is parsed
+ * once. Bounded: escrow keys are few; anything beyond that is evicted oldest first.
+ */
+const MAX_LOADED_KEYS = 16;
+const loadedKeys = new Map<string, { privateKey: KeyObject; rejectionSecret: Buffer }>();
+
+function loadedKey(privateKeyPem: string): { privateKey: KeyObject; rejectionSecret: Buffer } {
+  let loaded = loadedKeys.get(privateKeyPem);
+  if (!loaded) {
+    loaded = {
+      privateKey: createPrivateKey(privateKeyPem),
+      rejectionSecret: implicitRejectionSecret(privateKeyPem),
+    };
+    if (loadedKeys.size >= MAX_LOADED_KEYS) loadedKeys.delete(loadedKeys.keys().next().value as string);
+    loadedKeys.set(privateKeyPem, loaded);
+  }
+  return loaded;
 }
 
 /** Per-key secret for implicit rejection: unknowable without the private key, stable across calls. */
