@@ -39,6 +39,9 @@ async function shutdown(code = 0) {
 }
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+// Any unexpected error still stops the server and agent this script started, and removes the temp dir.
+process.on('uncaughtException', (err) => fail(err.message));
+process.on('unhandledRejection', (err) => fail(err instanceof Error ? err.message : String(err)));
 
 function requireTool(cmd, hint) {
   const found = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();

@@ -22,6 +22,8 @@ export class DecryptPool {
   private broken = false;
   private seq = 0;
   private readonly pending = new Map<number, { resolve(ok: boolean): void; reject(err: Error): void }>();
+  /** The key list each worker holds (by identity: a rotation produces a new array). */
+  private readonly keysSent = new WeakMap<Worker, readonly EscrowKeyPair[]>();
 
   private constructor(private readonly workers: Worker[]) {
     for (const w of workers) {
@@ -65,7 +67,11 @@ export class DecryptPool {
       const id = ++this.seq;
       this.pending.set(id, { resolve, reject });
       const worker = this.workers[this.next++ % this.workers.length] as Worker;
-      const task: CheckTask = { id, base64Encrypted, platform, keys };
+      const task: CheckTask = { id, base64Encrypted, platform };
+      if (this.keysSent.get(worker) !== keys) {
+        task.keys = keys;
+        this.keysSent.set(worker, keys);
+      }
       worker.postMessage(task);
     });
   }
