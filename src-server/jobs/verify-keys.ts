@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import type { EscrowKeyPair } from '../../src-shared/cms/index.js';
 import type { Logger } from '../../src-shared/logger.js';
 import type { Platform } from '../api/agent-api.js';
-import type { EscrowStore, UncheckedKey } from '../storage/port.js';
+import type { DecryptabilityAnswer, EscrowStore, UncheckedKey } from '../storage/port.js';
 
 export type DecryptabilityCheck = (
   base64Encrypted: string,
@@ -37,28 +37,34 @@ export async function verifyUncheckedKeys(deps: {
   const result: VerifyRunResult = { checked: 0, decryptable: 0, undecryptable: 0, skippedChanged: 0 };
   const seen = new Set<string>();
   const lanes = Math.max(1, deps.concurrency ?? 1);
-  const checkOne = async (k: UncheckedKey) => {
-    seen.add(`${k.host_id}:${k.version}`);
-    const ok = await deps.check(k.base64_encrypted, k.platform, deps.keys());
-    if (await deps.store.setDecryptable(k.host_id, k.version, ok)) {
-      result.checked += 1;
-      if (ok) result.decryptable += 1;
-      else result.undecryptable += 1;
-      deps.onChanged?.(k.host_id);
-    } else {
-      result.skippedChanged += 1;
-    }
-  };
   for (;;) {
     const batch = (await deps.store.listUncheckedKeys(BATCH)).filter(
       (k) => !seen.has(`${k.host_id}:${k.version}`),
     );
     if (batch.length === 0) return result;
+    const answers: DecryptabilityAnswer[] = [];
     let i = 0;
     const lane = async () => {
-      while (i < batch.length) await checkOne(batch[i++] as UncheckedKey);
+      while (i < batch.length) {
+        const k = batch[i++] as UncheckedKey;
+        seen.add(`${k.host_id}:${k.version}`);
+        const decryptable = await deps.check(k.base64_encrypted, k.platform, deps.keys());
+        answers.push({ hostId: k.host_id, version: k.version, decryptable });
+      }
     };
     await Promise.all(Array.from({ length: lanes * 2 }, lane));
+    // One write per batch; compare-and-set per key, so a key replaced meanwhile keeps its own answer.
+    const written = await deps.store.setDecryptable(answers);
+    answers.forEach((a, n) => {
+      if (!written[n]) {
+        result.skippedChanged += 1;
+        return;
+      }
+      result.checked += 1;
+      if (a.decryptable) result.decryptable += 1;
+      else result.undecryptable += 1;
+      deps.onChanged?.(a.hostId);
+    });
   }
 }
 

@@ -104,6 +104,12 @@ export interface UncheckedKey {
   base64_encrypted: string;
 }
 
+export interface DecryptabilityAnswer {
+  hostId: number;
+  version: number;
+  decryptable: boolean;
+}
+
 export interface EscrowStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -134,8 +140,11 @@ export interface EscrowStore {
   storeKey(hostId: number, key: NewKey): Promise<'stored' | 'duplicate'>;
   /** An error-only report: sets client_error, never touches a stored key. */
   recordClientError(hostId: number, message: string): Promise<void>;
-  /** Compare-and-set: writes only when the key's version is still `version`. */
-  setDecryptable(hostId: number, version: number, decryptable: boolean): Promise<boolean>;
+  /**
+   * Compare-and-set, for many keys in one transaction: each answer is written only when that key's version
+   * is still the one checked. Returns, per answer, whether it was written.
+   */
+  setDecryptable(answers: readonly DecryptabilityAnswer[]): Promise<boolean[]>;
   listUncheckedKeys(limit: number): Promise<UncheckedKey[]>;
   listArchivedKeys(hostId: number): Promise<ArchivedKey[]>;
   requestRotation(hostId: number): Promise<boolean>;

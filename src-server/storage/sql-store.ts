@@ -4,6 +4,7 @@ import type {
   Activity,
   ArchivedKey,
   ArchiveReason,
+  DecryptabilityAnswer,
   EncryptionPolicy,
   EscrowedKey,
   EscrowStore,
@@ -296,8 +297,18 @@ export class SqlEscrowStore implements EscrowStore {
     ]);
   }
 
+  /**
+   * Key changes of one host run one at a time. The host's row always exists, so it is what we lock: a
+   * `FOR UPDATE` on a host's key row locks nothing before its first key, and two concurrent first keys
+   * would both insert.
+   */
+  private async lockHost(tx: SqlExecutor, hostId: number): Promise<void> {
+    await tx.get(`SELECT id FROM hosts WHERE id = ?${this.forUpdate}`, [hostId]);
+  }
+
   storeKey(hostId: number, key: NewKey): Promise<'stored' | 'duplicate'> {
     return this.db.transaction(async (tx) => {
+      await this.lockHost(tx, hostId);
       const current = await tx.get<KeyRow>(
         `SELECT host_id, base64_encrypted, key_slot, salt, decryptable, version, escrow_id, created_at
          FROM host_disk_encryption_keys WHERE host_id = ?${this.forUpdate}`,
@@ -327,6 +338,7 @@ export class SqlEscrowStore implements EscrowStore {
 
   recordClientError(hostId: number, message: string): Promise<void> {
     return this.db.transaction(async (tx) => {
+      await this.lockHost(tx, hostId);
       const t = now();
       const r = await tx.run(
         'UPDATE host_disk_encryption_keys SET client_error = ?, updated_at = ? WHERE host_id = ?',
@@ -342,12 +354,19 @@ export class SqlEscrowStore implements EscrowStore {
     });
   }
 
-  async setDecryptable(hostId: number, version: number, decryptable: boolean): Promise<boolean> {
-    const r = await this.db.run(
-      'UPDATE host_disk_encryption_keys SET decryptable = ? WHERE host_id = ? AND version = ? AND base64_encrypted IS NOT NULL',
-      [decryptable ? 1 : 0, hostId, version],
-    );
-    return r.changes === 1;
+  /** One transaction for the whole batch: the verification job writes thousands of answers per run. */
+  setDecryptable(answers: readonly DecryptabilityAnswer[]): Promise<boolean[]> {
+    return this.db.transaction(async (tx) => {
+      const written: boolean[] = [];
+      for (const a of answers) {
+        const r = await tx.run(
+          'UPDATE host_disk_encryption_keys SET decryptable = ? WHERE host_id = ? AND version = ? AND base64_encrypted IS NOT NULL',
+          [a.decryptable ? 1 : 0, a.hostId, a.version],
+        );
+        written.push(r.changes === 1);
+      }
+      return written;
+    });
   }
 
   listUncheckedKeys(limit: number): Promise<UncheckedKey[]> {

@@ -149,11 +149,28 @@ describe.each(adapters)('storage port on $name', (adapter) => {
     const [unchecked] = await store.listUncheckedKeys(10);
     expect(unchecked).toMatchObject({ host_id: hostId, platform: 'linux' });
     await store.storeKey(hostId, key(2, { decryptable: null }));
-    expect(await store.setDecryptable(hostId, unchecked?.version ?? -1, false)).toBe(false);
+    expect(
+      await store.setDecryptable([{ hostId, version: unchecked?.version ?? -1, decryptable: false }]),
+    ).toEqual([false]);
     const current = (await store.getHostView(hostId))?.key;
     expect(current?.decryptable).toBeNull();
-    expect(await store.setDecryptable(hostId, current?.version ?? -1, true)).toBe(true);
+    expect(
+      await store.setDecryptable([{ hostId, version: current?.version ?? -1, decryptable: true }]),
+    ).toEqual([true]);
     expect((await store.getHostView(hostId))?.key?.decryptable).toBe(true);
+  });
+
+  it('writes a batch of answers in one call, each compare-and-set on its own key', async () => {
+    const a = (await store.enrollHost(identity({ hardware_uuid: 'batch-a' }), 'nk-a')).hostId;
+    const b = (await store.enrollHost(identity({ hardware_uuid: 'batch-b' }), 'nk-b')).hostId;
+    await store.storeKey(a, key(1, { decryptable: null }));
+    await store.storeKey(b, key(1, { decryptable: null }));
+    const checked = await store.listUncheckedKeys(10);
+    await store.storeKey(a, key(2, { decryptable: null })); // a's key replaced while the job decrypted it
+    const answers = checked.map((k) => ({ hostId: k.host_id, version: k.version, decryptable: true }));
+    expect(await store.setDecryptable(answers)).toEqual(checked.map((k) => k.host_id === b));
+    expect((await store.getHostView(a))?.key?.decryptable).toBeNull();
+    expect((await store.getHostView(b))?.key?.decryptable).toBe(true);
   });
 
   it('turning encryption off archives the keys of the team and marks removing_enforcement', async () => {
