@@ -17,14 +17,18 @@ export function hostNotifications(view: HostView): Notifications {
   const isWindows = host.platform === 'windows';
 
   const needsLuksKey = isLinux && enabled && (!goodKey || luksKeyIsStale(view, report));
+  // A Mac gets a new PRK at the next login (Escrow Buddy) when the server's key does not decrypt, or when
+  // FileVault is on and no key ever arrived (a Mac encrypted before it was enrolled).
+  const isMac = host.platform === 'darwin';
+  const macNeedsKey =
+    isMac &&
+    ((Boolean(key?.base64_encrypted) && key?.decryptable === false) ||
+      (!key?.base64_encrypted && report?.filevault?.enabled === true));
   const bitlockerOff =
     isWindows && report?.bitlocker !== undefined && report.bitlocker.protection_status !== 1;
   return {
     run_disk_encryption_escrow: needsLuksKey,
-    rotate_disk_encryption_key:
-      enabled &&
-      (host.rotate_requested ||
-        (host.platform === 'darwin' && Boolean(key?.base64_encrypted) && key?.decryptable === false)),
+    rotate_disk_encryption_key: enabled && (host.rotate_requested || macNeedsKey),
     enforce_bitlocker_encryption: isWindows && enabled && (!goodKey || bitlockerOff),
   };
 }

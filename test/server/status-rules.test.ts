@@ -120,6 +120,13 @@ describe('macOS and Windows status', () => {
     expect(
       hostNotifications(view('darwin', { key: { decryptable: false } })).rotate_disk_encryption_key,
     ).toBe(true);
+    // FileVault on and no key on the server: the Mac is asked for one; FileVault off: nothing to ask yet.
+    const fvOnNoKey = view('darwin', {
+      report: { ...fvOn, filevault: { enabled: true, has_personal_recovery_key: true } },
+    });
+    expect(hostNotifications(fvOnNoKey).rotate_disk_encryption_key).toBe(true);
+    expect(hostNotifications(view('darwin')).rotate_disk_encryption_key).toBe(false);
+    expect(hostNotifications(view('darwin', { key: {} })).rotate_disk_encryption_key).toBe(false);
   });
 
   it('Windows: enforcing until a key arrives and protection is on', () => {
