@@ -20,6 +20,10 @@ export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer 
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    // At shutdown every held long-poll has already been answered (waiters.releaseAll); a connection still
+    // open then belongs to a client that stopped listening, and must not hold the shutdown for the 72 s
+    // keep-alive timeout.
+    forceCloseConnections: true,
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
 

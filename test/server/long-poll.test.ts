@@ -104,7 +104,10 @@ describe('config long-poll', () => {
     ac.abort();
     expect(await p).toBe('aborted');
     await until(() => t.server.waitingAgents() === 0);
-  });
+    // fetch's abort leaves the TCP connection open; shutdown must not wait out the 72 s keep-alive for it
+    // (this test's own timeout is what fails if it does).
+    await t.server.close();
+  }, 15_000);
 
   it('holds at most two requests per host; a third answers the oldest at once', async () => {
     const { nodeKey } = await enroll(t);
