@@ -161,36 +161,25 @@ export const LuksDataRequest = z
   });
 export type LuksDataRequest = z.infer<typeof LuksDataRequest>;
 
+/** A report that carries one encrypted key, or only an error: the key is required when there is no error. */
+function envelopeReport(what: string) {
+  return z
+    .object({
+      orbit_node_key: NodeKey,
+      base64_encrypted: Envelope.optional(),
+      client_error: ClientError,
+    })
+    .superRefine((v, ctx) => {
+      if (v.client_error === '' && !v.base64_encrypted) {
+        ctx.addIssue({ code: 'custom', message: `base64_encrypted must be provided to escrow ${what}` });
+      }
+    });
+}
+
 /** BitLocker recovery password, same envelope. Fleet calls the field `encryption_key`; ours is encrypted. */
-export const DiskEncryptionKeyRequest = z
-  .object({
-    orbit_node_key: NodeKey,
-    base64_encrypted: Envelope.optional(),
-    client_error: ClientError,
-  })
-  .superRefine((v, ctx) => {
-    if (v.client_error === '' && !v.base64_encrypted) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'base64_encrypted must be provided to escrow a BitLocker key',
-      });
-    }
-  });
+export const DiskEncryptionKeyRequest = envelopeReport('a BitLocker key');
 export type DiskEncryptionKeyRequest = z.infer<typeof DiskEncryptionKeyRequest>;
 
 /** macOS: the /var/db/FileVaultPRK.dat bytes exactly as macOS wrote them (CMS, PKCS#1 v1.5), base64. */
-export const FileVaultPrkRequest = z
-  .object({
-    orbit_node_key: NodeKey,
-    base64_encrypted: Envelope.optional(),
-    client_error: ClientError,
-  })
-  .superRefine((v, ctx) => {
-    if (v.client_error === '' && !v.base64_encrypted) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'base64_encrypted must be provided to escrow a FileVault PRK',
-      });
-    }
-  });
+export const FileVaultPrkRequest = envelopeReport('a FileVault PRK');
 export type FileVaultPrkRequest = z.infer<typeof FileVaultPrkRequest>;

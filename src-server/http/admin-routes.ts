@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ActivitiesQuery,
   CreateTeamRequest,
@@ -50,6 +50,20 @@ const teamFilter = (teamId: number | undefined) =>
   teamId === undefined ? {} : { teamId: teamId === 0 ? null : teamId };
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  /** Reading keys (current or archived): admins only, a valid host id, and the per-token read limit. */
+  const keyReadAllowed = async (req: FastifyRequest, reply: FastifyReply) => {
+    const who = await requireRole(ctx, req, reply, 'admin');
+    if (!who) return null;
+    const p = parseOr400(HostIdParams, req.params, reply);
+    if (!p) return null;
+    if (!ctx.limits.keyRead.take(`token:${who.tokenId}`)) {
+      void reply.header('retry-after', ctx.limits.keyRead.retryAfterSeconds());
+      sendError(reply, 429, 'too many key reads with this token; retry later');
+      return null;
+    }
+    return { who, p };
+  };
+
   app.get(`${BASE}/hosts`, async (req, reply) => {
     if (!(await requireRole(ctx, req, reply, 'observer'))) return;
     const q = parseOr400(TeamFilterQuery, req.query, reply);
@@ -129,14 +143,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
   });
 
   app.get(`${BASE}/hosts/:id/encryption_key`, async (req, reply) => {
-    const who = await requireRole(ctx, req, reply, 'admin');
-    if (!who) return;
-    const p = parseOr400(HostIdParams, req.params, reply);
-    if (!p) return;
-    if (!ctx.limits.keyRead.take(`token:${who.tokenId}`)) {
-      void reply.header('retry-after', ctx.limits.keyRead.retryAfterSeconds());
-      return sendError(reply, 429, 'too many key reads with this token; retry later');
-    }
+    const read = await keyReadAllowed(req, reply);
+    if (!read) return;
+    const { who, p } = read;
     const view = await ctx.store.getHostView(p.id);
     const key = view?.key;
     if (!view || !key?.base64_encrypted || key.decryptable === false) {
@@ -159,14 +168,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
   // Ours: keys replaced, or deleted by re-enroll / team change, are archived, not lost; on the worst day the
   // disk may still be locked with one of them. Same role, rate limit and activity trail as the current key.
   app.get(`${BASE}/hosts/:id/archived_encryption_keys`, async (req, reply) => {
-    const who = await requireRole(ctx, req, reply, 'admin');
-    if (!who) return;
-    const p = parseOr400(HostIdParams, req.params, reply);
-    if (!p) return;
-    if (!ctx.limits.keyRead.take(`token:${who.tokenId}`)) {
-      void reply.header('retry-after', ctx.limits.keyRead.retryAfterSeconds());
-      return sendError(reply, 429, 'too many key reads with this token; retry later');
-    }
+    const read = await keyReadAllowed(req, reply);
+    if (!read) return;
+    const { who, p } = read;
     const view = await ctx.store.getHostView(p.id);
     if (!view) return sendError(reply, 404, 'host not found');
     const archived = await ctx.store.listArchivedKeys(p.id);
