@@ -15,6 +15,8 @@ import {
   type LuksMetadata,
   type OurToken,
   ourTokens,
+  slotHasToken,
+  slotKdfIs,
   slotSalt,
   usedSlots,
 } from './luks-metadata.js';
@@ -308,13 +310,7 @@ export class LuksEscrow {
     try {
       await this.cs.addKey(this.deps.device, passphrase, key, entry.slot, this.deps.newSlotPbkdf);
     } catch (e) {
-      // Drop the entry only when the slot is surely not there. After an unclear failure (a timeout, a
-      // crash of cryptsetup mid-write) the entry stays 'pending' and reconcile() adopts or drops it.
-      const slotThere = await this.cs.dump(this.deps.device).then(
-        (m) => slotSalt(m, entry.slot) !== null,
-        () => true,
-      );
-      if (!slotThere) await this.journal.remove(entry.escrow_id);
+      if ((await this.slotIsOurs(entry, key, e)) === false) await this.journal.remove(entry.escrow_id);
       if (e instanceof CryptsetupError && e.kind === 'wrong_passphrase') {
         const after = await attempts.recordFailure();
         if (after.cooldownUntil) throw cooldownError(after.cooldownUntil);
@@ -431,18 +427,41 @@ export class LuksEscrow {
   }
 
   /**
+   * After a failed luksAddKey: did slot N get OUR key? "Slot full" and a wrong passphrase mean cryptsetup
+   * wrote nothing of ours, even if the slot is used now (someone else wrote it meanwhile: adopting that
+   * slot would mark another tool's key as ours, and a later rotation would remove it). After an unclear
+   * failure (a timeout, cryptsetup killed mid-write) we still hold the key, so the slot answers for itself.
+   * null = cannot tell; the entry stays 'pending' and reconcile() decides.
+   */
+  private async slotIsOurs(entry: JournalEntry, key: Buffer, err: unknown): Promise<boolean | null> {
+    if (err instanceof CryptsetupError && (err.kind === 'wrong_passphrase' || err.kind === 'slot_in_use')) {
+      return false;
+    }
+    const meta = await this.cs.dump(this.deps.device).catch(() => null);
+    if (!meta) return null;
+    if (slotSalt(meta, entry.slot) === null) return false;
+    return this.cs.testPassphrase(this.deps.device, key, entry.slot).then(
+      () => true,
+      (e: unknown) => (e instanceof CryptsetupError && e.kind === 'wrong_passphrase' ? false : null),
+    );
+  }
+
+  /**
    * After a crash, bring an entry to a state finishUpload() can take, or drop it (returns null).
-   * A 'pending' entry's slot is adopted when it is used now but was free before the attempt and no other
-   * token names it: the agent is the only writer under the lock, so it is the slot this attempt added.
+   * A 'pending' entry's slot is adopted only when it is used now, was free before the attempt, no token of
+   * any tool names it (systemd-cryptenroll marks its TPM2/FIDO2/recovery slots with one) and its KDF is
+   * exactly the one we write. The key itself cannot be checked here (the journal holds only its envelope),
+   * so these are what keep another writer's slot from being taken for ours.
    */
   private async adoptOrDrop(entry: JournalEntry, meta: LuksMetadata): Promise<JournalEntry | null> {
     const salt = slotSalt(meta, entry.slot);
-    const namedByOther = ourTokens(meta).some(
-      (t) => t.slot === entry.slot && t.token.escrow_id !== entry.escrow_id,
-    );
     let drop: boolean;
     if (entry.state === 'pending')
-      drop = salt === null || entry.slots_before.includes(entry.slot) || namedByOther;
+      drop =
+        salt === null ||
+        entry.slots_before.includes(entry.slot) ||
+        slotHasToken(meta, entry.slot) ||
+        !slotKdfIs(meta, entry.slot, this.deps.newSlotPbkdf);
     else drop = salt === null || salt !== entry.salt;
     if (drop) {
       this.deps.log.info(

@@ -11,7 +11,12 @@ const SlotId = z.string().regex(/^\d+$/);
 
 const Keyslot = z.looseObject({
   type: z.string(),
-  kdf: z.looseObject({ type: z.string(), salt: z.string().optional() }),
+  kdf: z.looseObject({
+    type: z.string(),
+    salt: z.string().optional(),
+    hash: z.string().optional(),
+    iterations: z.number().optional(),
+  }),
 });
 
 const Token = z.looseObject({ type: z.string(), keyslots: z.array(SlotId) });
@@ -39,6 +44,25 @@ export function freeSlots(meta: LuksMetadata): number[] {
 /** A slot's KDF salt changes whenever its key changes, so it identifies "this key in this slot". */
 export function slotSalt(meta: LuksMetadata, slot: number): string | null {
   return meta.keyslots[String(slot)]?.kdf.salt ?? null;
+}
+
+/** Whether any token (ours or another tool's: systemd-tpm2, systemd-fido2, …) names this slot. */
+export function slotHasToken(meta: LuksMetadata, slot: number): boolean {
+  return Object.values(meta.tokens).some((t) => t.keyslots.includes(String(slot)));
+}
+
+/**
+ * Whether a slot's KDF is the one we give our slots. Type, hash and iteration count must all match; a
+ * user's slot (argon2id by default) never does.
+ */
+export function slotKdfIs(
+  meta: LuksMetadata,
+  slot: number,
+  kdf: { type: string; hash?: string; iterations?: number },
+): boolean {
+  const actual = meta.keyslots[String(slot)]?.kdf;
+  if (!actual || actual.type !== kdf.type) return false;
+  return kdf.type !== 'pbkdf2' || (actual.hash === kdf.hash && actual.iterations === kdf.iterations);
 }
 
 // ---- Our token ----
