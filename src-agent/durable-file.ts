@@ -8,10 +8,19 @@ import { basename, dirname, join } from 'node:path';
  * when the call returns. Files are created 0600.
  */
 
-/** Create `dir` (and parents) owner-only. An existing directory is tightened to 0700. */
+/**
+ * Create `dir` (and parents) owner-only; an existing directory is tightened to 0700. A directory made here
+ * is fsynced into its parent, so a journal written into it right after cannot vanish with a power cut.
+ */
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const created = await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
+  if (created === undefined) return;
+  // Every directory made here (from `dir` up to the first one mkdir created) is recorded in its parent.
+  for (let d = dir; ; d = dirname(d)) {
+    await fsyncDir(dirname(d));
+    if (d === created || d === dirname(d)) break;
+  }
 }
 
 /** write temp → fsync → rename over the target → fsync the directory (so the rename itself is durable). */
