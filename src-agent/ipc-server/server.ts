@@ -88,10 +88,23 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
   };
   const server = net.createServer((socket) => {
     if (connections.size >= maxConnections) {
-      const c = new Connection(socket, deps, () => {});
-      c.send({ type: 'error', error: { code: 'busy', message: 'the agent has too many connections' } });
-      c.close();
-      return;
+      // Full: make room by closing the oldest connection that has not proven a token (no hello yet, or
+      // anonymous), so a local user opening connections in a loop cannot lock the real users out. Only when
+      // every connection belongs to a token holder is the newcomer refused.
+      const untrusted = [...connections].find((c) => !c.ready || c.peer?.uid === null);
+      if (untrusted) {
+        untrusted.send({
+          type: 'error',
+          error: { code: 'busy', message: 'the agent needed this connection' },
+        });
+        untrusted.close();
+        connections.delete(untrusted);
+      } else {
+        const c = new Connection(socket, deps, () => {});
+        c.send({ type: 'error', error: { code: 'busy', message: 'the agent has too many connections' } });
+        c.close();
+        return;
+      }
     }
     connections.add(new Connection(socket, deps, (c) => connections.delete(c)));
   });

@@ -87,6 +87,26 @@ describe('IPC server: handshake and identity', () => {
     root.close();
   });
 
+  it('when full, a token holder takes the place of a silent or anonymous connection', async () => {
+    const t = await setup({ maxConnections: 4, maxAnonymous: 2 });
+    // A local user fills every place: two anonymous peers and two that never say hello.
+    const anonA = await RawClient.connect(t.socketPath).then((c) => c.hello());
+    const anonB = await RawClient.connect(t.socketPath).then((c) => c.hello());
+    await anonA.waitFor((m) => m.type === 'welcome');
+    await anonB.waitFor((m) => m.type === 'welcome');
+    const silent = [await RawClient.connect(t.socketPath), await RawClient.connect(t.socketPath)];
+    await expect.poll(() => t.server.connectionCount()).toBe(4);
+
+    const root = await connect(t.socketPath);
+    expect(root.welcome.peer.mayEscrow).toBe(true);
+    // The oldest untrusted connection made room (and was told why); the rest are still there.
+    await anonA.waitClosed();
+    expect(anonA.messages.some((m) => (m as { error?: { code: string } }).error?.code === 'busy')).toBe(true);
+    expect(t.server.connectionCount()).toBe(4);
+    for (const c of [anonB, ...silent]) expect(c.closed).toBe(false);
+    root.close();
+  });
+
   it('answers a protocol mismatch with the expected version, then closes', async () => {
     const t = await setup();
     const raw = await RawClient.connect(t.socketPath);
