@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -52,6 +53,14 @@ export interface WebDesktop {
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
+const SESSION_COOKIE = 'escrow_harness';
+
+function hasSessionCookie(req: http.IncomingMessage, key: string): boolean {
+  const match = (req.headers.cookie ?? '').match(new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([A-Za-z0-9_-]+)`));
+  const presented = Buffer.from(match?.[1] ?? '');
+  const expected = Buffer.from(key);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -107,6 +116,10 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
   shell.attach(core);
 
   const streams = new Set<http.ServerResponse>();
+  // The harness acts with its user's agent token, so only that user's browser may drive it: the printed
+  // URL carries a per-run key, the page turns it into an HttpOnly cookie, and every /api call needs it
+  // (another local account reaching this loopback port gets 401).
+  const sessionKey = randomBytes(24).toString('base64url');
   let origin = '';
   let allowedHosts: string[] = [];
 
@@ -122,6 +135,12 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
     const host = req.headers.host ?? '';
     if (!allowedHosts.includes(host)) return send(res, 421, 'text/plain; charset=utf-8', 'wrong host');
     const url = new URL(req.url ?? '/', origin);
+    if (url.pathname.startsWith('/api/') && !hasSessionCookie(req, sessionKey)) {
+      return send(res, 401, 'text/plain; charset=utf-8', 'open the URL the harness printed');
+    }
+    if (url.searchParams.get('key') === sessionKey) {
+      res.setHeader('set-cookie', `${SESSION_COOKIE}=${sessionKey}; HttpOnly; SameSite=Strict; Path=/`);
+    }
     if (req.method === 'POST') {
       const reqOrigin = req.headers.origin;
       if ((reqOrigin !== undefined && reqOrigin !== `http://${host}`) || !isJson(req)) {
@@ -209,8 +228,8 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
   core.start();
 
   return {
-    url: `${origin}/web/desktop.html`,
-    windowUrl: (kind) => `${origin}/index.html#${kind}`,
+    url: `${origin}/web/desktop.html?key=${sessionKey}`,
+    windowUrl: (kind) => `${origin}/index.html?key=${sessionKey}#${kind}`,
     shellEvents: shell,
     core,
     logoutRequests,

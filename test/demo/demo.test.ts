@@ -51,6 +51,9 @@ describe('npm start (the demo)', () => {
     const page = await fetch(url as string);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<html');
+    // The printed URL hands this browser the harness's session cookie; the API needs it.
+    const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    expect(cookie).toMatch(/^escrow_harness=/);
 
     // The agent enrolled and the server asked it for a key: the desktop core shows the action.
     const deadline = Date.now() + 30_000;
@@ -58,7 +61,7 @@ describe('npm start (the demo)', () => {
     while (Date.now() < deadline && !state.includes('luks_passphrase')) {
       const res = await fetch(new URL('/api/invoke?window=my-device', url as string), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', origin: new URL(url as string).origin },
+        headers: { 'content-type': 'application/json', origin: new URL(url as string).origin, cookie },
         body: JSON.stringify({ type: 'getState' }),
       });
       state = await res.text();

@@ -7,21 +7,28 @@ import { FakeAgent, luksNeededStatus } from './fake-agent.js';
 let agent: FakeAgent;
 let desktop: WebDesktop;
 let port: number;
+/** The session cookie the printed URL hands to the browser. */
+let cookie: string;
 
 beforeAll(async () => {
   agent = await FakeAgent.start({ passphrase: 'p', status: luksNeededStatus() });
   desktop = await startWebDesktop({ socketPath: agent.socketPath });
   port = Number(new URL(desktop.url).port);
+  const page = new URL(desktop.url);
+  const r = await request(`${page.pathname}${page.search}`, { cookie: null });
+  cookie = String(r.headers['set-cookie']?.[0] ?? '').split(';')[0] as string;
 });
 afterAll(async () => {
   await desktop.close();
   await agent.close();
 });
 
+/** `cookie: null` sends no session cookie (another local account); the default sends the browser's. */
 function request(
   path: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  opts: { method?: string; headers?: Record<string, string>; body?: string; cookie?: string | null } = {},
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  const session = opts.cookie === undefined ? cookie : opts.cookie;
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -29,7 +36,7 @@ function request(
         port,
         path,
         method: opts.method ?? 'GET',
-        headers: { host: `127.0.0.1:${port}`, ...opts.headers },
+        headers: { host: `127.0.0.1:${port}`, ...(session ? { cookie: session } : {}), ...opts.headers },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -51,6 +58,24 @@ function request(
 const json = { 'content-type': 'application/json' };
 
 describe('web harness', () => {
+  it('serves the API only to the browser that opened the printed URL', async () => {
+    const page = new URL(desktop.url);
+    const first = await request(`${page.pathname}${page.search}`, { cookie: null });
+    expect(first.headers['set-cookie']?.[0]).toMatch(
+      /^escrow_harness=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict/,
+    );
+    const before = agent.received.length;
+    const post = { method: 'POST', headers: json, body: JSON.stringify({ type: 'remindLater' }) };
+    expect((await request('/api/invoke?window=passphrase', { ...post, cookie: null })).status).toBe(401);
+    expect(
+      (await request('/api/invoke?window=passphrase', { ...post, cookie: 'escrow_harness=guess' })).status,
+    ).toBe(401);
+    expect((await request('/api/events?window=my-device', { cookie: null })).status).toBe(401);
+    expect(agent.received.length).toBe(before);
+    // Without the key the page itself still loads (it holds no state), but it cannot act.
+    expect((await request('/web/desktop.html', { cookie: null })).status).toBe(200);
+  });
+
   it('serves the renderer with the bridge injected and a strict CSP', async () => {
     const r = await request('/index.html');
     expect(r.status).toBe(200);
