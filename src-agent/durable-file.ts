@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { z } from 'zod';
 
 /**
  * Crash-safe small files for the agent's state directory (journal, node key, reminders, FileVault state):
@@ -55,5 +56,48 @@ async function fsyncDir(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * One small JSON state file, validated by a schema when loaded. A missing, torn or hand-edited file loads
+ * as null (callers decide what "no state" means). Writes go out in call order, each atomic and durable: a
+ * save started later never lands before one started earlier.
+ */
+export class JsonStateFile<T> {
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly schema: z.ZodType<T>,
+  ) {}
+
+  async load(): Promise<T | null> {
+    const text = await readFile(this.path, 'utf8').catch(() => null);
+    if (text === null) return null;
+    try {
+      const parsed = this.schema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  }
+
+  save(value: T): Promise<void> {
+    const text = JSON.stringify(value); // the value as it is now, not when the queue reaches it
+    return this.enqueue(async () => {
+      await ensurePrivateDir(dirname(this.path));
+      await writeFileAtomic(this.path, text);
+    });
+  }
+
+  clear(): Promise<void> {
+    return this.enqueue(() => removeFileDurably(this.path));
+  }
+
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    const run = this.writes.catch(() => {}).then(job);
+    this.writes = run;
+    return run;
   }
 }

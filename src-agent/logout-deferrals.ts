@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Action } from '../ipc/device-status.js';
 import { AgentError } from '../ipc/errors.js';
-import { removeFileDurably, writeFileAtomic } from './durable-file.js';
+import { JsonStateFile } from './durable-file.js';
 
 type LogoutAction = Extract<Action, { kind: 'macos_logout' }>;
 
@@ -64,36 +63,23 @@ export function nextChangeAt(action: LogoutAction, now: number): number | null {
  * the request is over, so the next rotation starts with a fresh deadline and a full count.
  */
 export class LogoutDeferralStore {
-  private readonly file: string;
   // Writes in call order: a background "first shown" save must never land after the "Later" that followed.
-  private writes: Promise<void> = Promise.resolve();
+  private readonly file: JsonStateFile<DeferralRecord>;
 
   constructor(stateDir: string) {
-    this.file = path.join(stateDir, 'logout-deferrals.json');
+    this.file = new JsonStateFile(path.join(stateDir, 'logout-deferrals.json'), DeferralRecord);
   }
 
-  async load(): Promise<DeferralRecord | null> {
-    const text = await readFile(this.file, 'utf8').catch(() => null);
-    if (text === null) return null;
-    try {
-      const parsed = DeferralRecord.safeParse(JSON.parse(text));
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null; // a torn or edited file restarts the count: the deadline from the server still holds
-    }
+  /** A torn or edited file restarts the count: the deadline from the server still holds. */
+  load(): Promise<DeferralRecord | null> {
+    return this.file.load();
   }
 
   save(record: DeferralRecord): Promise<void> {
-    return this.enqueue(() => writeFileAtomic(this.file, JSON.stringify(record)));
+    return this.file.save(record);
   }
 
   clear(): Promise<void> {
-    return this.enqueue(() => removeFileDurably(this.file));
-  }
-
-  private enqueue(job: () => Promise<void>): Promise<void> {
-    const run = this.writes.catch(() => {}).then(job);
-    this.writes = run;
-    return run;
+    return this.file.clear();
   }
 }

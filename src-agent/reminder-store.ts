@@ -1,34 +1,27 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { removeFileDurably, writeFileAtomic } from './durable-file.js';
+import { JsonStateFile } from './durable-file.js';
 
 const Reminder = z.object({ remindAt: z.iso.datetime({ offset: true }) });
 
 /** "Not now" on the passphrase prompt: the time to ask again, kept across agent restarts. */
 export class ReminderStore {
-  private readonly file: string;
+  private readonly file: JsonStateFile<z.infer<typeof Reminder>>;
 
   constructor(stateDir: string) {
-    this.file = path.join(stateDir, 'reminder.json');
+    this.file = new JsonStateFile(path.join(stateDir, 'reminder.json'), Reminder);
   }
 
+  /** A torn or edited file only loses the snooze. */
   async load(): Promise<string | null> {
-    const text = await readFile(this.file, 'utf8').catch(() => null);
-    if (text === null) return null;
-    try {
-      const parsed = Reminder.safeParse(JSON.parse(text));
-      return parsed.success ? parsed.data.remindAt : null;
-    } catch {
-      return null; // a torn or edited file only loses the snooze
-    }
+    return (await this.file.load())?.remindAt ?? null;
   }
 
-  async save(remindAt: string): Promise<void> {
-    await writeFileAtomic(this.file, JSON.stringify({ remindAt }));
+  save(remindAt: string): Promise<void> {
+    return this.file.save({ remindAt });
   }
 
-  async clear(): Promise<void> {
-    await removeFileDurably(this.file);
+  clear(): Promise<void> {
+    return this.file.clear();
   }
 }

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Logger } from '../../src-shared/logger.js';
-import { ensurePrivateDir, writeFileAtomic } from '../durable-file.js';
+import { JsonStateFile } from '../durable-file.js';
 import type { CommandRunner } from './command-runner.js';
 import type { PrefsPaths } from './escrow-buddy.js';
 import { readEscrowBuddyFailure, readGenerateNewKey, setGenerateNewKey } from './escrow-buddy.js';
@@ -53,11 +53,12 @@ export interface FileVaultEscrowDeps {
 }
 
 /** Survives restarts: whether we armed Escrow Buddy, when, and whether a new PRK has shown up since. */
-interface PersistedState {
-  armedAt?: number;
-  newPrkSinceArmedAt?: number;
-  lastPrkSentAt?: number;
-}
+const PersistedState = z.object({
+  armedAt: z.number().optional(),
+  newPrkSinceArmedAt: z.number().optional(),
+  lastPrkSentAt: z.number().optional(),
+});
+type PersistedState = z.infer<typeof PersistedState>;
 
 const STATE_FILE = 'filevault-escrow.json';
 
@@ -72,7 +73,7 @@ export interface FileVaultEscrow {
 
 export function createFileVaultEscrowCore(deps: FileVaultEscrowDeps): FileVaultEscrow {
   const { runner, log } = deps;
-  const stateFile = join(deps.stateDir, STATE_FILE);
+  const stateFile = new JsonStateFile(join(deps.stateDir, STATE_FILE), PersistedState);
   const listeners = new Set<(s: FileVaultEscrowStatus) => void>();
   let persisted: PersistedState = {};
   let current: FileVaultEscrowStatus = {
@@ -125,17 +126,9 @@ export function createFileVaultEscrowCore(deps: FileVaultEscrowDeps): FileVaultE
     lastReportedError = message;
   }
 
-  // Saves are chained so an older snapshot can never be renamed over a newer one.
-  let saving: Promise<void> = Promise.resolve();
+  // JsonStateFile writes in call order, so an older snapshot never lands over a newer one.
   function savePersisted(): Promise<void> {
-    const snapshot = JSON.stringify(persisted);
-    saving = saving
-      .catch(() => {})
-      .then(async () => {
-        await ensurePrivateDir(deps.stateDir);
-        await writeFileAtomic(stateFile, snapshot);
-      });
-    return saving;
+    return stateFile.save(persisted);
   }
 
   async function refreshFacts() {
@@ -239,11 +232,7 @@ export function createFileVaultEscrowCore(deps: FileVaultEscrowDeps): FileVaultE
 
   return {
     async start() {
-      try {
-        persisted = JSON.parse(await readFile(stateFile, 'utf8')) as PersistedState;
-      } catch {
-        persisted = {};
-      }
+      persisted = (await stateFile.load()) ?? {};
       unsubscribeWatcher = deps.watcher.onEvent(onPrkEvent);
       await deps.watcher.start();
       await serialize(refreshFacts);

@@ -3,9 +3,10 @@ import type { FSWatcher } from 'node:fs';
 import { watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { z } from 'zod';
 import { isWellFormedEnvelope } from '../../src-shared/cms/index.js';
 import type { Logger } from '../../src-shared/logger.js';
-import { ensurePrivateDir, writeFileAtomic } from '../durable-file.js';
+import { JsonStateFile } from '../durable-file.js';
 
 export const DEFAULT_PRK_PATH = '/var/db/FileVaultPRK.dat';
 
@@ -39,6 +40,8 @@ export interface PrkWatcher {
 }
 
 const SENT_FILE = 'filevault-prk-sent.json';
+/** Hashes of PRK files already sent; anything in the file that is not a string is ignored. */
+const SentHashes = z.array(z.unknown()).transform((a) => a.filter((h): h is string => typeof h === 'string'));
 // Hashes of ciphertexts are not secret; we keep the recent ones so a restart never re-sends a file.
 const MAX_REMEMBERED = 64;
 const MAX_RETRY_MS = 60_000;
@@ -59,7 +62,7 @@ export function createPrkWatcher(opts: PrkWatcherOptions): PrkWatcher {
   const malformedRecheckMs = opts.malformedRecheckMs ?? 250;
   const dir = dirname(opts.prkPath);
   const name = basename(opts.prkPath);
-  const sentFile = join(opts.stateDir, SENT_FILE);
+  const sentFile = new JsonStateFile(join(opts.stateDir, SENT_FILE), SentHashes);
   const listeners = new Set<(e: PrkEvent) => void>();
 
   let sent: string[] = [];
@@ -80,18 +83,12 @@ export function createPrkWatcher(opts: PrkWatcherOptions): PrkWatcher {
   };
 
   async function loadSent() {
-    try {
-      const parsed: unknown = JSON.parse(await readFile(sentFile, 'utf8'));
-      if (Array.isArray(parsed)) sent = parsed.filter((h): h is string => typeof h === 'string');
-    } catch {
-      sent = [];
-    }
+    sent = (await sentFile.load()) ?? [];
   }
 
   async function rememberSent(hash: string) {
     sent = [...sent.filter((h) => h !== hash), hash].slice(-MAX_REMEMBERED);
-    await ensurePrivateDir(opts.stateDir);
-    await writeFileAtomic(sentFile, JSON.stringify(sent));
+    await sentFile.save(sent);
   }
 
   async function readPrk(): Promise<Buffer | undefined> {
