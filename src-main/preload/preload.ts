@@ -1,6 +1,7 @@
 import { contextBridge, type IpcRendererEvent, ipcRenderer } from 'electron';
 import { Channels } from '../bridge/channels.js';
-import type { EscrowApi, RendererResponse, UiState } from '../bridge/contract.js';
+import type { RendererResponse, UiState } from '../bridge/contract.js';
+import { createEscrowApi } from '../bridge/escrow-api.js';
 import { createStateFeed } from '../bridge/state-feed.js';
 
 /**
@@ -14,17 +15,6 @@ const feed = createStateFeed();
 ipcRenderer.on(Channels.state, (_event: IpcRendererEvent, state: UiState) => feed.push(state));
 void invoke({ type: 'getState' }).then((r) => r.ok && feed.seed(r.state));
 
-const api: EscrowApi = {
-  getState: () => invoke({ type: 'getState' }),
-  subscribe: (listener) => feed.subscribe(listener),
-  // The string crosses to main once; main turns it into a Buffer, sends it to the agent and wipes it.
-  submitPassphrase: (passphrase) => invoke({ type: 'submitPassphrase', passphrase }),
-  remindLater: () => invoke({ type: 'remindLater' }),
-  deferLogout: () => invoke({ type: 'deferLogout' }),
-  logOutNow: () => invoke({ type: 'logOutNow' }),
-  openWindow: (kind) => invoke({ type: 'openWindow', kind }),
-  openContact: () => invoke({ type: 'openContact' }),
-  close: () => invoke({ type: 'close' }),
-};
+const api = createEscrowApi(invoke, feed);
 
 contextBridge.exposeInMainWorld('escrow', api);

@@ -1,4 +1,5 @@
-import type { EscrowApi, RendererResponse, UiState, WindowKind } from '../../src-main/bridge/contract.js';
+import type { RendererResponse, UiState, WindowKind } from '../../src-main/bridge/contract.js';
+import { createEscrowApi } from '../../src-main/bridge/escrow-api.js';
 import { createStateFeed } from '../../src-main/bridge/state-feed.js';
 
 /**
@@ -8,7 +9,7 @@ import { createStateFeed } from '../../src-main/bridge/state-feed.js';
  */
 const kind = (location.hash.replace(/^#/, '') || 'my-device') as WindowKind;
 
-async function invoke(body: Record<string, unknown>): Promise<RendererResponse> {
+async function invoke(body: object): Promise<RendererResponse> {
   const res = await fetch(`/api/invoke?window=${encodeURIComponent(kind)}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -23,16 +24,6 @@ new EventSource(`/api/events?window=${encodeURIComponent(kind)}`).addEventListen
   feed.push(JSON.parse((e as MessageEvent<string>).data) as UiState),
 );
 
-const api: EscrowApi = {
-  getState: () => invoke({ type: 'getState' }),
-  subscribe: (listener) => feed.subscribe(listener),
-  submitPassphrase: (passphrase) => invoke({ type: 'submitPassphrase', passphrase }),
-  remindLater: () => invoke({ type: 'remindLater' }),
-  deferLogout: () => invoke({ type: 'deferLogout' }),
-  logOutNow: () => invoke({ type: 'logOutNow' }),
-  openWindow: (k) => invoke({ type: 'openWindow', kind: k }),
-  openContact: () => invoke({ type: 'openContact' }),
-  close: () => invoke({ type: 'close' }),
-};
+const api = createEscrowApi(invoke, feed);
 
 Object.defineProperty(window, 'escrow', { value: Object.freeze(api), writable: false, configurable: false });
