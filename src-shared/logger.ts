@@ -5,7 +5,7 @@ import { pino } from 'pino';
  * line is written, so a mistaken `log.info({ passphrase })` still cannot leak. This is a safety net, not
  * the plan: code never passes secrets to the logger in the first place.
  */
-export const REDACTED_FIELDS = [
+const REDACTED_FIELDS = [
   'passphrase',
   'recovery_key',
   'recoveryKey',
