@@ -1,4 +1,14 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cryptsetup, CryptsetupError, classify, pbkdfArgs, type SlotPbkdf } from './cryptsetup.js';
@@ -35,24 +45,47 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     expect(v.major * 100 + v.minor).toBeGreaterThanOrEqual(204);
   });
 
-  it('tells LUKS2 from other files and a missing device', async () => {
+  it('identifies LUKS2 from its header, other files as null, a missing device as no_device', async () => {
     const img = image();
-    expect(await cs.isLuks2(img.path)).toBe(true);
+    const luksUuid = execFileSync('cryptsetup', ['luksUUID', img.path], { encoding: 'utf8' }).trim();
+    expect(await cs.identify(img.path)).toEqual({ version: 2, uuid: luksUuid });
     const plain = join(img.dir, 'plain.bin');
     writeFileSync(plain, Buffer.alloc(1024 * 1024));
-    expect(await cs.isLuks2(plain)).toBe(false);
-    expect(await cs.isLuks(plain)).toBe(false);
-    expect(await kindOf(cs.isLuks2(join(img.dir, 'nope.img')))).toBe('no_device');
+    expect(await cs.identify(plain)).toBeNull();
+    expect(await cs.identify(img.dir)).toBeNull();
+    expect(await kindOf(cs.identify(join(img.dir, 'nope.img')))).toBe('no_device');
     expect(await kindOf(cs.dump(plain))).toBe('not_luks');
   });
 
-  it('parses the header JSON and its UUID', async () => {
+  it('tells LUKS1 apart, and asks cryptsetup when the primary header is damaged', async () => {
+    const img = image();
+    const v1 = join(img.dir, 'luks1.img');
+    writeFileSync(v1, Buffer.alloc(8 * 1024 * 1024));
+    const format = [
+      'luksFormat',
+      '--type',
+      'luks1',
+      '-q',
+      '--pbkdf-force-iterations',
+      '1000',
+      '--key-file=-',
+    ];
+    execFileSync('cryptsetup', [...format, v1], { input: 'pw' });
+    expect((await cs.identify(v1))?.version).toBe(1);
+    // A zeroed primary header: cryptsetup still opens the disk from its secondary copy, so must we.
+    const uuid = (await cs.identify(img.path))?.uuid;
+    const fd = openSync(img.path, 'r+');
+    writeSync(fd, Buffer.alloc(4096), 0, 4096, 0);
+    closeSync(fd);
+    expect(await cs.identify(img.path)).toEqual({ version: 2, uuid });
+  });
+
+  it('parses the header JSON', async () => {
     const img = image('pw', 3);
     const meta = await cs.dump(img.path);
     expect(usedSlots(meta)).toEqual([3]);
     expect(freeSlots(meta)).toHaveLength(31);
     expect(meta.keyslots['3']?.kdf.salt).toMatch(/^[A-Za-z0-9+/=]+$/);
-    expect(await cs.uuid(img.path)).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('finds which slot a passphrase opens, and rejects a wrong one', async () => {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type LuksIdentity, readPrimaryLuksHeader } from './luks-header.js';
 import { LuksMetadata } from './luks-metadata.js';
 import { SecretFifo } from './secret-fifo.js';
 
@@ -86,18 +87,30 @@ export class Cryptsetup {
     return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), text: m[0] };
   }
 
-  /** true for LUKS2, false for anything else (LUKS1, a filesystem, a directory); throws when missing. */
-  async isLuks2(device: string): Promise<boolean> {
-    return this.isLuksType(device, ['--type', 'luks2']);
-  }
-
-  /** true for any LUKS version. */
-  async isLuks(device: string): Promise<boolean> {
-    return this.isLuksType(device, []);
-  }
-
-  async uuid(device: string): Promise<string> {
-    return (await this.check('luksUUID', ['luksUUID', device])).stdout.trim();
+  /**
+   * The device's LUKS version and UUID, or null when it is not LUKS (a filesystem, zeros, a directory);
+   * throws kind 'no_device' when it does not exist or cannot be read. Read from the header in-process
+   * (luks-header.ts); only a device without a readable primary header is handed to cryptsetup, which also
+   * recognises a LUKS2 disk by its secondary header copy.
+   */
+  async identify(device: string): Promise<LuksIdentity | null> {
+    try {
+      const primary = await readPrimaryLuksHeader(device);
+      if (primary) return primary;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM' || code === 'ENXIO')
+        throw new CryptsetupError('no_device', 'identify', null, `${device}: ${code}`);
+      if (code !== 'EISDIR') throw e;
+      return null;
+    }
+    const version = (await this.isLuksType(device, ['--type', 'luks2']))
+      ? 2
+      : (await this.isLuksType(device, []))
+        ? 1
+        : null;
+    if (version === null) return null;
+    return { version, uuid: (await this.check('luksUUID', ['luksUUID', device])).stdout.trim() };
   }
 
   async dump(device: string): Promise<LuksMetadata> {

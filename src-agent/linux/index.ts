@@ -74,5 +74,5 @@ export type LuksEscrowApi = ReturnType<typeof createLuksEscrow>;
  */
 export function detectRootLuksDevice(options: CryptsetupOptions = {}): Promise<RootDeviceResult> {
   const cs = new Cryptsetup(options);
-  return findRootLuksDevice((device) => cs.isLuks2(device).catch(() => false));
+  return findRootLuksDevice(async (device) => (await cs.identify(device).catch(() => null))?.version === 2);
 }

@@ -130,9 +130,9 @@ export class LuksEscrow {
       attemptsLeft: null,
       cooldownUntil: null,
     };
-    const luks2 = await this.guard(() => this.cs.isLuks2(device));
-    if (!luks2) return { ...empty, encrypted: await this.guard(() => this.cs.isLuks(device)) };
-    const uuid = await this.guard(() => this.cs.uuid(device));
+    const identity = await this.guard(() => this.cs.identify(device));
+    if (identity?.version !== 2) return { ...empty, encrypted: identity !== null };
+    const { uuid } = identity;
     const meta = await this.guard(() => this.cs.dump(device));
     const view = readEscrowState(meta, await this.journal.list(uuid));
     const attempts = await this.attempts(uuid).status();
@@ -546,16 +546,15 @@ export class LuksEscrow {
         throw new AgentError('unsupported_luks', `${v.text} is too old; cryptsetup 2.4 or newer is needed.`);
       this.versionChecked = true; // checked once per agent run: the binary does not change under it
     }
-    if (!(await this.guard(() => this.cs.isLuks2(device)))) {
-      if (await this.guard(() => this.cs.isLuks(device))) {
-        throw new AgentError(
-          'unsupported_luks',
-          `${device} uses LUKS1; only LUKS2 disks can hold an escrow key.`,
-        );
-      }
-      throw new AgentError('no_luks_device', `${device} is not a LUKS2 encrypted disk.`);
+    const identity = await this.guard(() => this.cs.identify(device));
+    if (identity?.version === 1) {
+      throw new AgentError(
+        'unsupported_luks',
+        `${device} uses LUKS1; only LUKS2 disks can hold an escrow key.`,
+      );
     }
-    return this.guard(() => this.cs.uuid(device));
+    if (!identity) throw new AgentError('no_luks_device', `${device} is not a LUKS2 encrypted disk.`);
+    return identity.uuid;
   }
 
   private async withLock<T>(uuid: string, fn: () => Promise<T>): Promise<T> {

@@ -9,7 +9,7 @@ import { z } from 'zod';
  * Layouts handled (recorded outputs in test/fixtures/lsblk): plain LUKS, LVM on LUKS, LUKS on LVM, a volume
  * group over several disks where some are not encrypted (Fleet #47256), no encryption, btrfs subvolumes,
  * util-linux before 2.37 printing `mountpoint` instead of `mountpoints` (Fleet #24190), and `fstype` null
- * when udev is not there (the caller confirms with `cryptsetup isLuks`).
+ * when udev is not there (the caller confirms by reading the LUKS header).
  */
 
 type LsblkNode = {
@@ -148,7 +148,7 @@ export type RootDeviceResult = RootLayout & {
 
 /**
  * Run findmnt and lsblk, analyse, and confirm candidates lsblk could not type (fstype null) with
- * `isLuks2` (cryptsetup isLuks --type luks2).
+ * `isLuks2` (the LUKS header, read by Cryptsetup.identify).
  */
 export async function findRootLuksDevice(
   isLuks2: (device: string) => Promise<boolean>,
