@@ -35,6 +35,8 @@ if (existsSync('src-renderer/vite.config.ts')) {
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const requireShim =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+// Whitespace and syntax are minified (the agent is a long-running root service: a smaller source string is
+// memory it keeps for its whole life); names are kept so stack traces in support logs stay readable.
 for (const cli of ['escrow-agent', 'escrowctl']) {
   run('npx', [
     'esbuild',
@@ -43,6 +45,9 @@ for (const cli of ['escrow-agent', 'escrowctl']) {
     '--platform=node',
     '--target=node22',
     '--format=esm',
+    '--minify-whitespace',
+    '--minify-syntax',
+    '--keep-names',
     `--banner:js=${requireShim}`,
     `--define:ESCROW_BUNDLED_VERSION=${JSON.stringify(version)}`,
     `--outfile=dist/agent/${cli}.mjs`,

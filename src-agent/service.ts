@@ -5,15 +5,9 @@ import { resolveUser } from './ipc-server/allowed-users.js';
 import { type IpcServer, startIpcServer } from './ipc-server/server.js';
 import { detectRootLuksDevice, type SlotPbkdf } from './linux/index.js';
 import { LogoutDeferralStore } from './logout-deferrals.js';
-import {
-  type CommandRunner,
-  type CreateFileVaultEscrowOptions,
-  createExecFileRunner,
-  createFileVaultEscrow,
-} from './macos/index.js';
+import type { CommandRunner, CreateFileVaultEscrowOptions } from './macos/index.js';
 import type { PlatformEscrow } from './platform.js';
 import { createLinuxPlatform, type LinuxPlatformOptions } from './platform-linux.js';
-import { createMacPlatform } from './platform-macos.js';
 import { ReminderStore } from './reminder-store.js';
 import { AgentApiClient } from './server-client/agent-api-client.js';
 import type { BackoffPolicy } from './server-client/backoff.js';
@@ -68,7 +62,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   // systemd makes it on Linux (StateDirectory=); launchd has no such thing, so the agent does, root-only.
   await ensurePrivateDir(o.stateDir);
   const extraUsers = await Promise.all(o.allowUsers.map(resolveUser));
-  const runner = platformName === 'darwin' ? (o.macos?.runner ?? createExecFileRunner()) : null;
+  // Each platform's modules load only on that platform: a Linux agent never evaluates the macOS code (its
+  // plist parser and schemas), which keeps the idle service smaller.
+  const macos = platformName === 'darwin' ? await import('./macos/index.js') : null;
+  const runner = macos ? (o.macos?.runner ?? macos.createExecFileRunner()) : null;
   const api = new AgentApiClient({
     serverUrl: o.serverUrl,
     enrollSecretFile: o.enrollSecretFile,
@@ -79,9 +76,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   let service: EscrowService | null = null;
   let platform: PlatformEscrow;
   let where: string;
-  if (runner) {
+  if (macos && runner) {
     const { runner: _runner, ...macPaths } = o.macos ?? {};
-    const fileVault = createFileVaultEscrow({
+    const fileVault = macos.createFileVaultEscrow({
       ...macPaths,
       runner,
       stateDir: o.stateDir,
@@ -91,6 +88,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     });
     // A new PRK seen or the flag armed is news for the desktop now, not at the next server answer.
     fileVault.onStatusChange(() => service?.onPlatformChange());
+    const { createMacPlatform } = await import('./platform-macos.js');
     platform = await createMacPlatform(fileVault);
     where = o.macos?.prkPath ?? 'FileVault';
   } else {

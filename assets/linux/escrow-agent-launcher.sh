@@ -5,4 +5,9 @@
 set -eu
 app_dir="${ESCROW_APP_DIR:-/opt/Escrow Desktop}"
 program="$(basename "$0")"
-ELECTRON_RUN_AS_NODE=1 exec "$app_dir/escrow-desktop" "$app_dir/resources/agent/$program.mjs" "$@"
+# The agent is a long-running service that allocates little: a small young generation and V8's
+# size-over-speed mode keep it lean (the same flags bin/escrow-agent uses in development).
+flags=''
+[ "$program" = escrow-agent ] && flags='--max-semi-space-size=1 --optimize-for-size'
+# shellcheck disable=SC2086 # $flags is a list of flags
+ELECTRON_RUN_AS_NODE=1 exec "$app_dir/escrow-desktop" $flags "$app_dir/resources/agent/$program.mjs" "$@"
