@@ -32,6 +32,7 @@ const macAssets = path.join(root, 'assets/macos');
 const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
 
 interface MacConfig {
+  appId: string;
   directories: { buildResources: string };
   mac: { extraResources: { from: string; to: string; filter: string[] }[] };
   pkg: { scripts: string; [key: string]: unknown };
@@ -85,6 +86,11 @@ describe('electron-builder.yml, macOS pkg', () => {
     expect(shipped?.filter).toEqual(
       expect.arrayContaining(['*.plist', 'escrow-agent-launcher.sh', 'uninstall.sh']),
     );
+  });
+
+  it('the LaunchDaemon is attributed to the app in Login Items (its program is a shell script)', () => {
+    const daemon = parsePlist(readFileSync(path.join(macAssets, 'com.escrowdesktop.agent.plist'), 'utf8'));
+    expect((daemon as { [k: string]: PlistValue }).AssociatedBundleIdentifiers).toBe(config.appId);
   });
 
   it('has scripts that are valid POSIX shell', () => {
