@@ -350,11 +350,24 @@ describe('the pkg scripts, run in a temporary volume', () => {
     expect(existsSync(path.join(volume, 'var/db/escrow-agent'))).toBe(true);
   });
 
-  it('uninstall leaves an escrowctl in /usr/local/bin that is not its own link', () => {
-    mkdirSync(path.join(volume, 'usr/local/bin'), { recursive: true });
-    writeFileSync(path.join(volume, 'usr/local/bin/escrowctl'), 'someone else’s\n');
-    const r = runScript(path.join(macAssets, 'uninstall.sh'), [volume]);
-    expect(r.status).toBe(0);
-    expect(existsSync(path.join(volume, 'usr/local/bin/escrowctl'))).toBe(true);
+  it('install and uninstall leave an escrowctl in /usr/local/bin that is not their own link', () => {
+    const foreign = path.join(volume, 'usr/local/bin/escrowctl');
+    mkdirSync(path.dirname(foreign), { recursive: true });
+    writeFileSync(foreign, 'someone else’s\n');
+    const install = postinstall();
+    expect(install.status).toBe(0);
+    expect(install.stderr).toContain('is not ours; left as it is');
+    expect(readFileSync(foreign, 'utf8')).toBe('someone else’s\n');
+    expect(runScript(path.join(macAssets, 'uninstall.sh'), [volume]).status).toBe(0);
+    expect(readFileSync(foreign, 'utf8')).toBe('someone else’s\n');
+  });
+
+  it('installing again keeps its own escrowctl link, silently', () => {
+    expect(postinstall().status).toBe(0);
+    const again = postinstall();
+    expect(again.stderr).toBe('');
+    expect(readlinkSync(path.join(volume, 'usr/local/bin/escrowctl'))).toBe(
+      '/Library/Application Support/EscrowDesktop/escrowctl',
+    );
   });
 });
