@@ -134,8 +134,11 @@ try {
       .join(' ')}, ${os.cpus().length} CPUs`,
   );
 } finally {
-  agent.kill('SIGTERM');
-  await new Promise((r) => agent.once('exit', r));
+  // An agent that already died (e.g. failed to start) sends no second 'exit': waiting for one would hang.
+  if (agent.exitCode === null && agent.signalCode === null) {
+    agent.kill('SIGTERM');
+    await new Promise((r) => agent.once('exit', r));
+  }
   await server.close();
   rmSync(root, { recursive: true, force: true });
 }

@@ -1,10 +1,13 @@
 // The real agent (dist/), forced to darwin, as its own process: the bench's server and its timer run in the
 // parent, so the agent's event loop is not shared with them. The Mac's tools answer from the recorded
-// outputs in test/fixtures/macos through the FixtureRunner (a Mac whose key is escrowed: FileVault on,
-// Escrow Buddy in the login right, GenerateNewKey 0). The PRK watcher is real, on a temp directory.
+// outputs in test/fixtures/macos through the FixtureRunner (FileVault on, Escrow Buddy in the login right,
+// GenerateNewKey 0). The PRK watcher is real, on a temp directory. As in test/e2e/macos-simulated-mac.ts,
+// GenerateNewKey is machine state: the server asks a new host for a key, so the agent arms Escrow Buddy
+// (`defaults write … true`) and later stands it down, and each write changes what `defaults read` prints.
 // Usage (from prk-latency.mjs): node simulated-mac-agent.mjs '<json options>'
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { formatCommandLine } from '../../dist/src-agent/macos/command-runner.js';
 import { FixtureRunner } from '../../dist/src-agent/macos/fixture-runner.js';
 import { startAgent } from '../../dist/src-agent/service.js';
 import { createLogger } from '../../dist/src-shared/logger.js';
@@ -17,17 +20,33 @@ const recording = (name) => {
   const read = (f) => (f ? readFileSync(path.join(fixtures, f), 'utf8') : '');
   return { argv: e.argv, code: e.code, stdout: read(e.stdout), stderr: read(e.stderr) };
 };
-const runner = new FixtureRunner(
+const recorded = new FixtureRunner(
   [
     'fdesetup-status-on',
     'fdesetup-haspersonalrecoverykey-true',
     'authdb-read-with-escrow-buddy',
     'defaults-read-generatenewkey-0',
     'defaults-read-managed-generatenewkey-missing',
+    'defaults-write-generatenewkey-true',
+    'defaults-write-generatenewkey-false',
     'ioreg-platform-expert-device',
     'sw-vers-productversion',
   ].map(recording),
 );
+const flagWrites = new Map(
+  [true, false].map((value) => {
+    const [cmd, ...args] = recording(`defaults-write-generatenewkey-${value}`).argv;
+    return [formatCommandLine(cmd, args), recording(`defaults-read-generatenewkey-${value ? 1 : 0}`)];
+  }),
+);
+const runner = {
+  async run(cmd, args, opts) {
+    const result = await recorded.run(cmd, args, opts);
+    const readAfter = flagWrites.get(formatCommandLine(cmd, args));
+    if (readAfter && result.code === 0) recorded.replace(readAfter);
+    return result;
+  },
+};
 
 const agent = await startAgent({
   platform: 'darwin',
