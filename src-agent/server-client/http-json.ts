@@ -12,10 +12,10 @@ export interface JsonResponse {
 
 // node:http rather than fetch: undici keeps a 1 s housekeeping timer running while a request is open, so a
 // held long-poll would wake an idle agent every second. A plain socket waits silently.
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 4 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 4 }),
-};
+// At most one idle connection is kept (the long-poll's, reused at once): the extra ones an escrow opened
+// would otherwise sit on the server until its keep-alive timeout and wake the agent when it closes them.
+const options = { keepAlive: true, maxSockets: 4, maxFreeSockets: 1 };
+const agents = { 'http:': new http.Agent(options), 'https:': new https.Agent(options) };
 
 /**
  * One JSON POST. Network failures and timeouts become ServerUnavailableError; any HTTP status is returned
