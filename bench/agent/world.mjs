@@ -9,6 +9,7 @@ import { AgentClient } from '../../dist/ipc/client.js';
 import { tokenFileFor } from '../../dist/ipc/paths.js';
 import { initDataDir } from '../../dist/src-server/init.js';
 import { startServer } from '../../dist/src-server/server.js';
+import { adminApi } from '../lib/admin-api.mjs';
 
 export const FAST_KDF = ['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--hash', 'sha256'];
 
@@ -65,18 +66,7 @@ export async function makeWorld({ passphrase, defaultKdf = false, agentArgs = []
     if (Date.now() > deadline) throw new Error(`agent did not start:\n${agentLog.join('')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const admin = async (method, p, body) => {
-    const res = await fetch(`${server.url}/api/latest/fleet${p}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${init.admin_token}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const admin = adminApi(server.url, init.admin_token);
   const connect = () =>
     AgentClient.connect({ socketPath, clientName: 'desktop', clientVersion: 'bench', timeoutMs: 600_000 });
   return {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { loadEscrowKeys } from '../../dist/src-server/escrow/key-files.js';
 import { initDataDir } from '../../dist/src-server/init.js';
 import { startServer } from '../../dist/src-server/server.js';
+import { adminApi } from '../lib/admin-api.mjs';
 
 const rounds = Number(process.argv[2] ?? 40);
 const percentile = (sorted, p) =>
@@ -41,18 +42,7 @@ const server = await startServer({
     },
   },
 });
-const admin = async (method, p, body) => {
-  const res = await fetch(`${server.url}/api/latest/fleet${p}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${init.admin_token}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-};
+const admin = adminApi(server.url, init.admin_token);
 await admin('POST', '/disk_encryption', { team_id: null, enable_disk_encryption: true });
 
 const varDb = path.join(root, 'var-db');

@@ -1,0 +1,15 @@
+// The escrow server's admin API as the benches use it: one JSON call with the admin token.
+export function adminApi(serverUrl, adminToken) {
+  return async (method, p, body) => {
+    const res = await fetch(`${serverUrl}/api/latest/fleet${p}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+}
