@@ -1,5 +1,5 @@
 // Loads the web harness and the scripted test agent straight from their TypeScript sources (bundled with
-// esbuild into node_modules/.cache), so the benches run the same code as the browser tests.
+// esbuild into dist/.bench), so the benches run the same code as the browser tests.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,9 @@ import { chromium } from 'playwright-core';
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export async function loadHarness() {
-  const outDir = path.join(root, 'node_modules/.cache/escrow-bench');
+  // Inside this checkout's dist/ (not node_modules/.cache: in a worktree node_modules may be a link to
+  // another checkout, and the harness finds its renderer from where its own file lies).
+  const outDir = path.join(root, 'dist/.bench');
   mkdirSync(outDir, { recursive: true });
   const outfile = path.join(outDir, `harness-${process.pid}.mjs`);
   await build({

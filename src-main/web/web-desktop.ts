@@ -92,6 +92,8 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
   }
   const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string })
     .version;
+  // Read once: the built page does not change while the harness runs.
+  const indexHtml = await readFile(path.join(rendererDir, 'index.html'), 'utf8');
   const logoutRequests: number[] = [];
   const shell = new RecordingShell(options.hasTray ?? true);
   const core = new DesktopCore({
@@ -172,12 +174,14 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
     if (url.pathname.startsWith('/icons/'))
       return serveFile(res, iconsDir, url.pathname.slice('/icons/'.length));
     if (url.pathname === '/index.html') {
-      const html = await readFile(path.join(rendererDir, 'index.html'), 'utf8');
       // The bridge must define window.escrow before the app's module script runs: a deferred classic script
-      // placed before it runs first (deferred and module scripts run in document order) without blocking parsing.
-      const withBridge = html.replace(
+      // placed before it runs first (deferred and module scripts run in document order) without blocking
+      // parsing. The current state travels in the page as inert JSON (a data block: nothing runs, so the
+      // CSP needs no exception), as Electron's preload has it before the page's scripts run: the window
+      // can show it at its first render instead of after a round trip on the event stream.
+      const withBridge = indexHtml.replace(
         '<script type="module"',
-        '<script defer src="./web/bridge.js"></script><script type="module"',
+        `${initialStateBlock(core.getState())}<script defer src="./web/bridge.js"></script><script type="module"`,
       );
       return send(res, 200, CONTENT_TYPES['.html'] as string, withBridge);
     }
@@ -241,6 +245,18 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The id the web bridge reads the embedded state from (src-renderer/web/bridge.ts). */
+const INITIAL_STATE_ID = 'escrow-initial-state';
+
+/**
+ * State as a JSON data block. Every `<` is escaped, so no string in the state (an organization's contact,
+ * an agent's message) can close the element or open another one.
+ */
+function initialStateBlock(state: UiState): string {
+  const json = JSON.stringify(state).replace(/</g, '\\u003c');
+  return `<script type="application/json" id="${INITIAL_STATE_ID}">${json}</script>`;
 }
 
 function sse(res: http.ServerResponse, event: string, data: unknown): void {

@@ -83,6 +83,26 @@ describe('web harness', () => {
     expect(r.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
+  it('serves the current state inside the page as inert JSON that no string can break out of', async () => {
+    const hostile = '</script><script>alert(1)</script><!--';
+    agent.setStatus(
+      luksNeededStatus({ organization: { name: hostile, contactUrl: 'https://help.example.org' } }),
+    );
+    await expect.poll(() => desktop.core.getState().status?.organization.name).toBe(hostile);
+    const r = await request('/index.html');
+    const block = r.body.match(
+      /<script type="application\/json" id="escrow-initial-state">([^]*?)<\/script>/,
+    );
+    expect(block).not.toBeNull();
+    const json = block?.[1] ?? '';
+    expect(json).not.toContain('<');
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(desktop.core.getState())));
+    // Before the bridge, so the bridge finds it when it runs.
+    expect(r.body.indexOf('escrow-initial-state')).toBeLessThan(r.body.indexOf('web/bridge.js'));
+    agent.setStatus(luksNeededStatus());
+    await expect.poll(() => desktop.core.getState().status?.organization.name).toBe('Example IT');
+  });
+
   it('answers renderer requests through the real core', async () => {
     const r = await request('/api/invoke?window=my-device', {
       method: 'POST',
