@@ -88,10 +88,10 @@ describe('web harness', () => {
     agent.setStatus(
       luksNeededStatus({ organization: { name: hostile, contactUrl: 'https://help.example.org' } }),
     );
-    await expect.poll(() => desktop.core.getState().status?.organization.name).toBe(hostile);
+    await expect.poll(() => desktop.core.getState().status?.organization?.name).toBe(hostile);
     const r = await request('/index.html');
     const block = r.body.match(
-      /<script type="application\/json" id="escrow-initial-state">([^]*?)<\/script>/,
+      /<script type="application\/json" id="escrow-initial-state">([\s\S]*?)<\/script>/,
     );
     expect(block).not.toBeNull();
     const json = block?.[1] ?? '';
@@ -100,7 +100,7 @@ describe('web harness', () => {
     // Before the bridge, so the bridge finds it when it runs.
     expect(r.body.indexOf('escrow-initial-state')).toBeLessThan(r.body.indexOf('web/bridge.js'));
     agent.setStatus(luksNeededStatus());
-    await expect.poll(() => desktop.core.getState().status?.organization.name).toBe('Example IT');
+    await expect.poll(() => desktop.core.getState().status?.organization?.name).toBe('Example IT');
   });
 
   it('answers renderer requests through the real core', async () => {

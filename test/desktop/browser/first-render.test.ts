@@ -31,7 +31,7 @@ describe('first render', () => {
     rig.desktop.shellEvents.clickMenu('create-recovery-key');
     await page.goto(rig.desktop.windowUrl('passphrase'));
     const field = page.locator('#passphrase');
-    await expect.poll(() => field.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('passphrase');
     expect(await field.isEnabled()).toBe(true);
     expect(await page.locator('main[aria-busy]').count()).toBe(0);
     expect(streamAsked).toBe(true);
