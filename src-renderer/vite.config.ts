@@ -23,7 +23,10 @@ export default defineConfig({
         bridge: here('web/bridge.ts'),
       },
       output: {
-        entryFileNames: (chunk) => (chunk.name === 'bridge' ? 'web/bridge.js' : 'assets/[name]-[hash].js'),
+        // The bridge stays under web/ (the app's protocol refuses that folder) and, like every asset, carries
+        // a content hash so the harness can let browsers cache it for good.
+        entryFileNames: (chunk) =>
+          chunk.name === 'bridge' ? 'web/bridge-[hash].js' : 'assets/[name]-[hash].js',
       },
     },
   },

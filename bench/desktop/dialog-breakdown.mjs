@@ -62,6 +62,8 @@ try {
       const res = performance.getEntriesByType('resource');
       const find = (re) => res.find((r) => re.test(r.name));
       const js = find(/\/assets\/index-.*\.js$/);
+      const bridge = find(/\/web\/bridge-[\w-]+\.js$/);
+      const css = find(/\/assets\/index-.*\.css$/);
       const fcp = performance.getEntriesByName('first-contentful-paint')[0];
       const mark = (name) => {
         const m = performance.getEntriesByName(name)[0];
@@ -74,6 +76,8 @@ try {
         jsStart: js ? o + js.startTime : null,
         jsEnd: js ? o + js.responseEnd : null,
         jsCached: js ? js.transferSize === 0 : null,
+        bridgeEnd: bridge ? o + bridge.responseEnd : null,
+        cssEnd: css ? o + css.responseEnd : null,
         firstState: mark('bench:first-state'),
         firstDom: mark('bench:first-dom'),
         dcl: o + nav.domContentLoadedEventEnd,
@@ -88,6 +92,9 @@ try {
       if (t.jsEnd) add('5 HTML received → app JS requested', t.jsStart - t.htmlEnd);
       if (t.jsEnd)
         add(`5 app JS requested → received (${t.jsCached ? 'HTTP cache' : 'network'})`, t.jsEnd - t.jsStart);
+      if (t.jsEnd) add('5 app JS received (since nav start)', t.jsEnd - t.navStart);
+      if (t.cssEnd) add('5 stylesheet received (since nav start)', t.cssEnd - t.navStart);
+      if (t.bridgeEnd) add('5 harness bridge script received (since nav start)', t.bridgeEnd - t.navStart);
       if (t.firstState) add('6 first state reaches the page (since nav start)', t.firstState - t.navStart);
       if (t.firstDom) add('7 React puts the first DOM in #root (since nav start)', t.firstDom - t.navStart);
       add('8 DOMContentLoaded end (scripts ran; since nav start)', t.dcl - t.navStart);

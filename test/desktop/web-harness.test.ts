@@ -79,7 +79,7 @@ describe('web harness', () => {
   it('serves the renderer with the bridge injected and a strict CSP', async () => {
     const r = await request('/index.html');
     expect(r.status).toBe(200);
-    expect(r.body).toMatch(/<script defer src="\.\/web\/bridge\.js"><\/script><script type="module"/);
+    expect(r.body).toMatch(/<script defer src="\.\/web\/bridge-[\w-]+\.js"><\/script><script type="module"/);
     expect(r.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
@@ -98,7 +98,7 @@ describe('web harness', () => {
     expect(json).not.toContain('<');
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(desktop.core.getState())));
     // Before the bridge, so the bridge finds it when it runs.
-    expect(r.body.indexOf('escrow-initial-state')).toBeLessThan(r.body.indexOf('web/bridge.js'));
+    expect(r.body.indexOf('escrow-initial-state')).toBeLessThan(r.body.indexOf('web/bridge-'));
     agent.setStatus(luksNeededStatus());
     await expect.poll(() => desktop.core.getState().status?.organization?.name).toBe('Example IT');
   });
