@@ -175,14 +175,14 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
     if (url.pathname.startsWith('/icons/'))
       return serveFile(res, iconsDir, url.pathname.slice('/icons/'.length));
     if (url.pathname === '/index.html') {
-      // The bridge must define window.escrow before the app's module script runs: a deferred classic script
-      // placed before it runs first (deferred and module scripts run in document order) without blocking
+      // The bridge must define window.escrow before the app's script runs: a deferred script placed before
+      // the app's (also deferred) runs first, as deferred scripts run in document order, without blocking
       // parsing. The current state travels in the page as inert JSON (a data block: nothing runs, so the
       // CSP needs no exception), as Electron's preload has it before the page's scripts run: the window
       // can show it at its first render instead of after a round trip on the event stream.
       const withBridge = indexHtml.replace(
-        '<script type="module"',
-        `${initialStateBlock(core.getState())}<script defer src="./${bridgeScript}"></script><script type="module"`,
+        '<script ',
+        `${initialStateBlock(core.getState())}<script defer src="./${bridgeScript}"></script><script `,
       );
       return send(res, 200, CONTENT_TYPES['.html'] as string, withBridge);
     }

@@ -79,7 +79,9 @@ describe('web harness', () => {
   it('serves the renderer with the bridge injected and a strict CSP', async () => {
     const r = await request('/index.html');
     expect(r.status).toBe(200);
-    expect(r.body).toMatch(/<script defer src="\.\/web\/bridge-[\w-]+\.js"><\/script><script type="module"/);
+    expect(r.body).toMatch(
+      /<script defer src="\.\/web\/bridge-[\w-]+\.js"><\/script><script defer src="\.\/assets\/index-[\w-]+\.js">/,
+    );
     expect(r.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
