@@ -6,9 +6,10 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 /**
  * The app's page loads its script as a classic deferred script, not as a module. Chromium keeps V8's
  * compiled code of a classic script between windows (the code cache: the app:// scheme is registered
- * with codeCache) but compiles a module script afresh for every window: measured on the passphrase
- * dialog, ~35 ms of parsing on a background thread the page waits for, plus compiling React's functions
- * again as they first run (bench/desktop/dialog-breakdown.mjs). The bundle imports and exports nothing,
+ * with codeCache), but in our traces (Chromium 156) it compiled the module script afresh for every window:
+ * ~35 ms of parsing on a background thread the page waited for, plus compiling React's functions again
+ * as they first ran. As a classic script the dialog was interactive 50-80 ms sooner (p50, interleaved runs
+ * on this VM under load; bench/desktop/dialog-breakdown.mjs shows the steps). The bundle imports and exports nothing,
  * so wrapped in a strict function it runs exactly as the module did, without leaking names to `window`.
  */
 function classicAppScript(): Plugin {
@@ -29,7 +30,7 @@ function classicAppScript(): Plugin {
     transformIndexHtml: {
       order: 'post',
       handler(html, ctx) {
-        if (!ctx.filename.endsWith('/src-renderer/index.html')) return html;
+        if (ctx.filename !== here('index.html')) return html;
         const classic = html.replace(
           /<script type="module" crossorigin src="(\.\/assets\/index-[\w-]+\.js)"><\/script>/,
           '<script defer src="$1"></script>',
