@@ -8,9 +8,10 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
  * compiled code of a classic script between windows (the code cache: the app:// scheme is registered
  * with codeCache), but in our traces (Chromium 156) it compiled the module script afresh for every window:
  * ~35 ms of parsing on a background thread the page waited for, plus compiling React's functions again
- * as they first ran. As a classic script the dialog was interactive 50-80 ms sooner (p50, interleaved runs
- * on this VM under load; bench/desktop/dialog-breakdown.mjs shows the steps). The bundle imports and exports nothing,
- * so wrapped in a strict function it runs exactly as the module did, without leaking names to `window`.
+ * as they first ran. As a classic script the dialog was interactive 50-80 ms sooner (p50, interleaved
+ * runs on this VM under load; bench/desktop/dialog-breakdown.mjs shows the steps). The bundle imports and
+ * exports nothing, so wrapped in a strict function it runs exactly as the module did, without leaking
+ * names to `window`.
  */
 function classicAppScript(): Plugin {
   return {
