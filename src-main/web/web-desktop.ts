@@ -180,9 +180,12 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
       // parsing. The current state travels in the page as inert JSON (a data block: nothing runs, so the
       // CSP needs no exception), as Electron's preload has it before the page's scripts run: the window
       // can show it at its first render instead of after a round trip on the event stream.
+      // The state is the agent's view of this device: only the browser holding the key gets it, as for /api.
+      const mayRead = hasSessionCookie(req, sessionKey) || url.searchParams.get('key') === sessionKey;
+      const state = mayRead ? initialStateBlock(core.getState()) : '';
       const withBridge = indexHtml.replace(
         '<script ',
-        `${initialStateBlock(core.getState())}<script defer src="./${bridgeScript}"></script><script `,
+        `${state}<script defer src="./${bridgeScript}"></script><script `,
       );
       return send(res, 200, CONTENT_TYPES['.html'] as string, withBridge);
     }

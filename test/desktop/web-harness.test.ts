@@ -101,6 +101,11 @@ describe('web harness', () => {
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(desktop.core.getState())));
     // Before the bridge, so the bridge finds it when it runs.
     expect(r.body.indexOf('escrow-initial-state')).toBeLessThan(r.body.indexOf('web/bridge-'));
+    // Like /api, the state goes only to the browser that opened the printed URL.
+    const stranger = await request('/index.html', { cookie: null });
+    expect(stranger.status).toBe(200);
+    expect(stranger.body).not.toContain('escrow-initial-state');
+    expect(stranger.body).not.toContain('alert(1)');
     agent.setStatus(luksNeededStatus());
     await expect.poll(() => desktop.core.getState().status?.organization?.name).toBe('Example IT');
   });
