@@ -1,14 +1,18 @@
 // Loads the web harness and the scripted test agent straight from their TypeScript sources (bundled with
-// esbuild into node_modules/.cache), so the benches run the same code as the browser tests.
-import { mkdirSync, rmSync } from 'node:fs';
+// esbuild into dist/.bench), so the benches run the same code as the browser tests.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export async function loadHarness() {
-  const outDir = path.join(root, 'node_modules/.cache/escrow-bench');
+  // Inside this checkout's dist/ (not node_modules/.cache: in a worktree node_modules may be a link to
+  // another checkout, and the harness finds its renderer from where its own file lies).
+  const outDir = path.join(root, 'dist/.bench');
   mkdirSync(outDir, { recursive: true });
   const outfile = path.join(outDir, `harness-${process.pid}.mjs`);
   await build({
@@ -41,8 +45,79 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+  // Electron force-disables Chromium's warm "spare" renderer (a window's renderer command line depends on
+  // its webPreferences), and our rule is "no renderer while no window is open": a spare would be one.
+  // Off here too, so each window pays for launching its renderer, as it does in the app.
+  '--disable-features=SpareRendererForSitePerProcess',
 ];
+
+/**
+ * Chromium set up the way an Electron app window runs, as far as a browser can be:
+ * - a persistent profile on disk, like Electron's default session (userData/), not an incognito context:
+ *   an off-the-record context costs ~150 ms more per new page here and keeps no V8 code cache, while
+ *   the app's app:// scheme is registered with codeCache;
+ * - no viewport emulation (viewport: null): an app window is a real window of a fixed size, with no
+ *   device-metrics override sent for every new page;
+ * - the profile's first blank tab stays open. It keeps Chrome's browser window (tab strip, toolbar and
+ *   omnibox models, which an Electron BrowserWindow does not have) so a new page is a tab, not a new
+ *   browser window (~200 ms more per page on this VM). Each page still gets a renderer process of its
+ *   own, launched for it and gone when it closes (window-cleanup.mjs counts them), as an app window does.
+ * Returns the context (pages are windows) and a close() that also removes the profile.
+ */
+export async function launchAppLikeChromium(extraArgs = []) {
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'escrow-bench-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    viewport: null,
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
 
 export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
+
+const READY_SIGNAL = 'escrow-bench:interactive';
+
+/**
+ * Makes every page of `context` report, on its own clock, the first frame in which the user can type:
+ * the focused element is an enabled text field (#passphrase in the dialog, #f in the empty page) and no
+ * <main> says it is still loading. A few lines installed at document start, checked once per frame, and
+ * reported as a console message, so that watching costs the page nothing: Playwright's waitForFunction
+ * would compile its large injected script inside the page while the page is still loading (~20-50 ms of
+ * the renderer's main thread on this VM), and would then see the field only at its next poll.
+ */
+export async function reportInteractive(context) {
+  await context.addInitScript((signal) => {
+    const check = () => {
+      const el = document.activeElement;
+      const ready =
+        el instanceof HTMLInputElement &&
+        (el.id === 'passphrase' || el.id === 'f') &&
+        !el.disabled &&
+        !document.querySelector('main[aria-busy]');
+      if (ready) console.debug(signal, performance.timeOrigin + performance.now());
+      else requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  }, READY_SIGNAL);
+}
+
+/** Wall-clock time (ms since the epoch, as `Date.now()` but finer) at which `page` became interactive. */
+export async function interactiveAt(page) {
+  const msg = await page.waitForEvent('console', {
+    predicate: (m) => m.text().startsWith(READY_SIGNAL),
+    timeout: 30_000,
+  });
+  return Number(msg.text().slice(READY_SIGNAL.length + 1));
+}
+
+/** Node's clock on the same axis as `interactiveAt` (both count from the epoch in fractional ms). */
+export const wallNow = () => performance.timeOrigin + performance.now();

@@ -2,8 +2,7 @@
 // After every window is closed, nothing is left: no window in the shell, no page attached to the core,
 // and no extra Chromium renderer process. Opens and closes each window kind CYCLES times.
 import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, loadHarness } from './load-harness.mjs';
+import { launchAppLikeChromium, loadHarness } from './load-harness.mjs';
 
 const CYCLES = Number(process.env.CYCLES ?? 5);
 // Other Chromiums may run on this machine; this switch (ignored by Chromium) tells ours apart.
@@ -12,12 +11,8 @@ const KINDS = ['passphrase', 'my-device', 'about', 'logout'];
 const { startWebDesktop, FakeAgent, luksNeededStatus } = await loadHarness();
 const agent = await FakeAgent.start({ passphrase: 'x', status: luksNeededStatus() });
 const desktop = await startWebDesktop({ socketPath: agent.socketPath });
-// Chromium keeps one idle "spare" renderer ready for the next page; that is the browser's choice, not a
-// window of ours left open, so it is switched off here to make leftovers countable.
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [...CHROMIUM_ARGS, '--disable-features=SpareRendererForSitePerProcess', MARKER],
-});
+// The app-like Chromium (load-harness.mjs) keeps no idle "spare" renderer, so leftovers are countable.
+const browser = await launchAppLikeChromium([MARKER]);
 
 /** Renderer processes of the Chromium this script launched (found by a marker switch, then its process tree). */
 function renderers() {
@@ -43,7 +38,7 @@ function renderers() {
 const settle = () => new Promise((r) => setTimeout(r, 500));
 
 try {
-  const context = await browser.newContext();
+  const { context } = browser;
   await settle();
   const baseline = renderers();
   let peak = 0;

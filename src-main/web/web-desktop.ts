@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,6 +92,9 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
   }
   const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string })
     .version;
+  // Read once: the built page does not change while the harness runs.
+  const indexHtml = await readFile(path.join(rendererDir, 'index.html'), 'utf8');
+  const bridgeScript = builtBridge(rendererDir);
   const logoutRequests: number[] = [];
   const shell = new RecordingShell(options.hasTray ?? true);
   const core = new DesktopCore({
@@ -172,16 +175,24 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
     if (url.pathname.startsWith('/icons/'))
       return serveFile(res, iconsDir, url.pathname.slice('/icons/'.length));
     if (url.pathname === '/index.html') {
-      const html = await readFile(path.join(rendererDir, 'index.html'), 'utf8');
-      // The bridge must define window.escrow before the app's module script runs: a deferred classic script
-      // placed before it runs first (deferred and module scripts run in document order) without blocking parsing.
-      const withBridge = html.replace(
-        '<script type="module"',
-        '<script defer src="./web/bridge.js"></script><script type="module"',
+      // The bridge must define window.escrow before the app's script runs: a deferred script placed before
+      // the app's (also deferred) runs first, as deferred scripts run in document order, without blocking
+      // parsing. The current state travels in the page as inert JSON (a data block: nothing runs, so the
+      // CSP needs no exception), as Electron's preload has it before the page's scripts run: the window
+      // can show it at its first render instead of after a round trip on the event stream.
+      // The state is the agent's view of this device: only the browser holding the key gets it, as for /api.
+      const mayRead = hasSessionCookie(req, sessionKey) || url.searchParams.get('key') === sessionKey;
+      const state = mayRead ? initialStateBlock(core.getState()) : '';
+      const withBridge = indexHtml.replace(
+        '<script ',
+        `${state}<script defer src="./${bridgeScript}"></script><script `,
       );
       return send(res, 200, CONTENT_TYPES['.html'] as string, withBridge);
     }
-    return serveFile(res, rendererDir, url.pathname.slice(1));
+    // Built assets and the bridge carry a content hash in their names: a new window reads them from the
+    // browser's cache instead of asking this server (the bridge was on the way to the first render).
+    const relative = url.pathname.slice(1);
+    return serveFile(res, rendererDir, relative, relative.startsWith('assets/') || relative === bridgeScript);
   }
 
   async function post(url: URL, body: unknown, res: http.ServerResponse): Promise<void> {
@@ -243,6 +254,25 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
   };
 }
 
+/** The built bridge script (its name carries a content hash), relative to the renderer directory. */
+function builtBridge(rendererDir: string): string {
+  const name = readdirSync(path.join(rendererDir, 'web')).find((f) => /^bridge-[\w-]+\.js$/.test(f));
+  if (!name) throw new Error(`no web bridge in ${rendererDir}/web: run \`npm run build\` first`);
+  return `web/${name}`;
+}
+
+/** The id the web bridge reads the embedded state from (src-renderer/web/bridge.ts). */
+const INITIAL_STATE_ID = 'escrow-initial-state';
+
+/**
+ * State as a JSON data block. Every `<` is escaped, so no string in the state (an organization's contact,
+ * an agent's message) can close the element or open another one.
+ */
+function initialStateBlock(state: UiState): string {
+  const json = JSON.stringify(state).replace(/</g, '\\u003c');
+  return `<script type="application/json" id="${INITIAL_STATE_ID}">${json}</script>`;
+}
+
 function sse(res: http.ServerResponse, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
@@ -269,15 +299,20 @@ function json(res: http.ServerResponse, value: unknown): void {
   send(res, 200, 'application/json; charset=utf-8', JSON.stringify(value));
 }
 
-async function serveFile(res: http.ServerResponse, dir: string, relative: string): Promise<void> {
+/** `hashed`: the file's name carries a hash of its content, so a browser may keep it for good. */
+async function serveFile(
+  res: http.ServerResponse,
+  dir: string,
+  relative: string,
+  hashed = false,
+): Promise<void> {
   const file = path.resolve(dir, decodeURIComponent(relative));
   const type = CONTENT_TYPES[path.extname(file)];
   // Only files inside dir, only the kinds of file a renderer has.
   if (!file.startsWith(dir + path.sep) || !type)
     return send(res, 404, 'text/plain; charset=utf-8', 'not found');
   try {
-    // Built assets carry a content hash in their names, so they may be cached for good.
-    const cache = relative.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-store';
+    const cache = hashed ? 'public, max-age=31536000, immutable' : 'no-store';
     send(res, 200, type, await readFile(file), relative.startsWith('web/') ? DESKTOP_CSP : CSP, cache);
   } catch {
     send(res, 404, 'text/plain; charset=utf-8', 'not found');

@@ -18,8 +18,12 @@ async function invoke(body: object): Promise<RendererResponse> {
   return (await res.json()) as RendererResponse;
 }
 
-// The stream opens now, while the app's scripts load; the harness sends the current state first.
 const feed = createStateFeed();
+// The state the harness put in the page when it served it: there before the app's script runs, as
+// Electron's preload has it. Inert JSON, parsed, never run.
+const embedded = document.getElementById('escrow-initial-state')?.textContent;
+if (embedded) feed.seed(JSON.parse(embedded) as UiState);
+// The stream keeps it current from here; the harness sends the state of that moment first.
 new EventSource(`/api/events?window=${encodeURIComponent(kind)}`).addEventListener('state', (e) =>
   feed.push(JSON.parse((e as MessageEvent<string>).data) as UiState),
 );

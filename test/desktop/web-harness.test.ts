@@ -79,8 +79,35 @@ describe('web harness', () => {
   it('serves the renderer with the bridge injected and a strict CSP', async () => {
     const r = await request('/index.html');
     expect(r.status).toBe(200);
-    expect(r.body).toMatch(/<script defer src="\.\/web\/bridge\.js"><\/script><script type="module"/);
+    expect(r.body).toMatch(
+      /<script defer src="\.\/web\/bridge-[\w-]+\.js"><\/script><script defer src="\.\/assets\/index-[\w-]+\.js">/,
+    );
     expect(r.headers['content-security-policy']).toContain("default-src 'none'");
+  });
+
+  it('serves the current state inside the page as inert JSON that no string can break out of', async () => {
+    const hostile = '</script><script>alert(1)</script><!--';
+    agent.setStatus(
+      luksNeededStatus({ organization: { name: hostile, contactUrl: 'https://help.example.org' } }),
+    );
+    await expect.poll(() => desktop.core.getState().status?.organization?.name).toBe(hostile);
+    const r = await request('/index.html');
+    const block = r.body.match(
+      /<script type="application\/json" id="escrow-initial-state">([\s\S]*?)<\/script>/,
+    );
+    expect(block).not.toBeNull();
+    const json = block?.[1] ?? '';
+    expect(json).not.toContain('<');
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(desktop.core.getState())));
+    // Before the bridge, so the bridge finds it when it runs.
+    expect(r.body.indexOf('escrow-initial-state')).toBeLessThan(r.body.indexOf('web/bridge-'));
+    // Like /api, the state goes only to the browser that opened the printed URL.
+    const stranger = await request('/index.html', { cookie: null });
+    expect(stranger.status).toBe(200);
+    expect(stranger.body).not.toContain('escrow-initial-state');
+    expect(stranger.body).not.toContain('alert(1)');
+    agent.setStatus(luksNeededStatus());
+    await expect.poll(() => desktop.core.getState().status?.organization?.name).toBe('Example IT');
   });
 
   it('answers renderer requests through the real core', async () => {
