@@ -16,6 +16,7 @@ const BENCHES = [
   'macos/prk-latency.mjs',
   'desktop/renderer-size.mjs',
   'desktop/dialog-interactive.mjs',
+  'desktop/dialog-breakdown.mjs',
   'desktop/window-cleanup.mjs',
 ];
 // Every runnable bench is listed above; helpers (lib, clients, world…) are imported by them.
