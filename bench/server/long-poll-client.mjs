@@ -24,10 +24,17 @@ function post(body) {
         res.on('end', () => resolve({ body: JSON.parse(Buffer.concat(chunks).toString()), at: now() }));
       },
     );
-    req.on('error', reject);
+    req.on('error', (e) =>
+      reject(new Error(`${body.wait_for_change ? 'hold' : 'first read'}: ${e.message}`)),
+    );
     req.end(JSON.stringify(body));
   });
 }
+
+// A failed request is reported to the parent (which stops), instead of leaving it waiting forever.
+process.on('unhandledRejection', (err) => {
+  process.send({ error: String(err?.message ?? err) }, () => process.exit(1));
+});
 
 const versions = [];
 for (let i = 0; i < nodeKeys.length; i += 250) {

@@ -19,7 +19,13 @@ const clients = Array.from({ length: CLIENTS }, (_, c) => {
   const child = fork(new URL('./long-poll-client.mjs', import.meta.url));
   const messages = [];
   const waiters = [];
-  child.on('message', (m) => (waiters.length ? waiters.shift()(m) : messages.push(m)));
+  child.on('message', (m) => {
+    if (m.error) {
+      console.error(`client ${c}: ${m.error}`);
+      process.exit(1);
+    }
+    return waiters.length ? waiters.shift()(m) : messages.push(m);
+  });
   const next = () => new Promise((r) => (messages.length ? r(messages.shift()) : waiters.push(r)));
   child.send({ url: server.url, nodeKeys: server.nodeKeys.slice(c * per, (c + 1) * per) });
   return { next };
