@@ -31,11 +31,6 @@ function post(body) {
   });
 }
 
-// A failed request is reported to the parent (which stops), instead of leaving it waiting forever.
-process.on('unhandledRejection', (err) => {
-  process.send({ error: String(err?.message ?? err) }, () => process.exit(1));
-});
-
 const versions = [];
 for (let i = 0; i < nodeKeys.length; i += 250) {
   const batch = nodeKeys.slice(i, i + 250).map((k) => post({ orbit_node_key: k }));

@@ -19,12 +19,13 @@ const clients = Array.from({ length: CLIENTS }, (_, c) => {
   const child = fork(new URL('./long-poll-client.mjs', import.meta.url));
   const messages = [];
   const waiters = [];
-  child.on('message', (m) => {
-    if (m.error) {
-      console.error(`client ${c}: ${m.error}`);
+  child.on('message', (m) => (waiters.length ? waiters.shift()(m) : messages.push(m)));
+  // A client whose request failed exits non-zero (its error printed); without this the run waits forever.
+  child.on('exit', (code) => {
+    if (code) {
+      console.error(`long-poll client ${c} failed (exit ${code})`);
       process.exit(1);
     }
-    return waiters.length ? waiters.shift()(m) : messages.push(m);
   });
   const next = () => new Promise((r) => (messages.length ? r(messages.shift()) : waiters.push(r)));
   child.send({ url: server.url, nodeKeys: server.nodeKeys.slice(c * per, (c + 1) * per) });

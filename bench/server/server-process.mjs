@@ -34,6 +34,9 @@ for (let i = 0; i < setup.hosts; i++) {
 if (setup.encryption) await server.store.setDiskEncryption(null, true);
 process.send({ url: server.url, adminToken: init.admin_token, nodeKeys });
 
+// The bench that started us stopped (or failed): do not outlive it.
+process.on('disconnect', () => process.exit(1));
+
 process.on('message', async (m) => {
   if (m === 'memory') {
     global.gc?.();

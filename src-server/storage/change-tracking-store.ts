@@ -96,8 +96,8 @@ export class ChangeTrackingStore implements EscrowStore {
   setDecryptable(answers: readonly DecryptabilityAnswer[]) {
     return this.write(hosts(answers.map((a) => a.hostId)), () => this.inner.setDecryptable(answers));
   }
-  listUncheckedKeys(limit: number) {
-    return this.inner.listUncheckedKeys(limit);
+  listUncheckedKeys(limit: number, afterHostId?: number) {
+    return this.inner.listUncheckedKeys(limit, afterHostId);
   }
   listArchivedKeys(hostId: number) {
     return this.inner.listArchivedKeys(hostId);
