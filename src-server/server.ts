@@ -25,6 +25,13 @@ import type { EscrowStore, HostView } from './storage/port.js';
 
 export const ENROLL_SECRET_SETTING = 'enroll_secret_sha256';
 
+/**
+ * Connections waiting to be accepted. Node's default (511) overflows when thousands of agents connect at
+ * once (every held long-poll reconnecting after a restart or a network blip), and on a busy server the
+ * overflowed ones end in resets. The kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
 export interface StartServerOptions {
   dataDir: string;
   /** Default 127.0.0.1, port 0 (any free port). */
@@ -168,7 +175,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   keyPoll.unref();
 
   try {
-    await app.listen({ host, port: opts.port ?? 0 });
+    await app.listen({ host, port: opts.port ?? 0, backlog: LISTEN_BACKLOG });
   } catch (err) {
     clearInterval(keyPoll);
     await schedule?.stop();

@@ -53,7 +53,8 @@ console.log(
 );
 console.log(
   `  admin change → all agents answered: ${(last - t0).toFixed(0)} ms ` +
-    `(server side, the change request, returned after every answer was handed to its socket: ${(changeDone - t0).toFixed(0)} ms; ${change.status})`,
+    `(the change request itself: ${(changeDone - t0).toFixed(0)} ms, ${change.status}; the held answers are ` +
+    'written after it, a slice per event-loop turn)',
 );
 console.log(`  agents told to escrow: ${told}/${AGENTS}`);
 if (told !== AGENTS) process.exitCode = 1;

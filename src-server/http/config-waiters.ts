@@ -24,6 +24,13 @@ export const MAX_HELD_PER_HOST = 2;
 /** Above this many waiting hosts to notify, one bulk read beats a lookup per host. */
 const BULK_FROM = 200;
 
+/**
+ * Answers written per event-loop turn when many hosts wake at once. Writing 10,000 answers in one go holds
+ * the loop for a second or more; in slices, check-ins, enrolls and the sockets' write callbacks (which free
+ * each answered request) run in between, and memory from answered requests is released as we go.
+ */
+const ANSWERS_PER_TURN = 500;
+
 export class ConfigWaiters {
   private readonly byHost = new Map<number, Set<Waiter>>();
 
@@ -89,7 +96,11 @@ export class ConfigWaiters {
     if (waiting.length === 0) return;
     if (waiting.length >= BULK_FROM) {
       const configs = await this.readMany(waiting);
-      for (const id of waiting) this.answerChanged(id, configs.get(id) ?? null);
+      for (let i = 0; i < waiting.length; i += ANSWERS_PER_TURN) {
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        for (const id of waiting.slice(i, i + ANSWERS_PER_TURN))
+          this.answerChanged(id, configs.get(id) ?? null);
+      }
       return;
     }
     for (const id of waiting) this.answerChanged(id, await this.read(id).catch(() => null));
