@@ -29,9 +29,10 @@ function sendConfig(reply: FastifyReply, prepared: PreparedConfig): FastifyReply
 }
 
 /** Every orbit answer says what this server supports, as Fleet's server does. */
+const CAPABILITIES = SERVER_CAPABILITIES.join(',');
 const orbit: RouteShorthandOptions = {
   onRequest: (_req, reply, done) => {
-    void reply.header(CAPABILITIES_HEADER, SERVER_CAPABILITIES.join(','));
+    void reply.header(CAPABILITIES_HEADER, CAPABILITIES);
     done();
   },
 };
