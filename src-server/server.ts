@@ -7,8 +7,10 @@ import { buildConfig, type ServerSettings } from './domain/config.js';
 import { isDecryptable } from './escrow/key-check.js';
 import { type EscrowKeySet, loadEscrowKeys } from './escrow/key-files.js';
 import { buildApp } from './http/app.js';
+import { CheckinCache } from './http/checkin-cache.js';
 import { ConfigWaiters } from './http/config-waiters.js';
 import type { ServerContext } from './http/context.js';
+import { PreparedConfigs } from './http/prepared-configs.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './http/rate-limit.js';
 import { DecryptPool } from './jobs/decrypt-pool.js';
 import {
@@ -17,10 +19,18 @@ import {
   type VerifyRunResult,
   verifyUncheckedKeys,
 } from './jobs/verify-keys.js';
+import { ChangeTrackingStore, type HostChange } from './storage/change-tracking-store.js';
 import { openStore } from './storage/open.js';
-import type { EscrowStore } from './storage/port.js';
+import type { EscrowStore, HostView } from './storage/port.js';
 
 export const ENROLL_SECRET_SETTING = 'enroll_secret_sha256';
+
+/**
+ * Connections waiting to be accepted. Node's default (511) overflows when thousands of agents connect at
+ * once (every held long-poll reconnecting after a restart or a network blip), and on a busy server the
+ * overflowed ones end in resets. The kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
 
 export interface StartServerOptions {
   dataDir: string;
@@ -78,25 +88,35 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ...(opts.logDestination ? { destination: opts.logDestination } : {}),
   });
   let keys: EscrowKeySet = await loadEscrowKeys(opts.dataDir);
-  const store = await openStore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+  const orgInfo = opts.orgInfo ?? { org_name: 'Escrow Desktop', contact_url: '' };
+  // One settings object per escrow-key generation, so per-request work can be memoized on it.
+  let currentSettings: ServerSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo };
+  const settings = () => currentSettings;
+  const configs = new PreparedConfigs();
+  const prepare = (view: HostView, s: ServerSettings) => configs.prepare(buildConfig(view, s));
+  // Every write goes through the change feed, so the check-in cache can never outlive what it caches.
+  let onChange = (_change: HostChange) => {};
+  const store: EscrowStore = new ChangeTrackingStore(
+    await openStore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }),
+    (change) => onChange(change),
+  );
+  const checkins = new CheckinCache((hash) => store.findHostByNodeKeyHash(hash), prepare, settings);
+  onChange = checkins.onChange;
   const enrollSecretDigest = await store.getSetting(ENROLL_SECRET_SETTING);
   if (!enrollSecretDigest) {
     await store.close();
     throw new Error('no enroll secret in the database; run escrow-server init first');
   }
-  const orgInfo = opts.orgInfo ?? { org_name: 'Escrow Desktop', contact_url: '' };
-  // One settings object per escrow-key generation, so per-request work can be memoized on it.
-  let currentSettings: ServerSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo };
-  const settings = () => currentSettings;
   const waiters = new ConfigWaiters(
     async (hostId) => {
       const view = await store.getHostView(hostId);
-      return view ? buildConfig(view, settings()) : null;
+      return view ? prepare(view, settings()) : null;
     },
     async (hostIds) => {
       const wanted = new Set(hostIds);
       const views = (await store.listHostViews({})).filter((v) => wanted.has(v.host.id));
-      return new Map(views.map((v) => [v.host.id, buildConfig(v, settings())]));
+      const s = settings();
+      return new Map(views.map((v) => [v.host.id, prepare(v, s)]));
     },
   );
   const refreshEscrowKeys = async () => {
@@ -118,6 +138,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     refreshEscrowKeys,
     checkDecryptable,
     settings,
+    checkins,
     waiters,
     limits: {
       enroll: new RateLimiter(limits.enroll),
@@ -154,7 +175,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   keyPoll.unref();
 
   try {
-    await app.listen({ host, port: opts.port ?? 0 });
+    await app.listen({ host, port: opts.port ?? 0, backlog: LISTEN_BACKLOG });
   } catch (err) {
     clearInterval(keyPoll);
     await schedule?.stop();

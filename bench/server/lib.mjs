@@ -21,6 +21,11 @@ export async function startBenchServer(setup) {
   return {
     ...ready,
     memory: () => ask('memory'),
+    /** CPU time the server process used so far, in µs; deltas divide out the machine's other load. */
+    cpuMicros: async () => {
+      const { user, system } = await ask('cpu');
+      return user + system;
+    },
     waiting: async () => (await ask('waiting')).waiting,
     stop: async () => {
       const done = new Promise((r) => child.once('exit', r));

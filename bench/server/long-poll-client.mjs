@@ -24,7 +24,9 @@ function post(body) {
         res.on('end', () => resolve({ body: JSON.parse(Buffer.concat(chunks).toString()), at: now() }));
       },
     );
-    req.on('error', reject);
+    req.on('error', (e) =>
+      reject(new Error(`${body.wait_for_change ? 'hold' : 'first read'}: ${e.message}`)),
+    );
     req.end(JSON.stringify(body));
   });
 }

@@ -3,6 +3,7 @@
 //   parent → { hosts, platform, encryption }      child → { url, adminToken, nodeKeys }
 //   parent → 'memory'                             child → { rss, heapUsed }
 //   parent → 'waiting'                            child → { waiting }
+//   parent → 'cpu'                                child → process.cpuUsage() (µs, all threads)
 // Hosts are enrolled through the storage port directly: the enroll endpoint is rate-limited by design.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,11 +34,16 @@ for (let i = 0; i < setup.hosts; i++) {
 if (setup.encryption) await server.store.setDiskEncryption(null, true);
 process.send({ url: server.url, adminToken: init.admin_token, nodeKeys });
 
+// The bench that started us stopped (or failed): do not outlive it.
+process.on('disconnect', () => process.exit(1));
+
 process.on('message', async (m) => {
   if (m === 'memory') {
     global.gc?.();
     const { rss, heapUsed } = process.memoryUsage();
     process.send({ rss, heapUsed });
+  } else if (m === 'cpu') {
+    process.send(process.cpuUsage());
   } else if (m === 'waiting') {
     process.send({ waiting: server.waitingAgents() });
   } else if (m === 'stop') {

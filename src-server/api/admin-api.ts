@@ -8,18 +8,40 @@ import { z } from 'zod';
 /** Fleet's "No team" is team_id null (older clients send 0). */
 const TeamId = z.union([z.number().int().positive(), z.literal(0).transform(() => null), z.null()]);
 
-export const DiskEncryptionRequest = z.object({
-  team_id: TeamId,
-  enable_disk_encryption: z.boolean(),
-  /** Ours: escrow must be done by then (ISO time); null clears it, absent keeps it. */
-  logout_deadline: z.iso
-    .datetime({ offset: true })
-    .transform((s) => new Date(s).toISOString()) // agents get UTC ("Z"), whatever offset was sent
-    .nullable()
-    .optional(),
-  /** Ours: how many times the user may postpone the prompt; null clears it, absent keeps it. */
-  max_deferrals: z.number().int().min(0).max(1000).nullable().optional(),
-});
+export const DiskEncryptionRequest = z
+  .object({
+    team_id: TeamId.optional(),
+    /** Newer Fleet versions call teams "fleets" and send `fleet_id`; accepted as the same thing. */
+    fleet_id: TeamId.optional(),
+    enable_disk_encryption: z.boolean(),
+    /** Ours: escrow must be done by then (ISO time); null clears it, absent keeps it. */
+    logout_deadline: z.iso
+      .datetime({ offset: true })
+      .transform((s) => new Date(s).toISOString()) // agents get UTC ("Z"), whatever offset was sent
+      .nullable()
+      .optional(),
+    /** Ours: how many times the user may postpone the prompt; null clears it, absent keeps it. */
+    max_deferrals: z.number().int().min(0).max(1000).nullable().optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.team_id === undefined && v.fleet_id === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['team_id'],
+        message: 'team_id (or fleet_id) is required; null means "no team"',
+      });
+    } else if (v.team_id !== undefined && v.fleet_id !== undefined && v.team_id !== v.fleet_id) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet_id'],
+        message: 'team_id and fleet_id name different teams; send one of them',
+      });
+    }
+  })
+  .transform(({ team_id, fleet_id, ...rest }) => ({
+    ...rest,
+    team_id: (team_id !== undefined ? team_id : fleet_id) ?? null,
+  }));
 export type DiskEncryptionRequest = z.infer<typeof DiskEncryptionRequest>;
 
 export const CreateTeamRequest = z.object({ name: z.string().trim().min(1, 'name is required').max(255) });

@@ -19,6 +19,20 @@ export const AGENT_API_PATHS = {
   filevaultPrk: '/api/fleet/orbit/filevault_prk',
 } as const;
 
+/**
+ * Fleet's response header on orbit endpoints listing, comma-separated, what the server supports; an agent
+ * uses a feature only when its server lists it.
+ */
+export const CAPABILITIES_HEADER = 'X-Fleet-Capabilities';
+export const Capability = z.enum([
+  /** Fleet's: the server has the orbit agent API. */
+  'orbit_endpoints',
+  /** Ours: POST config accepts `wait_for_change` (long-poll until the config version changes). */
+  'config_wait_for_change',
+]);
+export type Capability = z.infer<typeof Capability>;
+export const SERVER_CAPABILITIES: readonly Capability[] = Capability.options;
+
 /** Longest wait the server holds a config long-poll; below common proxy idle timeouts (60 s). */
 export const MAX_WAIT_SECONDS = 55;
 

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, RouteShorthandOptions } from 'fastify';
 import {
   AGENT_API_PATHS,
+  CAPABILITIES_HEADER,
   ConfigRequest,
   DiskEncryptionKeyRequest,
   DiskEncryptionStatusRequest,
@@ -9,10 +10,11 @@ import {
   FileVaultPrkRequest,
   LuksDataRequest,
   type Platform,
+  SERVER_CAPABILITIES,
 } from '../api/agent-api.js';
-import { buildConfig } from '../domain/config.js';
 import type { HostView } from '../storage/port.js';
 import type { ServerContext } from './context.js';
+import type { PreparedConfig } from './prepared-configs.js';
 import { digest, matchesDigest, newSecret } from './secrets.js';
 import { parseOr400, sendError } from './validate.js';
 
@@ -20,6 +22,20 @@ import { parseOr400, sendError } from './validate.js';
 const TOUCH_EVERY_MS = 60_000;
 
 const PLATFORM_NAME: Record<Platform, string> = { linux: 'Linux', darwin: 'macOS', windows: 'Windows' };
+
+/** The config's JSON, serialized once per config version (PreparedConfigs), sent as is. */
+function sendConfig(reply: FastifyReply, prepared: PreparedConfig): FastifyReply {
+  return reply.header('content-type', 'application/json; charset=utf-8').send(prepared.body);
+}
+
+/** Every orbit answer says what this server supports, as Fleet's server does. */
+const CAPABILITIES = SERVER_CAPABILITIES.join(',');
+const orbit: RouteShorthandOptions = {
+  onRequest: (_req, reply, done) => {
+    void reply.header(CAPABILITIES_HEADER, CAPABILITIES);
+    done();
+  },
+};
 
 export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): void {
   /** Resolves the node key in the body; answers 401 (the agent then re-enrolls) when it is unknown. */
@@ -29,7 +45,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
     return view;
   }
 
-  app.post(AGENT_API_PATHS.enroll, async (req, reply) => {
+  app.post(AGENT_API_PATHS.enroll, orbit, async (req, reply) => {
     if (!ctx.limits.enroll.take(`ip:${req.ip}`)) {
       void reply.header('retry-after', ctx.limits.enroll.retryAfterSeconds());
       return sendError(reply, 429, 'too many enroll requests; retry later');
@@ -49,18 +65,19 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
     return response;
   });
 
-  app.post(AGENT_API_PATHS.config, async (req, reply) => {
+  app.post(AGENT_API_PATHS.config, orbit, async (req, reply) => {
     const body = parseOr400(ConfigRequest, req.body, reply);
     if (!body) return;
-    const view = await authenticate(body.orbit_node_key, reply);
-    if (!view) return;
-    const hostId = view.host.id;
-    if (Date.now() - Date.parse(view.host.last_seen_at) > TOUCH_EVERY_MS) await ctx.store.touchHost(hostId);
+    const entry = await ctx.checkins.lookup(digest(body.orbit_node_key));
+    if (!entry) return sendError(reply, 401, 'unknown node key');
+    const { hostId } = entry;
+    if (Date.now() - entry.lastSeenMs > TOUCH_EVERY_MS) await ctx.store.touchHost(hostId);
     // The host now hears that encryption is off for it; "removing enforcement" is over.
-    if (view.host.removing_enforcement) await ctx.store.clearRemovingEnforcement(hostId);
-    const config = buildConfig(view, ctx.settings());
+    if (entry.removingEnforcement) await ctx.store.clearRemovingEnforcement(hostId);
     const wait = body.wait_for_change;
-    if (!wait || wait.after_version !== config.config_version) return config;
+    if (!wait || wait.after_version !== entry.prepared.config.config_version) {
+      return sendConfig(reply, entry.prepared);
+    }
     // The response's 'close' (not the request's, which fires once the body is read) tells us the client
     // hung up before we answered.
     const held = await ctx.waiters.wait(hostId, wait.after_version, wait.timeout_seconds * 1000, (cancel) =>
@@ -74,10 +91,10 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
       if (reply.raw.destroyed) return reply.hijack();
       return sendError(reply, 503, 'config unavailable; retry');
     }
-    return held;
+    return sendConfig(reply, held);
   });
 
-  app.post(AGENT_API_PATHS.diskEncryptionStatus, async (req, reply) => {
+  app.post(AGENT_API_PATHS.diskEncryptionStatus, orbit, async (req, reply) => {
     const body = parseOr400(DiskEncryptionStatusRequest, req.body, reply);
     if (!body) return;
     const view = await authenticate(body.orbit_node_key, reply);
@@ -134,7 +151,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
     return reply.code(204).send();
   }
 
-  app.post(AGENT_API_PATHS.luksData, async (req, reply) => {
+  app.post(AGENT_API_PATHS.luksData, orbit, async (req, reply) => {
     const body = parseOr400(LuksDataRequest, req.body, reply);
     if (!body) return;
     return submitKey(reply, 'linux', body, {
@@ -144,13 +161,13 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
     });
   });
 
-  app.post(AGENT_API_PATHS.diskEncryptionKey, async (req, reply) => {
+  app.post(AGENT_API_PATHS.diskEncryptionKey, orbit, async (req, reply) => {
     const body = parseOr400(DiskEncryptionKeyRequest, req.body, reply);
     if (!body) return;
     return submitKey(reply, 'windows', body);
   });
 
-  app.post(AGENT_API_PATHS.filevaultPrk, async (req, reply) => {
+  app.post(AGENT_API_PATHS.filevaultPrk, orbit, async (req, reply) => {
     const body = parseOr400(FileVaultPrkRequest, req.body, reply);
     if (!body) return;
     return submitKey(reply, 'darwin', body);

@@ -1,4 +1,4 @@
-import type { ConfigResponse } from '../api/agent-api.js';
+import type { PreparedConfig } from './prepared-configs.js';
 
 /**
  * Holds config long-polls until the host's config version changes.
@@ -10,19 +10,26 @@ import type { ConfigResponse } from '../api/agent-api.js';
  */
 interface Waiter {
   afterVersion: string;
-  resolve(config: ConfigResponse | null): void;
+  resolve(config: PreparedConfig | null): void;
   timer: NodeJS.Timeout;
 }
 
-export type ConfigReader = (hostId: number) => Promise<ConfigResponse | null>;
+export type ConfigReader = (hostId: number) => Promise<PreparedConfig | null>;
 /** Configs of many hosts in one go (one pass over the tables instead of a lookup per host). */
-export type BulkConfigReader = (hostIds: readonly number[]) => Promise<Map<number, ConfigResponse>>;
+export type BulkConfigReader = (hostIds: readonly number[]) => Promise<Map<number, PreparedConfig>>;
 
 /** Held requests per host at most; an agent restarting may briefly have two. */
 export const MAX_HELD_PER_HOST = 2;
 
 /** Above this many waiting hosts to notify, one bulk read beats a lookup per host. */
 const BULK_FROM = 200;
+
+/**
+ * Answers written per event-loop turn when many hosts wake at once. Writing 10,000 answers in one go holds
+ * the loop for a second or more; in slices, check-ins, enrolls and the sockets' write callbacks (which free
+ * each answered request) run in between, and memory from answered requests is released as we go.
+ */
+const ANSWERS_PER_TURN = 500;
 
 export class ConfigWaiters {
   private readonly byHost = new Map<number, Set<Waiter>>();
@@ -48,8 +55,8 @@ export class ConfigWaiters {
     afterVersion: string,
     timeoutMs: number,
     onAbort: (cancel: () => void) => void,
-  ): Promise<ConfigResponse | null> {
-    return new Promise<ConfigResponse | null>((resolve, reject) => {
+  ): Promise<PreparedConfig | null> {
+    return new Promise<PreparedConfig | null>((resolve, reject) => {
       let done = false;
       const waiter: Waiter = {
         afterVersion,
@@ -76,7 +83,7 @@ export class ConfigWaiters {
       onAbort(() => finish(() => resolve(null)));
       this.read(hostId).then(
         (c) => {
-          if (!c || c.config_version !== afterVersion) finish(() => resolve(c));
+          if (!c || c.config.config_version !== afterVersion) finish(() => resolve(c));
         },
         (err: unknown) => finish(() => reject(err)),
       );
@@ -89,15 +96,19 @@ export class ConfigWaiters {
     if (waiting.length === 0) return;
     if (waiting.length >= BULK_FROM) {
       const configs = await this.readMany(waiting);
-      for (const id of waiting) this.answerChanged(id, configs.get(id) ?? null);
+      for (let i = 0; i < waiting.length; i += ANSWERS_PER_TURN) {
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        for (const id of waiting.slice(i, i + ANSWERS_PER_TURN))
+          this.answerChanged(id, configs.get(id) ?? null);
+      }
       return;
     }
     for (const id of waiting) this.answerChanged(id, await this.read(id).catch(() => null));
   }
 
-  private answerChanged(hostId: number, config: ConfigResponse | null): void {
+  private answerChanged(hostId: number, config: PreparedConfig | null): void {
     for (const w of [...(this.byHost.get(hostId) ?? [])]) {
-      if (!config || config.config_version !== w.afterVersion) w.resolve(config);
+      if (!config || config.config.config_version !== w.afterVersion) w.resolve(config);
     }
   }
 
@@ -109,7 +120,7 @@ export class ConfigWaiters {
   /** Shutdown: every held request gets the current config now, so agents reconnect at once elsewhere. */
   async releaseAll(): Promise<void> {
     const ids = [...this.byHost.keys()];
-    const configs = await this.readMany(ids).catch(() => new Map<number, ConfigResponse>());
+    const configs = await this.readMany(ids).catch(() => new Map<number, PreparedConfig>());
     for (const id of ids) {
       for (const w of [...(this.byHost.get(id) ?? [])]) w.resolve(configs.get(id) ?? null);
     }

@@ -3,6 +3,7 @@ import type { ServerSettings } from '../domain/config.js';
 import type { EscrowKeySet } from '../escrow/key-files.js';
 import type { DecryptabilityCheck } from '../jobs/verify-keys.js';
 import type { EscrowStore } from '../storage/port.js';
+import type { CheckinCache } from './checkin-cache.js';
 import type { ConfigWaiters } from './config-waiters.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -16,6 +17,8 @@ export interface ServerContext {
   /** Whether an envelope opens to a key of the platform's shape (on worker threads when built). */
   checkDecryptable: DecryptabilityCheck;
   settings(): ServerSettings;
+  /** Node-key digest → host and prepared config, for check-ins (kept current by the store's change feed). */
+  checkins: CheckinCache;
   waiters: ConfigWaiters;
   limits: { enroll: RateLimiter; keyRead: RateLimiter; keySubmit: RateLimiter };
   enrollSecretDigest: string;

@@ -13,23 +13,32 @@ export const DEFAULT_WORKER_URL = new URL('./verify-worker.js', import.meta.url)
 /**
  * Decryptability checks on worker threads. Each check is an RSA private operation (milliseconds of CPU);
  * on the HTTP thread a verification run over thousands of keys would stall every check-in, and one thread
- * uses one core. Tasks go round-robin; keys travel with each task so a rotated certificate needs no
- * restart of the workers.
+ * uses one core. Each task goes to the worker with the fewest checks queued (round-robin let one worker
+ * idle while the other still had a queue); keys travel with a task when they changed, so a rotated
+ * certificate needs no restart of the workers.
  */
 export class DecryptPool {
-  private next = 0;
+  /** Checks sent to each worker and not answered yet, by worker index. */
+  private readonly queued: number[];
   /** After a worker died, checks run inline: slower, never wrong. */
   private broken = false;
   private seq = 0;
-  private readonly pending = new Map<number, { resolve(ok: boolean): void; reject(err: Error): void }>();
+  private readonly pending = new Map<
+    number,
+    { worker: number; resolve(ok: boolean): void; reject(err: Error): void }
+  >();
   /** The key list each worker holds (by identity: a rotation produces a new array). */
   private readonly keysSent = new WeakMap<Worker, readonly EscrowKeyPair[]>();
 
   private constructor(private readonly workers: Worker[]) {
+    this.queued = workers.map(() => 0);
     for (const w of workers) {
       w.on('message', (m: { id: number; ok: boolean }) => {
-        this.pending.get(m.id)?.resolve(m.ok);
+        const p = this.pending.get(m.id);
+        if (!p) return;
         this.pending.delete(m.id);
+        this.queued[p.worker] = (this.queued[p.worker] as number) - 1;
+        p.resolve(m.ok);
       });
       w.on('error', (err) => {
         this.broken = true;
@@ -65,8 +74,10 @@ export class DecryptPool {
   ): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       const id = ++this.seq;
-      this.pending.set(id, { resolve, reject });
-      const worker = this.workers[this.next++ % this.workers.length] as Worker;
+      const index = this.leastQueued();
+      this.queued[index] = (this.queued[index] as number) + 1;
+      this.pending.set(id, { worker: index, resolve, reject });
+      const worker = this.workers[index] as Worker;
       const task: CheckTask = { id, base64Encrypted, platform };
       if (this.keysSent.get(worker) !== keys) {
         task.keys = keys;
@@ -74,6 +85,14 @@ export class DecryptPool {
       }
       worker.postMessage(task);
     });
+  }
+
+  private leastQueued(): number {
+    let best = 0;
+    for (let i = 1; i < this.queued.length; i++) {
+      if ((this.queued[i] as number) < (this.queued[best] as number)) best = i;
+    }
+    return best;
   }
 
   async close(): Promise<void> {
@@ -84,5 +103,6 @@ export class DecryptPool {
   private failAll(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    this.queued.fill(0);
   }
 }

@@ -24,36 +24,25 @@ const BATCH = 500;
  * Checks every key not checked yet (keys are checked on arrival, so these are the ones whose arrival check
  * could not run, e.g. the server stopped in between or an older server stored them). Writes each answer
  * with compare-and-set on the key's version, so a key replaced while this run decrypted the old one is
- * never marked with the old one's answer.
+ * never marked with the old one's answer; that new key is checked on its arrival, or by the next run.
+ *
+ * A pipeline, because the decrypt workers are the bottleneck and must never wait for the database: one
+ * pass in host-id order (a cursor, so the next page can be read before this one's answers are written),
+ * the next page read while this one is decrypted, and a page's answers written (one transaction) while
+ * the next page is decrypted. Several checks stay queued per worker, so a worker that finishes one always
+ * has the next at hand.
  */
 export async function verifyUncheckedKeys(deps: {
   store: EscrowStore;
   keys: () => readonly EscrowKeyPair[];
   check: DecryptabilityCheck;
-  /** Checks in flight at once (the decrypt pool's size); 1 when checking inline. */
+  /** Decrypt workers (the pool's size); 1 when checking inline. */
   concurrency?: number;
   onChanged?: (hostId: number) => void;
 }): Promise<VerifyRunResult> {
   const result: VerifyRunResult = { checked: 0, decryptable: 0, undecryptable: 0, skippedChanged: 0 };
-  const seen = new Set<string>();
-  const lanes = Math.max(1, deps.concurrency ?? 1);
-  for (;;) {
-    const batch = (await deps.store.listUncheckedKeys(BATCH)).filter(
-      (k) => !seen.has(`${k.host_id}:${k.version}`),
-    );
-    if (batch.length === 0) return result;
-    const answers: DecryptabilityAnswer[] = [];
-    let i = 0;
-    const lane = async () => {
-      while (i < batch.length) {
-        const k = batch[i++] as UncheckedKey;
-        seen.add(`${k.host_id}:${k.version}`);
-        const decryptable = await deps.check(k.base64_encrypted, k.platform, deps.keys());
-        answers.push({ hostId: k.host_id, version: k.version, decryptable });
-      }
-    };
-    await Promise.all(Array.from({ length: lanes * 2 }, lane));
-    // One write per batch; compare-and-set per key, so a key replaced meanwhile keeps its own answer.
+  const inFlight = Math.max(1, deps.concurrency ?? 1) * QUEUED_PER_WORKER;
+  const write = async (answers: DecryptabilityAnswer[]) => {
     const written = await deps.store.setDecryptable(answers);
     answers.forEach((a, n) => {
       if (!written[n]) {
@@ -65,7 +54,44 @@ export async function verifyUncheckedKeys(deps: {
       else result.undecryptable += 1;
       deps.onChanged?.(a.hostId);
     });
+  };
+  let writing: Promise<void> = Promise.resolve();
+  let page = await deps.store.listUncheckedKeys(BATCH);
+  try {
+    while (page.length > 0) {
+      const checking = checkPage(page, deps, inFlight);
+      const next = deps.store.listUncheckedKeys(BATCH, (page.at(-1) as UncheckedKey).host_id);
+      next.catch(() => undefined); // awaited below; if a check fails first, its failure is the one reported
+      const answers = await checking;
+      await writing;
+      writing = write(answers);
+      page = await next;
+    }
+  } finally {
+    await writing;
   }
+  return result;
+}
+
+/** Checks queued per worker: enough that a worker never idles while the main thread is busy elsewhere. */
+const QUEUED_PER_WORKER = 4;
+
+async function checkPage(
+  page: readonly UncheckedKey[],
+  deps: { keys: () => readonly EscrowKeyPair[]; check: DecryptabilityCheck },
+  inFlight: number,
+): Promise<DecryptabilityAnswer[]> {
+  const answers: DecryptabilityAnswer[] = [];
+  let i = 0;
+  const lane = async () => {
+    while (i < page.length) {
+      const k = page[i++] as UncheckedKey;
+      const decryptable = await deps.check(k.base64_encrypted, k.platform, deps.keys());
+      answers.push({ hostId: k.host_id, version: k.version, decryptable });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, page.length) }, lane));
+  return answers;
 }
 
 /**

@@ -145,7 +145,8 @@ export interface EscrowStore {
    * is still the one checked. Returns, per answer, whether it was written.
    */
   setDecryptable(answers: readonly DecryptabilityAnswer[]): Promise<boolean[]>;
-  listUncheckedKeys(limit: number): Promise<UncheckedKey[]>;
+  /** Unchecked keys in host id order, from the host after `afterHostId` (a cursor; default from the start). */
+  listUncheckedKeys(limit: number, afterHostId?: number): Promise<UncheckedKey[]>;
   listArchivedKeys(hostId: number): Promise<ArchivedKey[]>;
   requestRotation(hostId: number): Promise<boolean>;
   clearRemovingEnforcement(hostId: number): Promise<void>;

@@ -369,12 +369,13 @@ export class SqlEscrowStore implements EscrowStore {
     });
   }
 
-  listUncheckedKeys(limit: number): Promise<UncheckedKey[]> {
+  listUncheckedKeys(limit: number, afterHostId = 0): Promise<UncheckedKey[]> {
     return this.db.all<UncheckedKey>(
       `SELECT k.host_id, h.platform, k.version, k.base64_encrypted FROM host_disk_encryption_keys k
        JOIN hosts h ON h.id = k.host_id
-       WHERE k.decryptable IS NULL AND k.base64_encrypted IS NOT NULL ORDER BY k.host_id LIMIT ?`,
-      [limit],
+       WHERE k.host_id > ? AND k.decryptable IS NULL AND k.base64_encrypted IS NOT NULL
+       ORDER BY k.host_id LIMIT ?`,
+      [afterHostId, limit],
     );
   }
 

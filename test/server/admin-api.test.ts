@@ -135,6 +135,37 @@ describe('teams, transfer and disk_encryption', () => {
     expect((await t.post(`${H}/disk_encryption`, { team_id: null }, ADMIN())).status).toBe(400);
   });
 
+  it('takes fleet_id (newer Fleet) as team_id, and 400s both when they differ', async () => {
+    const res = await t.post(`${H}/teams`, { name: 'Laptops' }, ADMIN());
+    const { team } = (await res.json()) as { team: { id: number } };
+    const on = await t.post(
+      `${H}/disk_encryption`,
+      { fleet_id: team.id, enable_disk_encryption: true },
+      ADMIN(),
+    );
+    expect(on.status).toBe(204);
+    const teams = (await (await t.get(`${H}/teams`, ADMIN())).json()) as {
+      teams: { id: number; enable_disk_encryption: boolean }[];
+    };
+    expect(teams.teams.find((x) => x.id === team.id)?.enable_disk_encryption).toBe(true);
+    const same = { team_id: team.id, fleet_id: team.id, enable_disk_encryption: false };
+    expect((await t.post(`${H}/disk_encryption`, same, ADMIN())).status).toBe(204);
+    const differ = await t.post(
+      `${H}/disk_encryption`,
+      { team_id: team.id, fleet_id: null, enable_disk_encryption: true },
+      ADMIN(),
+    );
+    expect(differ.status).toBe(400);
+    expect(((await differ.json()) as { error: string }).error).toBe(
+      'fleet_id: team_id and fleet_id name different teams; send one of them',
+    );
+    const neither = await t.post(`${H}/disk_encryption`, { enable_disk_encryption: true }, ADMIN());
+    expect(((await neither.json()) as { error: string }).error).toMatch(/^team_id: team_id \(or fleet_id\)/);
+    expect(
+      (await t.post(`${H}/disk_encryption`, { fleet_id: 77, enable_disk_encryption: true }, ADMIN())).status,
+    ).toBe(404);
+  });
+
   it('summarizes statuses per platform', async () => {
     await t.post(`${H}/disk_encryption`, { team_id: 0, enable_disk_encryption: true }, ADMIN());
     const a = await enroll(t);

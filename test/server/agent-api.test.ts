@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_API_PATHS, ConfigResponse } from '../../src-server/api/agent-api.js';
+import { AGENT_API_PATHS, CAPABILITIES_HEADER, ConfigResponse } from '../../src-server/api/agent-api.js';
 import {
   BITLOCKER_KEY,
   config,
@@ -117,6 +117,26 @@ describe('enroll', () => {
 });
 
 describe('config', () => {
+  it('advertises what the server supports in X-Fleet-Capabilities on orbit answers, errors included', async () => {
+    const { nodeKey } = await enroll(t);
+    const ok = await t.post(AGENT_API_PATHS.config, { orbit_node_key: nodeKey });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get(CAPABILITIES_HEADER)?.split(',')).toEqual([
+      'orbit_endpoints',
+      'config_wait_for_change',
+    ]);
+    const unknown = await t.post(AGENT_API_PATHS.config, { orbit_node_key: 'nope' });
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers.get(CAPABILITIES_HEADER)).toContain('config_wait_for_change');
+    const bad = await t.post(AGENT_API_PATHS.luksData, {});
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get(CAPABILITIES_HEADER)).toContain('orbit_endpoints');
+    // Admin endpoints are not Fleet's orbit API and carry no such header.
+    expect(
+      (await t.get('/api/latest/fleet/hosts', t.init.admin_token)).headers.has(CAPABILITIES_HEADER),
+    ).toBe(false);
+  });
+
   it('returns the contract shape with the current escrow certificate', async () => {
     const { nodeKey } = await enroll(t);
     const c = await config(t, nodeKey);

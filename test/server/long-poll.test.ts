@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_API_PATHS, type ConfigResponse } from '../../src-server/api/agent-api.js';
-import { config, enroll, startTestServer, type TestServer } from './helpers/server.js';
+import { digest, newSecret } from '../../src-server/http/secrets.js';
+import { config, enroll, hostIdentity, startTestServer, type TestServer } from './helpers/server.js';
 
 let t: TestServer;
 beforeEach(async () => {
@@ -49,6 +51,35 @@ describe('config long-poll', () => {
     expect(r.body.config_version).not.toBe(current.config_version);
     // Informational: the test's own 60 s timeout is the only hard limit (speed goals live in bench/).
     expect(r.at).toBeGreaterThanOrEqual(changedAt);
+    expect(t.server.waitingAgents()).toBe(0);
+  });
+
+  it('wakes a thousand waiting hosts at once (the bulk path, answered over several turns)', async () => {
+    const hosts = 1100;
+    const nodeKeys: string[] = [];
+    for (let i = 0; i < hosts; i++) {
+      const nodeKey = newSecret();
+      await t.server.store.enrollHost(hostIdentity('linux', randomUUID()), digest(nodeKey));
+      nodeKeys.push(nodeKey);
+    }
+    // Every host has the same config here (no keys yet, one team), so one read gives every version.
+    const before = (await config(t, nodeKeys[0] as string)).config_version;
+    const pending = nodeKeys.map((k) => waitForChange(k, before, 50));
+    await until(() => t.server.waitingAgents() === hosts);
+    const res = await t.post(
+      '/api/latest/fleet/disk_encryption',
+      { team_id: null, enable_disk_encryption: true },
+      t.init.admin_token,
+    );
+    expect(res.status).toBe(204);
+    const answers = await Promise.all(pending);
+    expect(
+      answers.filter((a) => a.status === 200 && a.body.notifications.run_disk_encryption_escrow),
+    ).toHaveLength(hosts);
+    expect(new Set(answers.map((a) => a.body.config_version))).toEqual(
+      new Set([answers[0]?.body.config_version]),
+    );
+    expect(answers[0]?.body.config_version).not.toBe(before);
     expect(t.server.waitingAgents()).toBe(0);
   });
 

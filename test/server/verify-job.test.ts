@@ -48,6 +48,23 @@ describe('verification job', () => {
     });
   });
 
+  it('goes through more keys than one page holds, each once', async () => {
+    const hosts: number[] = [];
+    for (let i = 0; i < 1234; i++) hosts.push(await hostWithUncheckedKey(i % 3 === 0 ? 'AAAA' : 'BBBB'));
+    const seen: string[] = [];
+    // A stand-in for the decrypt step (the real one is tested above): what matters here is the paging.
+    const check: DecryptabilityCheck = async (b64) => {
+      seen.push(b64);
+      return b64 === 'AAAA';
+    };
+    const r = await t.server.verifyKeysNow(check);
+    expect(r).toEqual({ checked: 1234, decryptable: 412, undecryptable: 822, skippedChanged: 0 });
+    expect(seen).toHaveLength(1234);
+    expect((await t.server.store.getHostView(hosts[0] as number))?.key?.decryptable).toBe(true);
+    expect((await t.server.store.getHostView(hosts[1233] as number))?.key?.decryptable).toBe(true);
+    expect((await t.server.store.getHostView(hosts[1232] as number))?.key?.decryptable).toBe(false);
+  });
+
   it('does not overwrite a key that changed while the job decrypted the old one', async () => {
     const raced = await hostWithUncheckedKey(
       Buffer.from('old envelope, will not decrypt').toString('base64'),

@@ -1,0 +1,136 @@
+import type {
+  DecryptabilityAnswer,
+  EncryptionPolicy,
+  EscrowStore,
+  HostIdentity,
+  NewKey,
+  Role,
+} from './port.js';
+
+/**
+ * Which hosts' views (host row, key, team switch and policy) a write may change: `hosts` lists them,
+ * `all` means any host (a team's switch, the "no team" setting), `touched` is only a host's last_seen_at.
+ */
+export type HostChange =
+  | { kind: 'hosts'; hostIds: readonly number[] }
+  | { kind: 'all' }
+  | { kind: 'touched'; hostId: number };
+
+/**
+ * The store, telling a listener about every write that can change what a host's view holds, once before the
+ * write starts and once after it ended (committed or failed). Both ends matter to a cache of views: a read
+ * that overlapped the write in any way must not be cached (see CheckinCache).
+ *
+ * A class that spells out every method of the port rather than a Proxy: a write method added to the port
+ * does not compile here until someone decides what it changes, so no write can slip past the cache.
+ */
+export class ChangeTrackingStore implements EscrowStore {
+  constructor(
+    private readonly inner: EscrowStore,
+    private readonly listener: (change: HostChange) => void,
+  ) {}
+
+  private async write<T>(
+    change: HostChange,
+    fn: () => Promise<T>,
+    after: (r: T) => HostChange = () => change,
+  ) {
+    this.listener(change);
+    let result: T | undefined;
+    try {
+      result = await fn();
+      return result;
+    } finally {
+      this.listener(result === undefined ? change : after(result));
+    }
+  }
+
+  migrate() {
+    return this.write({ kind: 'all' }, () => this.inner.migrate());
+  }
+  close() {
+    return this.write({ kind: 'all' }, () => this.inner.close());
+  }
+  getSetting(name: string) {
+    return this.inner.getSetting(name);
+  }
+  insertSetting(name: string, value: string) {
+    // Settings hold the "no team" switch; any setting write is treated as one.
+    return this.write({ kind: 'all' }, () => this.inner.insertSetting(name, value));
+  }
+  addAdminToken(tokenHash: string, role: Role, name: string) {
+    return this.inner.addAdminToken(tokenHash, role, name);
+  }
+  findAdminToken(tokenHash: string) {
+    return this.inner.findAdminToken(tokenHash);
+  }
+  enrollHost(identity: HostIdentity, nodeKeyHash: string) {
+    // Which host a re-enroll replaces is known only afterwards; before, nothing may be cached meanwhile.
+    return this.write(
+      { kind: 'hosts', hostIds: [] },
+      () => this.inner.enrollHost(identity, nodeKeyHash),
+      (r) => ({ kind: 'hosts', hostIds: [r.hostId] }),
+    );
+  }
+  findHostByNodeKeyHash(nodeKeyHash: string) {
+    return this.inner.findHostByNodeKeyHash(nodeKeyHash);
+  }
+  getHostView(hostId: number) {
+    return this.inner.getHostView(hostId);
+  }
+  listHostViews(filter: { teamId?: number | null }) {
+    return this.inner.listHostViews(filter);
+  }
+  touchHost(hostId: number) {
+    return this.write({ kind: 'touched', hostId }, () => this.inner.touchHost(hostId));
+  }
+  saveStatusReport(hostId: number, reportJson: string) {
+    return this.write(hosts([hostId]), () => this.inner.saveStatusReport(hostId, reportJson));
+  }
+  storeKey(hostId: number, key: NewKey) {
+    return this.write(hosts([hostId]), () => this.inner.storeKey(hostId, key));
+  }
+  recordClientError(hostId: number, message: string) {
+    return this.write(hosts([hostId]), () => this.inner.recordClientError(hostId, message));
+  }
+  setDecryptable(answers: readonly DecryptabilityAnswer[]) {
+    return this.write(hosts(answers.map((a) => a.hostId)), () => this.inner.setDecryptable(answers));
+  }
+  listUncheckedKeys(limit: number, afterHostId?: number) {
+    return this.inner.listUncheckedKeys(limit, afterHostId);
+  }
+  listArchivedKeys(hostId: number) {
+    return this.inner.listArchivedKeys(hostId);
+  }
+  requestRotation(hostId: number) {
+    return this.write(hosts([hostId]), () => this.inner.requestRotation(hostId));
+  }
+  clearRemovingEnforcement(hostId: number) {
+    return this.write(hosts([hostId]), () => this.inner.clearRemovingEnforcement(hostId));
+  }
+  createTeam(name: string) {
+    // A new team has no hosts yet.
+    return this.inner.createTeam(name);
+  }
+  listTeams() {
+    return this.inner.listTeams();
+  }
+  getTeam(id: number) {
+    return this.inner.getTeam(id);
+  }
+  setDiskEncryption(teamId: number | null, enabled: boolean, policy?: Partial<EncryptionPolicy>) {
+    // Every host of the team changes; which ones those are is the store's to say, so all are dropped.
+    return this.write({ kind: 'all' }, () => this.inner.setDiskEncryption(teamId, enabled, policy));
+  }
+  transferHosts(teamId: number | null, hostIds: readonly number[]) {
+    return this.write(hosts(hostIds), () => this.inner.transferHosts(teamId, hostIds));
+  }
+  addActivity(actor: string, type: string, details: Record<string, unknown>) {
+    return this.inner.addActivity(actor, type, details);
+  }
+  listActivities(opts: { limit: number; afterId?: number }) {
+    return this.inner.listActivities(opts);
+  }
+}
+
+const hosts = (hostIds: readonly number[]): HostChange => ({ kind: 'hosts', hostIds });
