@@ -25,8 +25,10 @@ export function PassphraseDialog({ state }: { state: UiState }) {
   const connected = state.connection.state === 'connected';
   const needed = state.status?.action?.kind === 'luks_passphrase';
   const coolingDown = flow.phase === 'cooldown';
-  const busy = sending || flow.phase === 'submitting';
   const success = flow.phase === 'success';
+  // The success screen can arrive (pushed by the agent) before the submit call itself returns: it is not
+  // busy then, or Escape on "Done" would be ignored for that moment.
+  const busy = !success && (sending || flow.phase === 'submitting');
 
   useEffect(() => {
     if (success) doneRef.current?.focus();
