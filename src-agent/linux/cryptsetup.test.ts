@@ -57,7 +57,7 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     expect(await kindOf(cs.dump(plain))).toBe('not_luks');
   });
 
-  it('tells LUKS1 apart, and asks cryptsetup when the primary header is damaged', async () => {
+  it('tells LUKS1 apart, and asks cryptsetup when the primary header is damaged (identify and dump)', async () => {
     const img = image();
     const v1 = join(img.dir, 'luks1.img');
     writeFileSync(v1, Buffer.alloc(8 * 1024 * 1024));
@@ -78,6 +78,7 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     writeSync(fd, Buffer.alloc(4096), 0, 4096, 0);
     closeSync(fd);
     expect(await cs.identify(img.path)).toEqual({ version: 2, uuid });
+    expect(usedSlots(await cs.dump(img.path))).toEqual([0]); // luksDump reads the secondary copy
   });
 
   it('parses the header JSON', async () => {

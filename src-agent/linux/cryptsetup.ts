@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type LuksIdentity, readPrimaryLuksHeader } from './luks-header.js';
+import { type LuksIdentity, readLuks2Metadata, readPrimaryLuksHeader } from './luks-header.js';
 import { LuksMetadata } from './luks-metadata.js';
 import { SecretFifo } from './secret-fifo.js';
 
@@ -113,7 +113,14 @@ export class Cryptsetup {
     return { version, uuid: (await this.check('luksUUID', ['luksUUID', device])).stdout.trim() };
   }
 
+  /**
+   * The LUKS2 JSON metadata. Read from the header in-process when both copies are intact and agree
+   * (luks-header.ts); otherwise, or when the device cannot be read, `cryptsetup luksDump` answers, with its
+   * locking, its recovery from the secondary copy and its error messages.
+   */
   async dump(device: string): Promise<LuksMetadata> {
+    const inProcess = await readLuks2Metadata(device).catch(() => null);
+    if (inProcess !== null) return LuksMetadata.parse(inProcess);
     const r = await this.check('luksDump', ['luksDump', '--dump-json-metadata', device]);
     return LuksMetadata.parse(JSON.parse(r.stdout));
   }
