@@ -246,6 +246,28 @@ describe('LUKS escrow flow (real cryptsetup, real CMS)', () => {
     await theEscrowedKey(img.path);
   });
 
+  it('takes a new slot out again (token and journal too) when its key does not open it, and sends nothing', async () => {
+    const { img, state } = setup();
+    const wrapper = join(img.dir, 'cryptsetup-bad-slot');
+    // the real command, except that testing one slot's key says "no key": the new slot does not open
+    writeFileSync(
+      wrapper,
+      '#!/bin/sh\ncase "$1 $*" in "open "*--key-slot*) cat >/dev/null; echo "No key available with this passphrase." >&2; exit 2;; esac\nexec cryptsetup "$@"\n',
+    );
+    chmodSync(wrapper, 0o700);
+    const bad = escrow(h, img.path, state, { cryptsetup: { path: wrapper } });
+    const err = await errorOf(bad.escrow(pw(USER)));
+    expect(err.code).toBe('internal');
+    expect(err.message).toMatch(/did not open its slot; the slot was removed/);
+    expect(slotsOf(img.path)).toEqual([0]);
+    expect(headerJson(img.path).tokens).toEqual({});
+    expect(h.server.received.size).toBe(0);
+    const status = await escrow(h, img.path, state).status();
+    expect(status).toMatchObject({ needsKey: true, pendingUpload: false, tokenState: 'none' });
+    expect((await escrow(h, img.path, state).escrow(pw(USER))).outcome).toBe('escrowed');
+    await theEscrowedKey(img.path);
+  });
+
   it('rotates: new slot escrowed, old escrow slot and token removed, user slot kept', async () => {
     const { img, state } = setup();
     const api = escrow(h, img.path, state);

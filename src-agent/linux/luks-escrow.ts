@@ -250,9 +250,16 @@ export class LuksEscrow {
           onProgress('saving_to_disk');
           await this.addSlot(entry, passphrase, key, attempts, before.attemptsLeft < MAX_FAILURES);
           log.info({ device, slot, escrowId: entry.escrow_id }, 'escrow slot added');
-          const { marked, tokenId } = await this.markSlot(entry, key);
           onProgress('verifying');
-          await this.verifySlot(marked, key, passphrase);
+          // Proving that the new slot opens takes ~100 ms (every unlock pays the volume key's digest
+          // check), so it runs while the slot is journaled and marked as ours; both finish before anything
+          // is sent. cryptsetup's device lock orders the token write and this read.
+          const opened = this.opensWithKey(entry, key);
+          const { marked, tokenId } = await this.markSlot(entry, key).catch(async (e: unknown) => {
+            await opened; // the key stays unwiped until cryptsetup has read it
+            throw e;
+          });
+          await this.verifySlot(marked, passphrase, await opened);
           onProgress('uploading');
           const done = await this.finishUpload(marked, tokenId);
           const hadOurTokens = ourTokens(meta).length > 0;
@@ -349,16 +356,23 @@ export class LuksEscrow {
     return { marked, tokenId };
   }
 
-  private async verifySlot(entry: JournalEntry, key: Buffer, passphrase: Buffer): Promise<void> {
-    try {
-      await this.cs.testPassphrase(this.deps.device, key, entry.slot);
-    } catch (e) {
+  /** `open --test-passphrase` of the new slot with its key: resolves to the failure, or null when it opens. */
+  private opensWithKey(entry: JournalEntry, key: Buffer): Promise<unknown> {
+    return this.cs.testPassphrase(this.deps.device, key, entry.slot).then(
+      () => null,
+      (e: unknown) => e ?? new Error('unknown failure'),
+    );
+  }
+
+  /** Acts on the new slot's test: a key that does not open its slot is taken out again. */
+  private async verifySlot(entry: JournalEntry, passphrase: Buffer, failure: unknown): Promise<void> {
+    if (failure !== null) {
       // The new key does not open its slot, so the slot cannot be removed with it: the user's passphrase
       // (a key of another slot) authorises luksKillSlot instead.
       await this.rollback(entry, () => this.cs.killSlot(this.deps.device, entry.slot, passphrase));
       throw new AgentError(
         'internal',
-        `The new key did not open its slot; the slot was removed. ${errorText(e)}`,
+        `The new key did not open its slot; the slot was removed. ${errorText(failure)}`,
       );
     }
     this.crash('verified'); // nothing to journal: reconcile cannot re-verify without the key anyway
