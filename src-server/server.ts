@@ -6,6 +6,7 @@ import { createLogger } from '../src-shared/logger.js';
 import { buildConfig, type ServerSettings } from './domain/config.js';
 import { isDecryptable } from './escrow/key-check.js';
 import { type EscrowKeySet, loadEscrowKeys } from './escrow/key-files.js';
+import { selfCheckEscrowKeys } from './escrow/key-self-check.js';
 import { buildApp } from './http/app.js';
 import { CheckinCache } from './http/checkin-cache.js';
 import { ConfigWaiters } from './http/config-waiters.js';
@@ -131,6 +132,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
   const pool = DecryptPool.create(opts.verifyWorkers ?? availableParallelism());
   const checkDecryptable = pool?.check ?? isDecryptable;
+  if (!(await selfCheckEscrowKeys(keys.current, checkDecryptable, pool?.size ?? 1))) {
+    log.error(
+      { generation: keys.current.generation },
+      'the current escrow private key cannot open what is encrypted to its certificate: every key agents send will be stored as not decryptable',
+    );
+  }
   const ctx: ServerContext = {
     store,
     log,

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDecryptable } from '../../src-server/escrow/key-check.js';
+import { selfCheckEscrowKeys } from '../../src-server/escrow/key-self-check.js';
 import { DecryptPool } from '../../src-server/jobs/decrypt-pool.js';
 import {
   createEscrowCertificate,
@@ -59,6 +61,28 @@ describe('DecryptPool', () => {
         pool.check(wrongKey, 'linux', [pair, other]),
       ]);
       expect(answers).toEqual([true, false, false, false, true, true]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('self-checks the escrow key pair at startup on every worker, and fails a certificate with the wrong key', async () => {
+    const pool = DecryptPool.create(2, workerUrl);
+    if (!pool) throw new Error('no pool');
+    try {
+      const checked: number[] = [];
+      const counting: typeof pool.check = (...args) => {
+        checked.push(1);
+        return pool.check(...args);
+      };
+      expect(await selfCheckEscrowKeys(pair, counting, pool.size)).toBe(true);
+      expect(checked).toHaveLength(2);
+      const mismatched = { certificatePem: pair.certificatePem, privateKeyPem: other.privateKeyPem };
+      expect(await selfCheckEscrowKeys(mismatched, pool.check, pool.size)).toBe(false);
+      expect(await selfCheckEscrowKeys(mismatched, isDecryptable, 1)).toBe(false);
+      expect(await selfCheckEscrowKeys(pair, isDecryptable, 1)).toBe(true);
+      const broken = { certificatePem: 'not a certificate', privateKeyPem: pair.privateKeyPem };
+      expect(await selfCheckEscrowKeys(broken, isDecryptable, 1)).toBe(false);
     } finally {
       await pool.close();
     }
