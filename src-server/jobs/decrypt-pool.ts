@@ -38,13 +38,14 @@ export class DecryptPool {
         if (!p) return;
         this.pending.delete(m.id);
         this.queued[p.worker] = (this.queued[p.worker] as number) - 1;
+        if (this.queued[p.worker] === 0) w.unref();
         p.resolve(m.ok);
       });
       w.on('error', (err) => {
         this.broken = true;
         this.failAll(err);
       });
-      w.unref();
+      w.unref(); // an idle worker does not keep the process alive; one with checks queued does (dispatch)
     }
   }
 
@@ -78,6 +79,7 @@ export class DecryptPool {
       this.queued[index] = (this.queued[index] as number) + 1;
       this.pending.set(id, { worker: index, resolve, reject });
       const worker = this.workers[index] as Worker;
+      worker.ref();
       const task: CheckTask = { id, base64Encrypted, platform };
       if (this.keysSent.get(worker) !== keys) {
         task.keys = keys;
@@ -104,5 +106,6 @@ export class DecryptPool {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.queued.fill(0);
+    for (const w of this.workers) w.unref();
   }
 }

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -86,6 +87,37 @@ describe('DecryptPool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('keeps the process alive while a check is pending, and not once the workers are idle', async () => {
+    // A process whose only pending work is a check (the server's startup self-check runs before it listens)
+    const script = join(dir, 'pending-check.ts');
+    writeFileSync(
+      script,
+      [
+        `import { DecryptPool } from ${JSON.stringify(join(root, 'src-server/jobs/decrypt-pool.ts'))};`,
+        `import { selfCheckEscrowKeys } from ${JSON.stringify(join(root, 'src-server/escrow/key-self-check.ts'))};`,
+        'const [workerUrl, pairJson] = process.argv.slice(2);',
+        'const pool = DecryptPool.create(2, new URL(workerUrl));',
+        'console.log(await selfCheckEscrowKeys(JSON.parse(pairJson), pool.check, pool.size));',
+      ].join('\n'),
+    );
+    const outfile = join(dir, 'pending-check.mjs');
+    await build({
+      entryPoints: [script],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      outfile,
+      logLevel: 'warning',
+    });
+    const r = spawnSync(process.execPath, [outfile, workerUrl.href, JSON.stringify(pair)], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(r.stdout.trim()).toBe('true'); // printed: the pending checks kept it alive
+    expect(r.status).toBe(0); // and it exited: idle workers do not hold it
   });
 
   it('is not created when the worker script is missing (running from sources): callers check inline', () => {
