@@ -27,6 +27,14 @@ export async function makeWorld({ passphrase, defaultKdf = false, agentArgs = []
     logLevel: 'warn',
     rateLimits: { keyRead: { burst: 1000, perSecond: 100 } },
   });
+  // When the server acknowledges a key: its store holds it (the 204 goes out right after, in the same turn).
+  let keyStoredAt = null;
+  const storeKey = server.store.storeKey.bind(server.store);
+  server.store.storeKey = async (...args) => {
+    const stored = await storeKey(...args);
+    keyStoredAt = performance.now();
+    return stored;
+  };
   const image = path.join(root, 'disk.img');
   writeFileSync(image, '');
   truncateSync(image, 32 * 1024 * 1024);
@@ -77,6 +85,8 @@ export async function makeWorld({ passphrase, defaultKdf = false, agentArgs = []
     agentLog,
     admin,
     connect,
+    /** performance.now() of the last key the server stored, or null. */
+    keyStoredAt: () => keyStoredAt,
     async close() {
       agent.kill('SIGTERM');
       await new Promise((r) => agent.once('exit', r));
