@@ -144,6 +144,28 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     expect(opens(img.path, 'k1', 1)).toBe(true);
   });
 
+  it('starts luksAddKey only once the caller is ready, and not at all when it is not', async () => {
+    const img = image('pw', 0);
+    const tmpDir = join(img.dir, 'tmp');
+    mkdirSync(tmpDir);
+    const local = new Cryptsetup({ tmpDir });
+    let release = () => {};
+    const ready = new Promise<void>((r) => {
+      release = r;
+    });
+    const adding = local.addKey(img.path, b('pw'), b('k1'), 1, FAST, ready);
+    await new Promise((r) => setTimeout(r, 200)); // time enough for the pipes and a run, were it started
+    expect(usedSlots(await cs.dump(img.path))).toEqual([0]);
+    release();
+    await adding;
+    expect(opens(img.path, 'k1', 1)).toBe(true);
+
+    const journalFailed = Promise.reject(new Error('journal write failed: ENOSPC'));
+    await expect(local.addKey(img.path, b('pw'), b('k2'), 2, FAST, journalFailed)).rejects.toThrow(/ENOSPC/);
+    expect(usedSlots(await cs.dump(img.path))).toEqual([0, 1]);
+    expect(readdirSync(tmpDir)).toEqual([]);
+  });
+
   it('imports, replaces, exports and removes tokens', async () => {
     const img = image();
     const id = await cs.tokenImport(img.path, { type: 'escrow-desktop', keyslots: ['0'], state: 'pending' });

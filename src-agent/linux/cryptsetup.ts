@@ -150,6 +150,9 @@ export class Cryptsetup {
    * NEITHER key comes from stdin does luksAddKey derive the user's (slow, argon2) slot once; with stdin
    * (two lines or `--key-file=-`) or `-v` it first checks the passphrase separately and derives it twice.
    * The price is that cryptsetup does not say which slot the passphrase opened.
+   *
+   * `ready`: cryptsetup starts only once it resolves (the caller's journal entry is on disk); the pipes are
+   * made meanwhile. If it rejects, nothing runs and its error is thrown.
    */
   async addKey(
     device: string,
@@ -157,11 +160,21 @@ export class Cryptsetup {
     newKey: Uint8Array,
     slot: number,
     pbkdf: SlotPbkdf,
+    ready: Promise<unknown> = Promise.resolve(),
   ): Promise<void> {
+    const readiness = ready.then(
+      () => null,
+      (e: unknown) => ({ failed: e }),
+    );
     requireSecret(current, 'luksAddKey');
     requireSecret(newKey, 'luksAddKey');
-    const fifos = await SecretFifo.create(this.tmpDir, 2);
+    const fifos = await SecretFifo.create(this.tmpDir, 2).catch(async (e: unknown) => {
+      await readiness; // settle first: the caller's step must not outlive this call
+      throw e;
+    });
     try {
+      const notReady = await readiness;
+      if (notReady) throw notReady.failed;
       const [currentPath, newPath] = fifos.paths;
       const args = [
         'luksAddKey',

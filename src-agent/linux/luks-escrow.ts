@@ -246,9 +246,19 @@ export class LuksEscrow {
         onProgress('creating_key');
         const key = generateRecoveryKey();
         try {
-          const entry = await this.journalNewKey(uuid, slot, usedSlots(meta), key);
+          // cryptsetup makes its named pipes while the key is encrypted and journaled, and starts only once
+          // the journal entry is on disk.
+          const journaled = this.journalNewKey(uuid, slot, usedSlots(meta), key);
+          journaled.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
           onProgress('saving_to_disk');
-          await this.addSlot(entry, passphrase, key, attempts, before.attemptsLeft < MAX_FAILURES);
+          const entry = await this.addSlot(
+            journaled,
+            slot,
+            passphrase,
+            key,
+            attempts,
+            before.attemptsLeft < MAX_FAILURES,
+          );
           log.info({ device, slot, escrowId: entry.escrow_id }, 'escrow slot added');
           onProgress('verifying');
           // Proving that the new slot opens takes ~100 ms (every unlock pays the volume key's digest
@@ -308,15 +318,18 @@ export class LuksEscrow {
    * escrow: the floor the bench measures against. A wrong passphrase leaves the header untouched.
    */
   private async addSlot(
-    entry: JournalEntry,
+    journaled: Promise<JournalEntry>,
+    slot: number,
     passphrase: Buffer,
     key: Buffer,
     attempts: AttemptLimiter,
     hadFailures: boolean,
-  ) {
+  ): Promise<JournalEntry> {
     try {
-      await this.cs.addKey(this.deps.device, passphrase, key, entry.slot, this.deps.newSlotPbkdf);
+      await this.cs.addKey(this.deps.device, passphrase, key, slot, this.deps.newSlotPbkdf, journaled);
     } catch (e) {
+      const entry = await journaled.catch(() => null);
+      if (entry === null) throw e; // the journal write failed, so cryptsetup never ran
       if ((await this.slotIsOurs(entry, key, e)) === false) await this.journal.remove(entry.escrow_id);
       if (e instanceof CryptsetupError && e.kind === 'wrong_passphrase') {
         const after = await attempts.recordFailure();
@@ -329,6 +342,7 @@ export class LuksEscrow {
     }
     if (hadFailures) await attempts.reset();
     this.crash('slot_added');
+    return journaled;
   }
 
   /** Record the new slot's salt in the journal and mark the slot as ours with a 'pending' token. */
