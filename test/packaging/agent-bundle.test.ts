@@ -53,7 +53,7 @@ describe('the agent V8 flags', () => {
     const shebang = readFileSync(path.join(root, 'bin/escrow-agent'), 'utf8').split('\n')[0];
     expect(shebang).toBe(`#!/usr/bin/env -S node ${flags}`);
     expect(launcherFlags(path.join(root, 'assets/macos/escrow-agent-launcher.sh'))).toBe(flags);
-    expect(flags).toContain('--no-opt');
+    expect(flags).toContain('--no-turbofan');
   });
 });
 
