@@ -7,6 +7,8 @@
 //     and runs with its own Electron binary as Node (docs/decisions/0004-agent-runtime.md)
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
+import { agentBundleStubs, builtinsByRequire } from './agent-bundle-stubs/index.mjs';
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -37,22 +39,23 @@ const requireShim =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 // Whitespace and syntax are minified (the agent is a long-running root service: a smaller source string is
 // memory it keeps for its whole life); names are kept so stack traces in support logs stay readable.
+// The plugins keep Node built-ins and dependency code the agent never uses out of its memory (see there).
 for (const cli of ['escrow-agent', 'escrowctl']) {
-  run('npx', [
-    'esbuild',
-    `dist/src-agent/cli/${cli}.js`,
-    '--bundle',
-    '--platform=node',
-    '--target=node22',
-    '--format=esm',
-    '--minify-whitespace',
-    '--minify-syntax',
-    '--keep-names',
-    `--banner:js=${requireShim}`,
-    `--define:ESCROW_BUNDLED_VERSION=${JSON.stringify(version)}`,
-    `--outfile=dist/agent/${cli}.mjs`,
-    '--log-level=warning',
-  ]);
+  await build({
+    entryPoints: [`dist/src-agent/cli/${cli}.js`],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    banner: { js: requireShim },
+    define: { ESCROW_BUNDLED_VERSION: JSON.stringify(version) },
+    plugins: [agentBundleStubs, builtinsByRequire],
+    outfile: `dist/agent/${cli}.mjs`,
+    logLevel: 'warning',
+  });
 }
 for (const bin of ['bin/escrow-server', 'bin/escrow-agent', 'bin/escrowctl']) {
   if (existsSync(bin)) chmodSync(bin, 0o755);

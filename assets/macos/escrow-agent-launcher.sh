@@ -7,8 +7,8 @@
 set -eu
 app="${ESCROW_APP_DIR:-/Applications/Escrow Desktop.app}"
 program="$(basename "$0")"
-# The same lean V8 flags as on Linux for the long-running agent (see assets/linux/escrow-agent-launcher.sh).
+# The same V8 flags as on Linux for the long-running agent; assets/linux/escrow-agent-launcher.sh says why.
 flags=''
-[ "$program" = escrow-agent ] && flags='--max-semi-space-size=1 --optimize-for-size'
+[ "$program" = escrow-agent ] && flags='--max-semi-space-size=1 --optimize-for-size --no-turbofan --no-maglev --no-sparkplug --bytecode-old-age=1 --single-threaded-gc'
 # shellcheck disable=SC2086 # $flags is a list of flags
 ELECTRON_RUN_AS_NODE=1 exec "$app/Contents/MacOS/Escrow Desktop" $flags "$app/Contents/Resources/agent/$program.mjs" "$@"

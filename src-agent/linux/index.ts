@@ -1,4 +1,4 @@
-import { encryptToCertificate } from '../../src-shared/cms/index.js';
+import { encryptToCertificate } from '../../src-shared/cms/encrypt.js';
 import type { Logger } from '../../src-shared/logger.js';
 import type { CrashPoint } from './crash-point.js';
 import { Cryptsetup, type CryptsetupOptions, type SlotPbkdf } from './cryptsetup.js';

@@ -4,7 +4,7 @@ import { watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { isWellFormedEnvelope } from '../../src-shared/cms/index.js';
+import { isWellFormedEnvelope } from '../../src-shared/cms/envelope-parse.js';
 import type { Logger } from '../../src-shared/logger.js';
 import { JsonStateFile } from '../durable-file.js';
 

@@ -1,0 +1,152 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+// @ts-expect-error: a build script in plain JavaScript, without type declarations
+import { agentBundleStubs, builtinsByRequire } from '../../scripts/agent-bundle-stubs/index.mjs';
+
+/**
+ * What keeps the idle agent small (issue 5) must not change what it does: the V8 flags are the same
+ * wherever the agent starts, the modules left out of the bundle really stay out, and logging, zod's English
+ * messages and the built-ins still work in the bundle `npm run build` made.
+ */
+const root = path.resolve(import.meta.dirname, '../..');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'escrow-agent-bundle-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function launcherFlags(file: string): string {
+  const match = /\[ "\$program" = escrow-agent \] && flags='([^']*)'/.exec(readFileSync(file, 'utf8'));
+  if (!match?.[1]) throw new Error(`no agent flags in ${file}`);
+  return match[1];
+}
+const flags = launcherFlags(path.join(root, 'assets/linux/escrow-agent-launcher.sh'));
+
+/**
+ * Bundles `source` as the agent bundle is built (same plugins and banner), runs it with node and returns
+ * its output and the files that went into the bundle.
+ */
+async function runAsAgentBundle(source: string): Promise<{ stdout: string; inputs: string[] }> {
+  const outfile = path.join(tmp, `snippet-${Math.random().toString(36).slice(2)}.mjs`);
+  const { metafile } = await build({
+    stdin: { contents: source, resolveDir: root, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+    plugins: [agentBundleStubs, builtinsByRequire],
+    outfile,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const r = spawnSync(process.execPath, [outfile], { encoding: 'utf8', cwd: tmp });
+  expect(r.stderr).toBe('');
+  return { stdout: r.stdout, inputs: Object.keys(metafile.inputs) };
+}
+
+describe('the agent V8 flags', () => {
+  it('are the same in bin/escrow-agent and both installed launchers', () => {
+    const shebang = readFileSync(path.join(root, 'bin/escrow-agent'), 'utf8').split('\n')[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${flags}`);
+    expect(launcherFlags(path.join(root, 'assets/macos/escrow-agent-launcher.sh'))).toBe(flags);
+    expect(flags).toContain('--no-turbofan');
+  });
+});
+
+describe('the built agent bundle', () => {
+  it('runs, logs through pino and stops cleanly, without worker_threads, assert or WebCrypto loaded', async () => {
+    const socket = path.join(tmp, 'run', 'agent.sock');
+    const dumpModules = `process.on('exit', () => process.stderr.write('MODULES ' + JSON.stringify(process.moduleLoadList)))`;
+    // biome-ignore format: one flag per line reads best
+    const agent = spawn(process.execPath, [
+      ...flags.split(' '),
+      '--import', `data:text/javascript,${encodeURIComponent(dumpModules)}`,
+      path.join(root, 'dist/agent/escrow-agent.mjs'), 'run',
+      '--server', 'http://127.0.0.1:9',
+      '--enroll-secret-file', path.join(tmp, 'no-enroll-secret'),
+      '--state-dir', path.join(tmp, 'state'),
+      '--socket', socket,
+      '--luks-device', path.join(tmp, 'no-disk.img'),
+    ], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    agent.stdout.on('data', (d) => (stdout += d));
+    agent.stderr.on('data', (d) => (stderr += d));
+    const deadline = Date.now() + 15_000;
+    while (!stdout.includes('listening for desktop apps') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    agent.kill('SIGTERM');
+    const code = await new Promise((r) => agent.once('exit', r));
+    expect(code).toBe(0);
+
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; name: string });
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining([
+        'escrow agent starting',
+        'listening for desktop apps and escrowctl',
+        'stopping',
+      ]),
+    );
+    expect(lines.every((l) => l.name === 'escrow-agent')).toBe(true);
+
+    const modules = JSON.parse(stderr.slice(stderr.indexOf('MODULES ') + 8)) as string[];
+    expect(modules).toContain('NativeModule child_process'); // the list is real
+    for (const absent of ['worker_threads', 'assert', 'internal/util/diff', 'internal/crypto/webcrypto']) {
+      expect(modules).not.toContain(`NativeModule ${absent}`);
+    }
+  });
+});
+
+describe('the agent bundle plugins', () => {
+  it('keep zod in English with the same messages, and only English in z.locales', async () => {
+    const input = { a: 1, b: 'nope', c: 'z' };
+    const schema = z.object({ a: z.number().min(3), b: z.email(), c: z.enum(['x', 'y']) });
+    const direct = schema.safeParse(input).error?.issues.map((i) => i.message);
+    const { stdout: bundled } = await runAsAgentBundle(`
+      import { z } from 'zod';
+      const schema = z.object({ a: z.number().min(3), b: z.email(), c: z.enum(['x', 'y']) });
+      const r = schema.safeParse(${JSON.stringify(input)});
+      console.log(JSON.stringify({ messages: r.error.issues.map((i) => i.message), locales: Object.keys(z.locales) }));
+    `);
+    expect(direct).toHaveLength(3);
+    expect(JSON.parse(bundled)).toEqual({ messages: direct, locales: ['en'] });
+  });
+
+  it('leave pino logging working, without thread-stream or the real assert and worker_threads', async () => {
+    const { stdout, inputs } = await runAsAgentBundle(`
+      import { pino } from 'pino';
+      pino({ base: null, timestamp: false }).info({ n: 1 }, 'hello');
+      pino({ base: null, timestamp: false }, pino.destination({ sync: false })).warn('async');
+    `);
+    expect(stdout.trim().split('\n')).toEqual([
+      JSON.stringify({ level: 30, n: 1, msg: 'hello' }),
+      JSON.stringify({ level: 40, msg: 'async' }), // flushed at exit: pino saw the main thread
+    ]);
+    expect(inputs.some((file) => file.includes('node_modules/thread-stream/'))).toBe(false);
+    expect(inputs.filter((file) => file.includes('agent-bundle-stubs')).sort()).toEqual([
+      'scripts/agent-bundle-stubs/assert.cjs',
+      'scripts/agent-bundle-stubs/thread-stream.cjs',
+      'scripts/agent-bundle-stubs/worker-threads.cjs',
+    ]);
+  });
+
+  it('read built-ins lazily, with named, default and namespace imports still working', async () => {
+    const { stdout } = await runAsAgentBundle(`
+      import os from 'node:os';
+      import * as path from 'node:path';
+      import { parseArgs, promisify } from 'node:util';
+      const before = process.moduleLoadList.includes('NativeModule internal/util/parse_args/parse_args');
+      const { values } = parseArgs({ args: ['--x', '1'], options: { x: { type: 'string' } } });
+      console.log(JSON.stringify([before, values.x, typeof promisify, os.tmpdir() === ${JSON.stringify(os.tmpdir())}, path.join('a', 'b')]));
+    `);
+    expect(JSON.parse(stdout)).toEqual([false, '1', 'function', true, path.join('a', 'b')]);
+  });
+});
