@@ -18,5 +18,12 @@ program="$(basename "$0")"
 #       pauses stay short on the main thread
 flags=''
 [ "$program" = escrow-agent ] && flags='--max-semi-space-size=1 --optimize-for-size --no-turbofan --no-maglev --no-sparkplug --bytecode-old-age=1 --single-threaded-gc'
+# glibc gives threads that allocate malloc arenas of their own (up to eight per core), and what an arena
+# once held stays resident; the agent's few threads need no more than two (about 1.7 MB less). Added to any
+# tunables already set.
+if [ "$program" = escrow-agent ]; then
+  GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.arena_max=2"
+  export GLIBC_TUNABLES
+fi
 # shellcheck disable=SC2086 # $flags is a list of flags
 ELECTRON_RUN_AS_NODE=1 exec "$app_dir/escrow-desktop" $flags "$app_dir/resources/agent/$program.mjs" "$@"

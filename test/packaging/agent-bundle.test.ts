@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -23,6 +23,7 @@ function launcherFlags(file: string): string {
   return match[1];
 }
 const flags = launcherFlags(path.join(root, 'assets/linux/escrow-agent-launcher.sh'));
+const MALLOC_TUNABLE = 'GLIBC_TUNABLES=glibc.malloc.arena_max=2';
 
 /**
  * Bundles `source` as the agent bundle is built (same plugins and banner), runs it with node and returns
@@ -51,9 +52,36 @@ async function runAsAgentBundle(source: string): Promise<{ stdout: string; input
 describe('the agent V8 flags', () => {
   it('are the same in bin/escrow-agent and both installed launchers', () => {
     const shebang = readFileSync(path.join(root, 'bin/escrow-agent'), 'utf8').split('\n')[0];
-    expect(shebang).toBe(`#!/usr/bin/env -S node ${flags}`);
+    expect(shebang).toBe(`#!/usr/bin/env -S ${MALLOC_TUNABLE} node ${flags}`);
     expect(launcherFlags(path.join(root, 'assets/macos/escrow-agent-launcher.sh'))).toBe(flags);
     expect(flags).toContain('--no-turbofan');
+  });
+
+  it('the Linux launcher limits glibc malloc arenas for the agent only, keeping tunables already set', () => {
+    const launcher = path.join(root, 'assets/linux/escrow-agent-launcher.sh');
+    const bin = path.join(tmp, 'launcher-bin');
+    mkdirSync(bin, { recursive: true });
+    const fakeApp = path.join(tmp, 'fake-app');
+    mkdirSync(fakeApp, { recursive: true });
+    // The "Electron binary" prints the tunables it was started with.
+    writeFileSync(path.join(fakeApp, 'escrow-desktop'), '#!/bin/sh\necho "$GLIBC_TUNABLES"\n', {
+      mode: 0o755,
+    });
+    for (const name of ['escrow-agent', 'escrowctl']) symlinkSync(launcher, path.join(bin, name));
+    const run = (name: string, tunables?: string) =>
+      spawnSync(path.join(bin, name), [], {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          ESCROW_APP_DIR: fakeApp,
+          ...(tunables ? { GLIBC_TUNABLES: tunables } : {}),
+        },
+      }).stdout.trim();
+    expect(`GLIBC_TUNABLES=${run('escrow-agent')}`).toBe(MALLOC_TUNABLE);
+    expect(run('escrow-agent', 'glibc.malloc.tcache_count=0')).toBe(
+      'glibc.malloc.tcache_count=0:glibc.malloc.arena_max=2',
+    );
+    expect(run('escrowctl')).toBe('');
   });
 });
 
