@@ -73,6 +73,17 @@ describe('import rules between rooms', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('agent code imports the CMS modules it uses, not their barrel (which brings pkijs into the agent)', () => {
+    const shipped = sourceFiles(path.join(root, 'src-agent')).filter(
+      (f) => !/[/\\]test-support[/\\]|\.test-helper\.ts$/.test(f),
+    );
+    const offenders = shipped.filter((f) =>
+      importsOf(f).some((s) => /src-shared\/cms(\/index\.js)?$/.test(s)),
+    );
+    expect(offenders).toEqual([]);
+    expect(shipped.some((f) => importsOf(f).some((s) => s.includes('src-shared/cms/encrypt.js')))).toBe(true);
+  });
+
   it('the rule checker sees real imports (guards against a regex that matches nothing)', () => {
     const clientImports = importsOf(path.join(root, 'ipc/client.ts'));
     expect(clientImports).toContain('./frame-codec.js');
