@@ -41,6 +41,14 @@ function setup(passphrase = USER, userSlot = 0): { img: TestImage; state: string
   return { img, state: join(img.dir, 'state') };
 }
 
+/** The escrow flow with cryptsetup behind a shell wrapper that injects a failure around the real command. */
+function withCryptsetupWrapper(img: TestImage, state: string, script: string) {
+  const wrapper = join(img.dir, 'cryptsetup-wrapper');
+  writeFileSync(wrapper, `#!/bin/sh\n${script}\n`);
+  chmodSync(wrapper, 0o700);
+  return escrow(h, img.path, state, { cryptsetup: { path: wrapper } });
+}
+
 async function errorOf(p: Promise<unknown>): Promise<AgentError> {
   try {
     await p;
@@ -231,14 +239,12 @@ describe('LUKS escrow flow (real cryptsetup, real CMS)', () => {
 
   it('does not lose a slot when cryptsetup fails in an unclear way after writing it', async () => {
     const { img, state } = setup();
-    const wrapper = join(img.dir, 'cryptsetup-flaky');
     // runs the real command, then reports failure for luksAddKey as if it crashed after the write
-    writeFileSync(
-      wrapper,
-      '#!/bin/sh\ncryptsetup "$@" || exit $?\n[ "$1" = luksAddKey ] && exit 1\nexit 0\n',
+    const flaky = withCryptsetupWrapper(
+      img,
+      state,
+      'cryptsetup "$@" || exit $?\n[ "$1" = luksAddKey ] && exit 1\nexit 0',
     );
-    chmodSync(wrapper, 0o700);
-    const flaky = escrow(h, img.path, state, { cryptsetup: { path: wrapper } });
     expect((await errorOf(flaky.escrow(pw(USER)))).code).toBe('internal');
     expect(slotsOf(img.path)).toEqual([0, 1]);
     const report = await escrow(h, img.path, state).reconcile();
@@ -248,14 +254,12 @@ describe('LUKS escrow flow (real cryptsetup, real CMS)', () => {
 
   it('takes a new slot out again (token and journal too) when its key does not open it, and sends nothing', async () => {
     const { img, state } = setup();
-    const wrapper = join(img.dir, 'cryptsetup-bad-slot');
     // the real command, except that testing one slot's key says "no key": the new slot does not open
-    writeFileSync(
-      wrapper,
-      '#!/bin/sh\ncase "$1 $*" in "open "*--key-slot*) cat >/dev/null; echo "No key available with this passphrase." >&2; exit 2;; esac\nexec cryptsetup "$@"\n',
+    const bad = withCryptsetupWrapper(
+      img,
+      state,
+      'case "$1 $*" in "open "*--key-slot*) cat >/dev/null; echo "No key available with this passphrase." >&2; exit 2;; esac\nexec cryptsetup "$@"',
     );
-    chmodSync(wrapper, 0o700);
-    const bad = escrow(h, img.path, state, { cryptsetup: { path: wrapper } });
     const err = await errorOf(bad.escrow(pw(USER)));
     expect(err.code).toBe('internal');
     expect(err.message).toMatch(/did not open its slot; the slot was removed/);

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,9 +24,14 @@ let other: EscrowKeyPair;
 beforeAll(async () => {
   mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
   dir = mkdtempSync(join(root, 'node_modules/.cache/escrow-decrypt-pool-'));
-  const outfile = join(dir, 'verify-worker.mjs');
+  workerUrl = pathToFileURL(await bundle(join(root, 'src-server/jobs/verify-worker.ts')));
+  [pair, other] = await Promise.all([createEscrowCertificate(), createEscrowCertificate()]);
+});
+/** A TypeScript entry bundled the way the build compiles it (dependencies stay in node_modules). */
+async function bundle(entry: string): Promise<string> {
+  const outfile = join(dir, `${basename(entry, '.ts')}.mjs`);
   await build({
-    entryPoints: [join(root, 'src-server/jobs/verify-worker.ts')],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -34,9 +39,8 @@ beforeAll(async () => {
     outfile,
     logLevel: 'warning',
   });
-  workerUrl = pathToFileURL(outfile);
-  [pair, other] = await Promise.all([createEscrowCertificate(), createEscrowCertificate()]);
-});
+  return outfile;
+}
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
@@ -102,16 +106,7 @@ describe('DecryptPool', () => {
         'console.log(await selfCheckEscrowKeys(JSON.parse(pairJson), pool.check, pool.size));',
       ].join('\n'),
     );
-    const outfile = join(dir, 'pending-check.mjs');
-    await build({
-      entryPoints: [script],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      outfile,
-      logLevel: 'warning',
-    });
+    const outfile = await bundle(script);
     const r = spawnSync(process.execPath, [outfile, workerUrl.href, JSON.stringify(pair)], {
       encoding: 'utf8',
       timeout: 20_000,
