@@ -3,31 +3,19 @@
 // steps as dialog-interactive.mjs; this one only explains that figure. Run after `npm run build`.
 // RUNS=n to change the sample size; ARGS="--flag --flag" adds Chromium switches to compare their cost.
 import os from 'node:os';
-import {
-  interactiveAt,
-  launchAppLikeChromium,
-  loadHarness,
-  percentile,
-  reportInteractive,
-  wallNow,
-} from './load-harness.mjs';
+import { percentile, startDialogRig } from './load-harness.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 20);
 const extra = (process.env.ARGS ?? '').split(/\s+/).filter(Boolean);
-const { startWebDesktop, FakeAgent, luksNeededStatus } = await loadHarness();
-const agent = await FakeAgent.start({ passphrase: 'x', status: luksNeededStatus() });
-const desktop = await startWebDesktop({ socketPath: agent.socketPath });
-const browser = await launchAppLikeChromium(extra);
-const { context } = browser;
-// Node's and the page's clocks are both wall time since their time origin; this puts both on one axis.
-const now = wallNow;
+// Node's and the page's clocks are both wall time since their time origin, so both share one axis.
+const rig = await startDialogRig(extra);
+const { context } = rig;
 const steps = {};
 const add = (name, ms) => {
   steps[name] ??= [];
   steps[name].push(ms);
 };
 try {
-  await reportInteractive(context);
   // Marks for the steps the page cannot time by itself: the first pushed state, React's first DOM.
   await context.addInitScript(() => {
     const add = EventSource.prototype.addEventListener;
@@ -46,16 +34,8 @@ try {
       }
     }).observe(document, { childList: true, subtree: true });
   });
-  while (desktop.shellEvents.snapshot().tray?.icon !== 'action_needed')
-    await new Promise((r) => setTimeout(r, 20));
   for (let i = 0; i < RUNS + 3; i++) {
-    const t0 = now();
-    desktop.shellEvents.clickMenu('create-recovery-key');
-    const page = await context.newPage();
-    const tPage = now();
-    const ready = interactiveAt(page);
-    await page.goto(desktop.windowUrl('passphrase'), { waitUntil: 'commit' });
-    const tReady = await ready;
+    const { page, clickedAt: t0, pageAt: tPage, readyAt: tReady } = await rig.openDialog();
     const t = await page.evaluate(() => {
       const o = performance.timeOrigin;
       const nav = performance.getEntriesByType('navigation')[0];
@@ -102,8 +82,7 @@ try {
       add('A interactive (since nav start)', tReady - t.navStart);
       add('B total: click → interactive', tReady - t0);
     }
-    await page.close();
-    desktop.shellEvents.closeWindow('passphrase');
+    await rig.closeDialog(page);
   }
   for (const [name, xs] of Object.entries(steps).sort()) {
     xs.sort((a, b) => a - b);
@@ -115,7 +94,5 @@ try {
     `  extra Chromium switches: ${extra.join(' ') || '(none)'}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`,
   );
 } finally {
-  await browser.close();
-  await desktop.close();
-  await agent.close();
+  await rig.close();
 }

@@ -7,42 +7,23 @@
 // set up, and why each setting matches an Electron app window, is in load-harness.mjs.
 // Goal: <= 300 ms. Run after `npm run build`. RUNS=n to change the sample size.
 import os from 'node:os';
-import {
-  interactiveAt,
-  launchAppLikeChromium,
-  loadHarness,
-  percentile,
-  reportInteractive,
-  wallNow,
-} from './load-harness.mjs';
+import { interactiveAt, percentile, startDialogRig, wallNow } from './load-harness.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 30);
-const { startWebDesktop, FakeAgent, luksNeededStatus } = await loadHarness();
-const agent = await FakeAgent.start({ passphrase: 'x', status: luksNeededStatus() });
-const desktop = await startWebDesktop({ socketPath: agent.socketPath });
-const browser = await launchAppLikeChromium();
-const { context } = browser;
+const rig = await startDialogRig();
+const { context } = rig;
 try {
-  while (desktop.shellEvents.snapshot().tray?.icon !== 'action_needed')
-    await new Promise((r) => setTimeout(r, 20));
-  await reportInteractive(context);
   const times = [];
   const inPage = [];
   for (let i = 0; i < RUNS + 3; i++) {
-    const t0 = wallNow();
-    desktop.shellEvents.clickMenu('create-recovery-key');
-    const page = await context.newPage();
-    const ready = interactiveAt(page);
-    await page.goto(desktop.windowUrl('passphrase'), { waitUntil: 'commit' });
-    const readyAt = await ready;
+    const { page, clickedAt, readyAt } = await rig.openDialog();
     const navStart = await page.evaluate(() => performance.timeOrigin);
     // The first runs warm Chromium's caches, as an app's first window does.
     if (i >= 3) {
-      times.push(readyAt - t0);
+      times.push(readyAt - clickedAt);
       inPage.push(readyAt - navStart);
     }
-    await page.close();
-    desktop.shellEvents.closeWindow('passphrase');
+    await rig.closeDialog(page);
   }
   // The same steps for an empty page: what this machine and Chromium cost before any of our code runs.
   const empty = [];
@@ -75,7 +56,5 @@ try {
     `dialog interactive after request: n=${times.length} p50=${p50.toFixed(0)} ms p95=${p95.toFixed(0)} ms max=${times.at(-1).toFixed(0)} ms (goal 300 ms) ${p95 <= 300 ? 'OK' : 'SLOW'}`,
   );
 } finally {
-  await browser.close();
-  await desktop.close();
-  await agent.close();
+  await rig.close();
 }

@@ -121,3 +121,47 @@ export async function interactiveAt(page) {
 
 /** Node's clock on the same axis as `interactiveAt` (both count from the epoch in fractional ms). */
 export const wallNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * The dialog benches' rig: the scripted agent asking for the LUKS passphrase, the real desktop core on the
+ * web harness (tray already showing "action needed"), and app-like Chromium whose pages report when they
+ * become interactive. openDialog() does what the user's menu click does, timed on the wall clock:
+ * `clickedAt` the click, `pageAt` the page (window) made, `readyAt` the page interactive.
+ */
+export async function startDialogRig(extraArgs = []) {
+  const { startWebDesktop, FakeAgent, luksNeededStatus } = await loadHarness();
+  const agent = await FakeAgent.start({ passphrase: 'x', status: luksNeededStatus() });
+  const desktop = await startWebDesktop({ socketPath: agent.socketPath });
+  const browser = await launchAppLikeChromium(extraArgs);
+  const { context } = browser;
+  const close = async () => {
+    await browser.close();
+    await desktop.close();
+    await agent.close();
+  };
+  try {
+    await reportInteractive(context);
+    while (desktop.shellEvents.snapshot().tray?.icon !== 'action_needed')
+      await new Promise((r) => setTimeout(r, 20));
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return {
+    context,
+    async openDialog() {
+      const clickedAt = wallNow();
+      desktop.shellEvents.clickMenu('create-recovery-key');
+      const page = await context.newPage();
+      const pageAt = wallNow();
+      const ready = interactiveAt(page);
+      await page.goto(desktop.windowUrl('passphrase'), { waitUntil: 'commit' });
+      return { page, clickedAt, pageAt, readyAt: await ready };
+    },
+    async closeDialog(page) {
+      await page.close();
+      desktop.shellEvents.closeWindow('passphrase');
+    },
+    close,
+  };
+}
