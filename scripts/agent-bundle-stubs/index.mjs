@@ -49,7 +49,7 @@ export const agentBundleStubs = {
  * esbuild plugin for the agent bundle only: Node built-ins are read one name at a time, when the code uses
  * the name. Several exports of built-ins are V8 lazy properties that load more modules the moment anything
  * inspects them: `node:util` loads worker_threads, the assert diff code and parseArgs, `node:crypto` WebCrypto,
- * `node:fs` its directory code. An ES import of a built-in makes Node build a namespace that reads them all,
+ * `node:fs` its directory code, `node:http` the whole undici client (for its WebSocket exports). An ES import of a built-in makes Node build a namespace that reads them all,
  * and esbuild's CommonJS interop (`__toESM`) copies every own property descriptor, which reads them as well.
  * So each ES import of a built-in becomes a require() (the bundle's createRequire banner) of an object whose
  * prototype is the module: esbuild finds no own property to copy, and `parseArgs` or `os.tmpdir` resolve

@@ -1,14 +1,6 @@
-import type * as Http from 'node:http';
-import type * as Https from 'node:https';
-import { createRequire } from 'node:module';
+import http from 'node:http';
+import https from 'node:https';
 import { ServerUnavailableError } from './errors.js';
-
-// require(), not import: an ES import of node:http builds a module namespace that reads every export, and
-// Node 22's http exports WebSocket and its events as lazy getters that load the whole undici client. That
-// is about 10 MB of an idle agent's memory for code it never runs.
-const require = createRequire(import.meta.url);
-const http = require('node:http') as typeof Http;
-const https = require('node:https') as typeof Https;
 
 /** Larger answers than this are not ours (a config with its certificate is a few KiB). */
 const MAX_RESPONSE_BYTES = 1024 * 1024;

@@ -86,7 +86,7 @@ describe('the agent V8 flags', () => {
 });
 
 describe('the built agent bundle', () => {
-  it('runs, logs through pino and stops cleanly, without worker_threads, assert or WebCrypto loaded', async () => {
+  it('runs, logs through pino and stops cleanly, without worker_threads, assert, WebCrypto or undici loaded', async () => {
     const socket = path.join(tmp, 'run', 'agent.sock');
     const dumpModules = `process.on('exit', () => process.stderr.write('MODULES ' + JSON.stringify(process.moduleLoadList)))`;
     // biome-ignore format: one flag per line reads best
@@ -127,7 +127,15 @@ describe('the built agent bundle', () => {
 
     const modules = JSON.parse(stderr.slice(stderr.indexOf('MODULES ') + 8)) as string[];
     expect(modules).toContain('NativeModule child_process'); // the list is real
-    for (const absent of ['worker_threads', 'assert', 'internal/util/diff', 'internal/crypto/webcrypto']) {
+    expect(modules).toContain('NativeModule http'); // loaded, but not through its ES namespace, which pulls undici
+    const absentModules = [
+      'worker_threads',
+      'assert',
+      'internal/util/diff',
+      'internal/crypto/webcrypto',
+      'internal/deps/undici/undici',
+    ];
+    for (const absent of absentModules) {
       expect(modules).not.toContain(`NativeModule ${absent}`);
     }
   });
