@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import fc from 'fast-check';
+import * as pkijs from 'pkijs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   certificateIssuerAndSerial,
@@ -19,7 +20,7 @@ import {
   set,
   smallInteger,
 } from './der.js';
-import { createEscrowCertificate, readIssuerAndSerial } from './escrow-certificate.js';
+import { createEscrowCertificate } from './escrow-certificate.js';
 import { OID } from './oids.js';
 import { pemToDer } from './pem.js';
 
@@ -138,7 +139,11 @@ describe('certificateIssuerAndSerial', () => {
       opensslCertificate('7', '/CN=short serial'),
     ];
     for (const pem of certificates) {
-      expect(certificateIssuerAndSerial(pemToDer(pem, 'CERTIFICATE'))).toEqual(readIssuerAndSerial(pem));
+      const reference = pkijs.Certificate.fromBER(pemToDer(pem, 'CERTIFICATE'));
+      expect(certificateIssuerAndSerial(pemToDer(pem, 'CERTIFICATE'))).toEqual({
+        issuerDer: Buffer.from(reference.issuer.valueBeforeDecode),
+        serialNumber: Buffer.from(reference.serialNumber.valueBlock.valueHexView),
+      });
     }
   });
 

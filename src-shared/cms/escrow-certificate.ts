@@ -1,6 +1,7 @@
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { certificateIssuerAndSerial } from './der.js';
 import { OID } from './oids.js';
 import { derToPem, pemToDer } from './pem.js';
 
@@ -94,11 +95,7 @@ export function certificateFingerprint(certificatePem: string): string {
 
 /** Issuer and serial number exactly as a CMS recipient identifier carries them. */
 export function readIssuerAndSerial(certificatePem: string): IssuerAndSerial {
-  const certificate = pkijs.Certificate.fromBER(pemToDer(certificatePem, 'CERTIFICATE'));
-  return {
-    issuerDer: Buffer.from(certificate.issuer.valueBeforeDecode),
-    serialNumber: Buffer.from(certificate.serialNumber.valueBlock.valueHexView),
-  };
+  return certificateIssuerAndSerial(pemToDer(certificatePem, 'CERTIFICATE'));
 }
 
 /** 16 random bytes, first byte in 0x40..0x7f: positive and minimally encoded as a DER INTEGER. */
