@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_STRING_LENGTH } from './limits.js';
+import { MAX_STRING_LENGTH } from './desktop-agent/limits.js';
 
 /** A bounded string: every string in the contract has a maximum length. */
 export const text = (max = MAX_STRING_LENGTH) => z.string().max(max);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One build for all three programs:
-//   - plain Node code (ipc, src-shared, src-agent, src-server, src-main) → dist/ with tsc
+//   - plain Node code (ipc, node-lib, src-agent, src-server, src-main, web-harness) → dist/ with tsc
 //   - the Electron preload → one CommonJS file with esbuild (sandboxed preloads cannot load other modules)
 //   - the React renderer → dist/renderer with vite
 //   - the agent and escrowctl → one self-contained file each in dist/agent, which the packaged app ships
@@ -32,6 +32,7 @@ if (existsSync('src-main/preload/preload.ts')) {
 }
 if (existsSync('src-renderer/vite.config.ts')) {
   run('npx', ['vite', 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'warn']);
+  run('npx', ['vite', 'build', '--config', 'web-harness/vite.config.ts', '--logLevel', 'warn']);
 }
 // pino and other CommonJS dependencies call require(); an ES module bundle needs one defined.
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));

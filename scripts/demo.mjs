@@ -209,7 +209,7 @@ if (whyNotElectron === null) {
   start('desktop', electron, [root], { ESCROW_AGENT_SOCKET: socketPath });
   desktopLine = 'Desktop app: running in Electron (look for the Escrow Desktop icon in the tray / menu bar).';
 } else {
-  const { startWebDesktop } = await import(path.join(root, 'dist/src-main/web/web-desktop.js'));
+  const { startWebDesktop } = await import(path.join(root, 'dist/web-harness/web-desktop.js'));
   const web = await startWebDesktop({ socketPath });
   cleanupTasks.push(() => web.close());
   desktopLine = `Desktop app in a browser (Electron: ${whyNotElectron}):\n    ${web.url}`;

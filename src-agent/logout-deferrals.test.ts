@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AgentError } from '../ipc/errors.js';
+import { AgentError } from '../ipc/desktop-agent/errors.js';
 import {
   applyDeferrals,
   DEFAULT_LOGOUT_WINDOW_MS,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { Action } from '../ipc/device-status.js';
-import { AgentError } from '../ipc/errors.js';
+import type { Action } from '../ipc/desktop-agent/device-status.js';
+import { AgentError } from '../ipc/desktop-agent/errors.js';
 import { JsonStateFile } from './durable-file.js';
 
 type LogoutAction = Extract<Action, { kind: 'macos_logout' }>;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { app, ipcMain, protocol, session } from 'electron';
-import { AgentClient } from '../ipc/client.js';
-import { defaultSocketPath } from '../ipc/paths.js';
+import { AgentClient } from '../node-lib/agent-socket/client.js';
+import { defaultSocketPath } from '../node-lib/agent-socket/socket-paths.js';
 import { DesktopCore } from './core/desktop-core.js';
 import { registerAppScheme, serveRenderer } from './electron/app-protocol.js';
 import { ElectronShell } from './electron/electron-shell.js';

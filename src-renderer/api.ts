@@ -1,4 +1,4 @@
-import type { EscrowApi } from '../src-main/bridge/contract.js';
+import type { EscrowApi } from '../ipc/window-bridge/contract.js';
 
 declare global {
   interface Window {

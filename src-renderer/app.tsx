@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import type { WindowKind } from '../src-main/bridge/contract.js';
+import type { WindowKind } from '../ipc/window-bridge/contract.js';
 import { AboutScreen } from './screens/about.js';
 import { LogoutPrompt } from './screens/logout-prompt.js';
 import { MyDevice } from './screens/my-device.js';

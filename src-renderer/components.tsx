@@ -1,5 +1,5 @@
 import { type ReactNode, useEffect, useRef } from 'react';
-import type { UiState } from '../src-main/bridge/contract.js';
+import type { UiState } from '../ipc/window-bridge/contract.js';
 import { strings } from './strings.js';
 
 /** Escape means "not now / close" in every window, as in native dialogs. */

@@ -1,4 +1,4 @@
-import type { ProgressStep } from '../ipc/messages.js';
+import type { ProgressStep } from '../ipc/desktop-agent/messages.js';
 
 /**
  * Every word the windows show, in one place so a translation replaces this object and nothing else.

@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from 'react';
-import type { UiState } from '../src-main/bridge/contract.js';
+import type { UiState } from '../ipc/window-bridge/contract.js';
 import { escrowApi } from './api.js';
 
 /**

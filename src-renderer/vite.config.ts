@@ -45,7 +45,6 @@ function classicAppScript(): Plugin {
 
 // The renderer is plain React compiled by Vite's own transformer (no React plugin: no fast refresh needed
 // for four small screens). base './' because Electron loads the files from the app:// protocol.
-// web/ holds the browser harness's bridge and simulated desktop; the packaged app excludes it.
 export default defineConfig({
   root: here('.'),
   base: './',
@@ -57,18 +56,6 @@ export default defineConfig({
     target: 'chrome130',
     sourcemap: false,
     modulePreload: { polyfill: false },
-    rollupOptions: {
-      input: {
-        index: here('index.html'),
-        desktop: here('web/desktop.html'),
-        bridge: here('web/bridge.ts'),
-      },
-      output: {
-        // The bridge stays under web/ (the app's protocol refuses that folder) and, like every asset, carries
-        // a content hash so the harness can let browsers cache it for good.
-        entryFileNames: (chunk) =>
-          chunk.name === 'bridge' ? 'web/bridge-[hash].js' : 'assets/[name]-[hash].js',
-      },
-    },
+    rollupOptions: { input: { index: here('index.html') } },
   },
 });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { Role } from './api/admin-api.js';
+import { Role } from '../ipc/admin/admin-api.js';
 import { addEscrowKeyGeneration, hasEscrowKeys } from './escrow/key-files.js';
 import { AlreadyInitializedError, addAdminToken, initDataDir } from './init.js';
 import { startServer } from './server.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type pino from 'pino';
-import { createLogger } from '../src-shared/logger.js';
+import { createLogger } from '../node-lib/logger.js';
 import { buildConfig, type ServerSettings } from './domain/config.js';
 import { isDecryptable } from './escrow/key-check.js';
 import { type EscrowKeySet, loadEscrowKeys } from './escrow/key-files.js';

@@ -18,8 +18,8 @@ export async function loadHarness() {
   await build({
     stdin: {
       contents: [
-        "export { startWebDesktop } from './src-main/web/web-desktop.ts';",
-        "export { FakeAgent, luksNeededStatus } from './test/desktop/fake-agent.ts';",
+        "export { startWebDesktop } from './web-harness/web-desktop.ts';",
+        "export { FakeAgent, luksNeededStatus } from './web-harness/test-support/fake-agent.ts';",
       ].join('\n'),
       resolveDir: root,
       loader: 'ts',

@@ -7,13 +7,13 @@
 // Usage (from prk-latency.mjs): node simulated-mac-agent.mjs '<json options>'
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createLogger } from '../../dist/node-lib/logger.js';
 import { formatCommandLine } from '../../dist/src-agent/macos/command-runner.js';
-import { FixtureRunner } from '../../dist/src-agent/macos/fixture-runner.js';
-import { startAgent } from '../../dist/src-agent/service.js';
-import { createLogger } from '../../dist/src-shared/logger.js';
+import { FixtureRunner } from '../../dist/src-agent/macos/test-support/fixture-runner.js';
+import { startAgent } from '../../dist/src-agent/start-agent.js';
 
 const o = JSON.parse(process.argv[2]);
-const fixtures = path.resolve(import.meta.dirname, '../../test/fixtures/macos');
+const fixtures = path.resolve(import.meta.dirname, '../../src-agent/macos/fixtures');
 const manifest = JSON.parse(readFileSync(path.join(fixtures, 'recordings.json'), 'utf8'));
 const recording = (name) => {
   const e = manifest[name];

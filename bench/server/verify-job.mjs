@@ -4,10 +4,10 @@ import { constants, createPrivateKey, privateDecrypt, publicEncrypt } from 'node
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encryptToCertificate } from '../../dist/node-lib/cms/index.js';
 import { loadEscrowKeys } from '../../dist/src-server/escrow/key-files.js';
 import { initDataDir } from '../../dist/src-server/init.js';
 import { startServer } from '../../dist/src-server/server.js';
-import { encryptToCertificate } from '../../dist/src-shared/cms/index.js';
 
 const KEYS = Number(process.env.KEYS ?? 10_000);
 const ALPHABET = 'cbdefghijklnrtuv';

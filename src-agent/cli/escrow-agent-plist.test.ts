@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type PlistValue, parse } from 'plist';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleClis } from '../../test/agent/cli-bundle.js';
+import { bundleClis } from '../../test/e2e/test-support/cli-bundle.js';
 
 const PLIST = new URL('../../assets/macos/com.escrowdesktop.agent.plist', import.meta.url);
 

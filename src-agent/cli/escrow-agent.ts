@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { defaultSocketPath } from '../../ipc/paths.js';
-import { createLogger } from '../../src-shared/logger.js';
+import { defaultSocketPath } from '../../node-lib/agent-socket/socket-paths.js';
+import { createLogger } from '../../node-lib/logger.js';
 import { CrashPoint } from '../linux/crash-point.js';
 import type { SlotPbkdf } from '../linux/index.js';
-import { startAgent } from '../service.js';
+import { startAgent } from '../start-agent.js';
 import { AGENT_VERSION } from '../version.js';
 
 const USAGE = `usage: escrow-agent run --server URL --enroll-secret-file FILE --state-dir DIR

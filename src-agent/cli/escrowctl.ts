@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { AgentClient, AgentRequestError } from '../../ipc/client.js';
-import type { DeviceStatus } from '../../ipc/device-status.js';
-import type { ProgressStep } from '../../ipc/messages.js';
-import { defaultSocketPath } from '../../ipc/paths.js';
+import type { DeviceStatus } from '../../ipc/desktop-agent/device-status.js';
+import type { ProgressStep } from '../../ipc/desktop-agent/messages.js';
+import { AgentClient, AgentRequestError } from '../../node-lib/agent-socket/client.js';
+import { defaultSocketPath } from '../../node-lib/agent-socket/socket-paths.js';
 import { AGENT_VERSION } from '../version.js';
 import { readPassphraseFromStream, readPassphraseFromTty } from './read-passphrase.js';
 

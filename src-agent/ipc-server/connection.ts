@@ -1,7 +1,6 @@
 import type net from 'node:net';
-import { AgentError, type ErrorCode, type IpcErrorBody } from '../../ipc/errors.js';
-import { encodeJsonFrame, type Frame, FrameDecoder, FrameError } from '../../ipc/frame-codec.js';
-import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION } from '../../ipc/limits.js';
+import { AgentError, type ErrorCode, type IpcErrorBody } from '../../ipc/desktop-agent/errors.js';
+import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION } from '../../ipc/desktop-agent/limits.js';
 import {
   type AgentEvent,
   ClientMessage,
@@ -9,8 +8,14 @@ import {
   Methods,
   type RequestEnvelope,
   type Welcome,
-} from '../../ipc/messages.js';
-import type { Logger } from '../../src-shared/logger.js';
+} from '../../ipc/desktop-agent/messages.js';
+import {
+  encodeJsonFrame,
+  type Frame,
+  FrameDecoder,
+  FrameError,
+} from '../../node-lib/agent-socket/frame-codec.js';
+import type { Logger } from '../../node-lib/logger.js';
 import { type MethodHandlers, OPEN_METHODS, type PeerIdentity } from './handlers.js';
 
 export interface ConnectionLimits {

@@ -1,5 +1,11 @@
 import type { z } from 'zod';
-import type { AgentEvent, MethodName, Methods, ProgressStep, ResultOf } from '../../ipc/messages.js';
+import type {
+  AgentEvent,
+  MethodName,
+  Methods,
+  ProgressStep,
+  ResultOf,
+} from '../../ipc/desktop-agent/messages.js';
 
 /** Who is on the other end of a connection, as established in the handshake (see peer-tokens.ts). */
 export interface PeerIdentity {

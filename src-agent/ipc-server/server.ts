@@ -1,9 +1,9 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import type { AgentEvent, Welcome } from '../../ipc/messages.js';
-import { tokenDirFor } from '../../ipc/paths.js';
-import type { Logger } from '../../src-shared/logger.js';
+import type { AgentEvent, Welcome } from '../../ipc/desktop-agent/messages.js';
+import { tokenDirFor } from '../../node-lib/agent-socket/socket-paths.js';
+import type { Logger } from '../../node-lib/logger.js';
 import { allowedUsers } from './allowed-users.js';
 import { Connection, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection.js';
 import { CONSOLE_PATH, readConsoleUser, watchConsoleUser } from './console-user.js';

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decryptEnvelope } from '../../src-shared/cms/index.js';
+import { decryptEnvelope } from '../../node-lib/cms/index.js';
 import { CrashPoint } from './crash-point.js';
 import { createLuksEscrow } from './index.js';
 import type { LuksUpload } from './luks-escrow.js';

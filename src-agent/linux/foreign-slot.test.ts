@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { encryptToCertificate } from '../../src-shared/cms/index.js';
+import { encryptToCertificate } from '../../node-lib/cms/index.js';
 import { Journal } from './journal.js';
 import { escrow, type Harness, headerJson, makeHarness, slotsOf } from './test-support/harness.js';
 import { addUserKey, makeLuks2Image, opens, type TestImage } from './test-support/luks-image.js';

@@ -1,5 +1,5 @@
-import { encryptToCertificate } from '../../src-shared/cms/encrypt.js';
-import type { Logger } from '../../src-shared/logger.js';
+import { encryptToCertificate } from '../../node-lib/cms/encrypt.js';
+import type { Logger } from '../../node-lib/logger.js';
 import type { CrashPoint } from './crash-point.js';
 import { Cryptsetup, type CryptsetupOptions, type SlotPbkdf } from './cryptsetup.js';
 import { LuksEscrow, type Uploader } from './luks-escrow.js';

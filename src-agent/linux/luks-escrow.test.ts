@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AgentError } from '../../ipc/errors.js';
-import type { ProgressStep } from '../../ipc/messages.js';
-import { decryptEnvelope } from '../../src-shared/cms/index.js';
+import { AgentError } from '../../ipc/desktop-agent/errors.js';
+import type { ProgressStep } from '../../ipc/desktop-agent/messages.js';
+import { decryptEnvelope } from '../../node-lib/cms/index.js';
 import { createLuksEscrow } from './index.js';
 import { isRecoveryKeyFormat } from './recovery-key.js';
 import {

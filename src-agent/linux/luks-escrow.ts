@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { AgentError } from '../../ipc/errors.js';
-import type { EscrowResult, ProgressStep } from '../../ipc/messages.js';
-import type { LuksDataRequest } from '../../src-server/api/agent-api.js';
-import type { Logger } from '../../src-shared/logger.js';
+import type { LuksDataRequest } from '../../ipc/agent-server/orbit-api.js';
+import { AgentError } from '../../ipc/desktop-agent/errors.js';
+import type { EscrowResult, ProgressStep } from '../../ipc/desktop-agent/messages.js';
+import type { Logger } from '../../node-lib/logger.js';
 import { AttemptLimiter, MAX_FAILURES } from './attempt-limiter.js';
 import { type CrashPoint, crashIfRequested } from './crash-point.js';
 import { type Cryptsetup, CryptsetupError, type SlotPbkdf } from './cryptsetup.js';

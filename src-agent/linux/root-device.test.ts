@@ -10,7 +10,7 @@ import {
   LsblkOutput,
 } from './root-device.js';
 
-const FIXTURES = join(import.meta.dirname, '../../test/fixtures/lsblk');
+const FIXTURES = join(import.meta.dirname, './fixtures/lsblk');
 const raw = (layout: string, tool: 'findmnt' | 'lsblk') =>
   readFileSync(join(FIXTURES, `${layout}.${tool}.json`), 'utf8');
 const load = (layout: string) => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createExecFileRunner, formatCommandLine } from './command-runner.js';
-import { FixtureRunner, loadRecording } from './fixture-runner.js';
+import { FixtureRunner, loadRecording } from './test-support/fixture-runner.js';
 
 describe('createExecFileRunner (real processes)', () => {
   const runner = createExecFileRunner();

@@ -9,7 +9,7 @@ import {
   readGenerateNewKey,
   setGenerateNewKey,
 } from './escrow-buddy.js';
-import { FixtureRunner, loadRecording } from './fixture-runner.js';
+import { FixtureRunner, loadRecording } from './test-support/fixture-runner.js';
 
 const paths = { prefsPath: DEFAULT_PREFS_PATH, managedPrefsPath: DEFAULT_MANAGED_PREFS_PATH };
 // The recorded Escrow Buddy run happened at 2024-09-23 10:52:14 -0700 (17:52:14 UTC).

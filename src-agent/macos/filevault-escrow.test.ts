@@ -2,12 +2,12 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { decryptEnvelope, isFileVaultPrk } from '../../src-shared/cms/index.js';
-import { createLogger } from '../../src-shared/logger.js';
+import { decryptEnvelope, isFileVaultPrk } from '../../node-lib/cms/index.js';
+import { createLogger } from '../../node-lib/logger.js';
 import type { FileVaultEscrowStatus } from './filevault-escrow.js';
-import { FixtureRunner, loadRecording as rec } from './fixture-runner.js';
 import { createFileVaultEscrow, type FileVaultEscrow } from './index.js';
-import { PrkEnvelopes, randomPrk } from './prk-envelopes.test-helper.js';
+import { FixtureRunner, loadRecording as rec } from './test-support/fixture-runner.js';
+import { PrkEnvelopes, randomPrk } from './test-support/prk-envelopes.js';
 
 type Upload = { base64_encrypted: string; client_error: string };
 const log = createLogger('filevault-escrow-test', { level: 'silent' });

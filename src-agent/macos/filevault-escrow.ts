@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Logger } from '../../src-shared/logger.js';
+import type { Logger } from '../../node-lib/logger.js';
 import { JsonStateFile } from '../durable-file.js';
 import type { CommandRunner } from './command-runner.js';
 import type { PrefsPaths } from './escrow-buddy.js';

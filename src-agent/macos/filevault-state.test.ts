@@ -16,7 +16,7 @@ import {
   readLoginRight,
   withEscrowBuddyMechanism,
 } from './filevault-state.js';
-import { FixtureRunner, loadRecording, type Recording } from './fixture-runner.js';
+import { FixtureRunner, loadRecording, type Recording } from './test-support/fixture-runner.js';
 
 describe('FileVault state from fdesetup', () => {
   it.each([

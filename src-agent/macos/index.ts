@@ -1,4 +1,4 @@
-import type { Logger } from '../../src-shared/logger.js';
+import type { Logger } from '../../node-lib/logger.js';
 import type { CommandRunner } from './command-runner.js';
 import { DEFAULT_MANAGED_PREFS_PATH, DEFAULT_PREFS_PATH } from './escrow-buddy.js';
 import type { FileVaultEscrow } from './filevault-escrow.js';

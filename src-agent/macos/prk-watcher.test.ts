@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { decryptEnvelope, isFileVaultPrk } from '../../src-shared/cms/index.js';
-import { createLogger } from '../../src-shared/logger.js';
-import { PrkEnvelopes, randomPrk } from './prk-envelopes.test-helper.js';
+import { decryptEnvelope, isFileVaultPrk } from '../../node-lib/cms/index.js';
+import { createLogger } from '../../node-lib/logger.js';
 import { createPrkWatcher, type PrkWatcher } from './prk-watcher.js';
+import { PrkEnvelopes, randomPrk } from './test-support/prk-envelopes.js';
 
 type Upload = { base64_encrypted: string; client_error: string };
 const log = createLogger('prk-watcher-test', { level: 'silent' });

@@ -4,8 +4,8 @@ import { watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { isWellFormedEnvelope } from '../../src-shared/cms/envelope-parse.js';
-import type { Logger } from '../../src-shared/logger.js';
+import { isWellFormedEnvelope } from '../../node-lib/cms/envelope-parse.js';
+import type { Logger } from '../../node-lib/logger.js';
 import { JsonStateFile } from '../durable-file.js';
 
 export const DEFAULT_PRK_PATH = '/var/db/FileVaultPRK.dat';

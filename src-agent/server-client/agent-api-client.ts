@@ -10,8 +10,8 @@ import {
   type FileVaultPrkRequest,
   type LuksDataRequest,
   MAX_WAIT_SECONDS,
-} from '../../src-server/api/agent-api.js';
-import type { Logger } from '../../src-shared/logger.js';
+} from '../../ipc/agent-server/orbit-api.js';
+import type { Logger } from '../../node-lib/logger.js';
 import { ServerRejectedError, ServerUnavailableError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
 import { type JsonResponse, postJson } from './http-json.js';

@@ -1,6 +1,6 @@
-import type { ServerConnection } from '../../ipc/device-status.js';
-import { type ConfigResponse, MAX_WAIT_SECONDS } from '../../src-server/api/agent-api.js';
-import type { Logger } from '../../src-shared/logger.js';
+import { type ConfigResponse, MAX_WAIT_SECONDS } from '../../ipc/agent-server/orbit-api.js';
+import type { ServerConnection } from '../../ipc/desktop-agent/device-status.js';
+import type { Logger } from '../../node-lib/logger.js';
 import type { AgentApiClient } from './agent-api-client.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { ServerRejectedError } from './errors.js';

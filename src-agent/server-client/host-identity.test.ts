@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { FixtureRunner, loadRecording } from '../macos/fixture-runner.js';
+import { FixtureRunner, loadRecording } from '../macos/test-support/fixture-runner.js';
 import { ioregString, macHostIdentity } from './host-identity.js';
 
 describe('macHostIdentity', () => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import type { EnrollRequest } from '../../src-server/api/agent-api.js';
+import type { EnrollRequest } from '../../ipc/agent-server/orbit-api.js';
 import type { CommandRunner } from '../macos/command-runner.js';
 
 export type HostIdentity = Omit<EnrollRequest, 'enroll_secret'>;

@@ -1,4 +1,10 @@
-import type { AgentEvent, MethodName, ParamsOf, ResultOf, Welcome } from '../../ipc/messages.js';
+import type {
+  AgentEvent,
+  MethodName,
+  ParamsOf,
+  ResultOf,
+  Welcome,
+} from '../../ipc/desktop-agent/messages.js';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 
 /** The part of ipc/client.ts's AgentClient the desktop uses; tests pass a fake with the same shape. */

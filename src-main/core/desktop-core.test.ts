@@ -1,9 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AgentRequestError } from '../../ipc/client.js';
-import type { Action, DeviceStatus } from '../../ipc/device-status.js';
-import type { AgentEvent, MethodName, ParamsOf, ResultOf, Welcome } from '../../ipc/messages.js';
-import { RecordingShell } from '../web/recording-shell.js';
+import type { Action, DeviceStatus } from '../../ipc/desktop-agent/device-status.js';
+import type {
+  AgentEvent,
+  MethodName,
+  ParamsOf,
+  ResultOf,
+  Welcome,
+} from '../../ipc/desktop-agent/messages.js';
+import { AgentRequestError } from '../../node-lib/agent-socket/client.js';
+import { RecordingShell } from '../../web-harness/recording-shell.js';
 import type { AgentConnection } from './agent-link.js';
 import { DesktopCore } from './desktop-core.js';
 import { LogoutError, type LogoutPort } from './logout-port.js';

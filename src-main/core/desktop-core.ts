@@ -1,5 +1,5 @@
-import type { Action, DeviceStatus } from '../../ipc/device-status.js';
-import type { AgentEvent } from '../../ipc/messages.js';
+import type { Action, DeviceStatus } from '../../ipc/desktop-agent/device-status.js';
+import type { AgentEvent } from '../../ipc/desktop-agent/messages.js';
 import {
   type PassphraseFlow,
   RendererRequest,
@@ -7,7 +7,7 @@ import {
   UiError,
   type UiState,
   type WindowKind,
-} from '../bridge/contract.js';
+} from '../../ipc/window-bridge/contract.js';
 import type { MenuCommand, ShellEvents, ShellPort } from '../shell/port.js';
 import { type AgentConnection, AgentLink, type ConnectAgent } from './agent-link.js';
 import type { BackoffOptions } from './backoff.js';

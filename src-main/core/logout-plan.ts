@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { MacLogoutAction } from '../../ipc/device-status.js';
+import type { MacLogoutAction } from '../../ipc/desktop-agent/device-status.js';
 
 export type LogoutAction = z.infer<typeof MacLogoutAction>;
 

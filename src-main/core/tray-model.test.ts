@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceStatus } from '../../ipc/device-status.js';
-import type { UiState } from '../bridge/contract.js';
+import type { DeviceStatus } from '../../ipc/desktop-agent/device-status.js';
+import type { UiState } from '../../ipc/window-bridge/contract.js';
 import { trayModelFor } from './tray-model.js';
 
 const baseStatus: DeviceStatus = {

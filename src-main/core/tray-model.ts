@@ -1,5 +1,5 @@
-import type { DeviceStatus } from '../../ipc/device-status.js';
-import type { UiState } from '../bridge/contract.js';
+import type { DeviceStatus } from '../../ipc/desktop-agent/device-status.js';
+import type { UiState } from '../../ipc/window-bridge/contract.js';
 import type { MenuItem, TrayIconState, TrayModel } from '../shell/port.js';
 import { mainStrings as s } from './strings.js';
 

@@ -43,7 +43,8 @@ export function serveRenderer(protocol: Protocol, rendererDir: string): void {
     const file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
     const type = TYPES[path.extname(file)];
     const inside = file.startsWith(root + path.sep);
-    // web/ holds the browser harness's bridge; the app never loads it.
+    // web/ is where the browser harness serves its own page and bridge; the app has no such files and
+    // refuses the path outright.
     const harnessOnly = path.relative(root, file).split(path.sep)[0] === 'web';
     if (url.host !== 'renderer' || !inside || harnessOnly || !type) {
       return new Response('not found', { status: 404 });

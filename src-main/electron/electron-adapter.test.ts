@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { IpcMain, IpcMainInvokeEvent, Protocol, Session, WebContents } from 'electron';
 import * as electron from 'electron';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Channels } from '../bridge/channels.js';
+import { Channels } from '../../ipc/window-bridge/channels.js';
 import type { DesktopCore } from '../core/desktop-core.js';
 import type { ShellEvents } from '../shell/port.js';
 import { serveRenderer } from './app-protocol.js';

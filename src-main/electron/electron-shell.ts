@@ -8,7 +8,7 @@ import {
   Tray,
   type WebContents,
 } from 'electron';
-import type { WindowKind } from '../bridge/contract.js';
+import type { WindowKind } from '../../ipc/window-bridge/contract.js';
 import type {
   MenuItem,
   Notice,

@@ -1,6 +1,6 @@
 import type { IpcMain } from 'electron';
-import { Channels } from '../bridge/channels.js';
-import type { RendererResponse } from '../bridge/contract.js';
+import { Channels } from '../../ipc/window-bridge/channels.js';
+import type { RendererResponse } from '../../ipc/window-bridge/contract.js';
 import type { DesktopCore } from '../core/desktop-core.js';
 import type { ElectronShell } from './electron-shell.js';
 import { isTrustedSender } from './security.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { Channels } from '../bridge/channels.js';
-import type { EscrowApi } from '../bridge/contract.js';
+import { Channels } from '../../ipc/window-bridge/channels.js';
+import type { EscrowApi } from '../../ipc/window-bridge/contract.js';
 
 // The preload against a fake electron: what it exposes, under which name, and what each call sends.
 const exposed = vi.hoisted(() => ({ name: '', api: null as unknown }));

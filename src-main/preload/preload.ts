@@ -1,8 +1,8 @@
 import { contextBridge, type IpcRendererEvent, ipcRenderer } from 'electron';
-import { Channels } from '../bridge/channels.js';
-import type { RendererResponse, UiState } from '../bridge/contract.js';
-import { createEscrowApi } from '../bridge/escrow-api.js';
-import { createStateFeed } from '../bridge/state-feed.js';
+import { Channels } from '../../ipc/window-bridge/channels.js';
+import type { RendererResponse, UiState } from '../../ipc/window-bridge/contract.js';
+import { createEscrowApi } from './escrow-api.js';
+import { createStateFeed } from './state-feed.js';
 
 /**
  * The only door between a window and the main process: a handful of named calls, no generic

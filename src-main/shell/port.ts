@@ -1,4 +1,4 @@
-import type { WindowKind } from '../bridge/contract.js';
+import type { WindowKind } from '../../ipc/window-bridge/contract.js';
 
 /**
  * Everything the desktop logic asks of the platform shell (Electron, or the web harness in tests and the

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import type { UiState } from '../../src-main/bridge/contract.js';
+import type { UiState } from '../../ipc/window-bridge/contract.js';
 import { escrowApi } from '../api.js';
 import { AgentBanner, Spinner, StateIcon, useEscape } from '../components.js';
 import { formatDateTime } from '../format.js';

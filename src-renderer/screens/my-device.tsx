@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
-import type { Volume } from '../../ipc/device-status.js';
-import type { UiState } from '../../src-main/bridge/contract.js';
+import type { Volume } from '../../ipc/desktop-agent/device-status.js';
+import type { UiState } from '../../ipc/window-bridge/contract.js';
 import { escrowApi } from '../api.js';
 import { AgentBanner, StateIcon, type Tone, useEscape } from '../components.js';
 import { formatDateTime } from '../format.js';

@@ -1,5 +1,5 @@
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
-import type { UiState } from '../../src-main/bridge/contract.js';
+import type { UiState } from '../../ipc/window-bridge/contract.js';
 import { escrowApi } from '../api.js';
 import { AgentBanner, Spinner, StateIcon, useEscape } from '../components.js';
 import { formatTime } from '../format.js';

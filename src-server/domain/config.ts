@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ConfigResponse } from '../api/agent-api.js';
+import type { ConfigResponse } from '../../ipc/agent-server/orbit-api.js';
 import type { HostView } from '../storage/port.js';
 import { hostNotifications } from './notifications.js';
 

@@ -1,4 +1,4 @@
-import type { Notifications } from '../api/agent-api.js';
+import type { Notifications } from '../../ipc/agent-server/orbit-api.js';
 import type { HostView } from '../storage/port.js';
 import { luksKeyIsStale, reportedStatus } from './status.js';
 

@@ -1,4 +1,4 @@
-import type { DiskEncryptionStatusRequest, Platform } from '../api/agent-api.js';
+import type { DiskEncryptionStatusRequest, Platform } from '../../ipc/agent-server/orbit-api.js';
 import type { HostView } from '../storage/port.js';
 
 /** Fleet's disk-encryption statuses, same names. */

@@ -1,11 +1,11 @@
+import type { Platform } from '../../ipc/agent-server/orbit-api.js';
 import {
   decryptEnvelope,
   type EscrowKeyPair,
   isBitLockerRecoveryPassword,
   isFileVaultPrk,
   isLuksRecoveryKey,
-} from '../../src-shared/cms/index.js';
-import type { Platform } from '../api/agent-api.js';
+} from '../../node-lib/cms/index.js';
 
 /** The recovery-key shape each platform's envelope must contain. */
 const SHAPE: Record<Platform, (s: Uint8Array) => boolean> = {

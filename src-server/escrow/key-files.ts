@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEscrowCertificate, type EscrowKeyPair } from '../../src-shared/cms/index.js';
+import { createEscrowCertificate, type EscrowKeyPair } from '../../node-lib/cms/index.js';
 
 /**
  * Escrow certificates live in DATA_DIR/escrow-keys/ as numbered generations: 0001.cert.pem and

@@ -1,5 +1,5 @@
-import { encryptToCertificate } from '../../src-shared/cms/encrypt.js';
-import type { EscrowKeyPair } from '../../src-shared/cms/escrow-certificate.js';
+import { encryptToCertificate } from '../../node-lib/cms/encrypt.js';
+import type { EscrowKeyPair } from '../../node-lib/cms/escrow-certificate.js';
 import type { DecryptabilityCheck } from '../jobs/verify-keys.js';
 
 /** Shaped like a LUKS recovery key (the checks test the shape) and plainly not one: a single letter. */

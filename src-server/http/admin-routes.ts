@@ -6,7 +6,7 @@ import {
   HostIdParams,
   TeamFilterQuery,
   TransferHostsRequest,
-} from '../api/admin-api.js';
+} from '../../ipc/admin/admin-api.js';
 import { diskEncryptionStatus, summarize } from '../domain/status.js';
 import { openEscrowedKey } from '../escrow/key-check.js';
 import type { HostView } from '../storage/port.js';

@@ -11,7 +11,7 @@ import {
   LuksDataRequest,
   type Platform,
   SERVER_CAPABILITIES,
-} from '../api/agent-api.js';
+} from '../../ipc/agent-server/orbit-api.js';
 import type { HostView } from '../storage/port.js';
 import type { ServerContext } from './context.js';
 import type { PreparedConfig } from './prepared-configs.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../../src-shared/logger.js';
+import type { Logger } from '../../node-lib/logger.js';
 import type { ServerSettings } from '../domain/config.js';
 import type { EscrowKeySet } from '../escrow/key-files.js';
 import type { DecryptabilityCheck } from '../jobs/verify-keys.js';

@@ -1,4 +1,4 @@
-import type { ConfigResponse } from '../api/agent-api.js';
+import type { ConfigResponse } from '../../ipc/agent-server/orbit-api.js';
 
 /** A config and its JSON body, serialized once for every host that gets the same config. */
 export interface PreparedConfig {

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import type { ErrorResponse } from '../api/agent-api.js';
+import type { ErrorResponse } from '../../ipc/agent-server/orbit-api.js';
 
 /** Parses input with a schema; on failure answers 400 with every problem and its path, and returns null. */
 export function parseOr400<S extends z.ZodType>(

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { EscrowKeyPair } from '../../src-shared/cms/index.js';
-import type { Platform } from '../api/agent-api.js';
+import type { Platform } from '../../ipc/agent-server/orbit-api.js';
+import type { EscrowKeyPair } from '../../node-lib/cms/index.js';
 import { isDecryptable } from '../escrow/key-check.js';
 import type { DecryptabilityCheck } from './verify-keys.js';
 import type { CheckTask } from './verify-worker.js';

@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
-import type { EscrowKeyPair } from '../../src-shared/cms/index.js';
-import type { Logger } from '../../src-shared/logger.js';
-import type { Platform } from '../api/agent-api.js';
+import type { Platform } from '../../ipc/agent-server/orbit-api.js';
+import type { EscrowKeyPair } from '../../node-lib/cms/index.js';
+import type { Logger } from '../../node-lib/logger.js';
 import type { DecryptabilityAnswer, EscrowStore, UncheckedKey } from '../storage/port.js';
 
 export type DecryptabilityCheck = (

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import type { EscrowKeyPair } from '../../src-shared/cms/index.js';
-import type { Platform } from '../api/agent-api.js';
+import type { Platform } from '../../ipc/agent-server/orbit-api.js';
+import type { EscrowKeyPair } from '../../node-lib/cms/index.js';
 import { isDecryptable } from '../escrow/key-check.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { Role } from '../api/admin-api.js';
-import type { Platform } from '../api/agent-api.js';
+import type { Role } from '../../ipc/admin/admin-api.js';
+import type { Platform } from '../../ipc/agent-server/orbit-api.js';
 
 export type { Role };
 

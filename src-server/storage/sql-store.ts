@@ -1,4 +1,4 @@
-import type { Platform } from '../api/agent-api.js';
+import type { Platform } from '../../ipc/agent-server/orbit-api.js';
 import { MIGRATIONS, migrationSql } from './migrations/index.js';
 import type {
   Activity,

@@ -1,15 +1,15 @@
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opens } from '../../src-agent/linux/test-support/luks-image.js';
-import { startWebDesktop, type WebDesktop } from '../../src-main/web/web-desktop.js';
-import { type AgentWorld, makeWorld } from '../agent/agent-harness.js';
+import { startWebDesktop, type WebDesktop } from '../../web-harness/web-desktop.js';
 import {
   expectNoAxeViolations,
   launchChromium,
   newPage,
   screenshot,
   waitForTray,
-} from '../desktop/browser/support.js';
+} from '../browser/test-support/browser.js';
+import { type AgentWorld, makeWorld } from './test-support/agent-harness.js';
 
 /**
  * The whole product for real: the escrow server (SQLite), the agent on a LUKS2 image file with real

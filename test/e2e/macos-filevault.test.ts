@@ -3,13 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../node-lib/logger.js';
 import { DEFAULT_PREFS_PATH } from '../../src-agent/macos/escrow-buddy.js';
-import { PrkEnvelopes, randomPrk } from '../../src-agent/macos/prk-envelopes.test-helper.js';
-import { type RunningAgent, startAgent } from '../../src-agent/service.js';
-import { startWebDesktop, type WebDesktop } from '../../src-main/web/web-desktop.js';
+import { PrkEnvelopes, randomPrk } from '../../src-agent/macos/test-support/prk-envelopes.js';
+import { type RunningAgent, startAgent } from '../../src-agent/start-agent.js';
 import { loadEscrowKeys } from '../../src-server/escrow/key-files.js';
-import { createLogger } from '../../src-shared/logger.js';
-import { eventually, TestServer } from '../agent/agent-harness.js';
+import { startWebDesktop, type WebDesktop } from '../../web-harness/web-desktop.js';
 import {
   expectNoAxeViolations,
   launchChromium,
@@ -17,8 +16,9 @@ import {
   openWindowPage,
   screenshot,
   waitForTray,
-} from '../desktop/browser/support.js';
-import { envelopeFor, SimulatedMac, writePrkFile } from './macos-simulated-mac.js';
+} from '../browser/test-support/browser.js';
+import { eventually, TestServer } from './test-support/agent-harness.js';
+import { envelopeFor, SimulatedMac, writePrkFile } from './test-support/macos-simulated-mac.js';
 
 /**
  * macOS end to end on Linux: the real escrow server, the real agent forced to darwin (FileVault module,

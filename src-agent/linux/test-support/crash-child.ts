@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger } from '../../../src-shared/logger.js';
+import { createLogger } from '../../../node-lib/logger.js';
 import { CrashPoint } from '../crash-point.js';
 import { createLuksEscrow } from '../index.js';
 

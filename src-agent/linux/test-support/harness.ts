@@ -1,12 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  createEscrowCertificate,
-  decryptEnvelope,
-  type EscrowKeyPair,
-} from '../../../src-shared/cms/index.js';
-import { createLogger } from '../../../src-shared/logger.js';
+import { createEscrowCertificate, decryptEnvelope, type EscrowKeyPair } from '../../../node-lib/cms/index.js';
+import { createLogger } from '../../../node-lib/logger.js';
 import { createLuksEscrow, type LuksEscrowOptions } from '../index.js';
 import { type LuksUpload, UploadUnavailableError } from '../luks-escrow.js';
 import { FAST_KDF } from './luks-image.js';

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { isoTime, text } from '../schema-helpers.js';
+
+/**
+ * What the agent knows about this device, pushed to every connected desktop app whenever it changes.
+ * Never contains a key or a passphrase: only where the key lives (the slot) and whether it is escrowed.
+ */
+
+export const EscrowState = z.enum([
+  'escrowed', // the server holds a key that opens this volume
+  'uploading', // the key is on the disk and journaled; the server has not acknowledged it yet
+  'in_progress', // an escrow is running now
+  'action_required', // the user must help (LUKS passphrase, macOS log-out, BitLocker)
+  'failed', // the last attempt failed; see message
+  'not_required', // the organization does not ask for escrow of this volume
+  'unknown', // the agent has not checked yet
+]);
+export type EscrowState = z.infer<typeof EscrowState>;
+
+export const Volume = z.object({
+  id: text(256),
+  label: text(256),
+  device: text(1024),
+  encryption: z.enum(['luks2', 'luks1', 'filevault', 'bitlocker', 'none', 'unknown']),
+  encrypted: z.boolean(),
+  escrow: z.object({
+    state: EscrowState,
+    escrowedAt: isoTime.nullable(),
+    keySlot: z.number().int().min(0).max(31).nullable(),
+    message: text(1000).optional(),
+  }),
+});
+export type Volume = z.infer<typeof Volume>;
+
+export const LuksAction = z.object({
+  kind: z.literal('luks_passphrase'),
+  volumeId: text(256),
+  reason: z.enum(['no_key', 'key_removed', 'rotation_requested']),
+  cooldownUntil: isoTime.nullable(),
+  remindAt: isoTime.nullable(),
+});
+
+export const MacLogoutAction = z.object({
+  kind: z.literal('macos_logout'),
+  deadline: isoTime.nullable(),
+  deferralsLeft: z.number().int().min(0).max(100),
+  nextPromptAt: isoTime.nullable(),
+});
+
+export const BitLockerAction = z.object({
+  kind: z.literal('bitlocker'),
+  message: text(1000),
+});
+
+export const Action = z.discriminatedUnion('kind', [LuksAction, MacLogoutAction, BitLockerAction]);
+export type Action = z.infer<typeof Action>;
+
+export const ServerConnection = z.object({
+  state: z.enum(['connected', 'connecting', 'unreachable', 'not_enrolled']),
+  url: text(2048),
+  lastContactAt: isoTime.nullable(),
+  message: text(1000).optional(),
+});
+export type ServerConnection = z.infer<typeof ServerConnection>;
+
+export const DeviceStatus = z.object({
+  agentVersion: text(64),
+  platform: z.enum(['linux', 'darwin', 'win32']),
+  hostname: text(256),
+  server: ServerConnection,
+  volumes: z.array(Volume).max(32),
+  action: Action.nullable(),
+  organization: z.object({ name: text(256), contactUrl: text(2048) }).nullable(),
+  updatedAt: isoTime,
+});
+export type DeviceStatus = z.infer<typeof DeviceStatus>;

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { AGENT_API_PATHS, type ConfigResponse, type Platform } from '../../ipc/agent-server/orbit-api.js';
+import { encryptToCertificate } from '../../node-lib/cms/index.js';
+import { type InitResult, initDataDir } from '../init.js';
+import { type RunningServer, type StartServerOptions, startServer } from '../server.js';
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  init: InitResult;
+  dataDir: string;
+  /** Everything the server logged, as text. */
+  logs(): string;
+  post(path: string, body: unknown, token?: string): Promise<Response>;
+  get(path: string, token?: string): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  opts: Partial<StartServerOptions> & { databaseUrl?: string } = {},
+): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'escrow-server-'));
+  const init = await initDataDir({ dataDir, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) });
+  const chunks: string[] = [];
+  const logDestination = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
+  const server = await startServer({
+    dataDir,
+    verifySchedule: false,
+    logLevel: 'debug',
+    logDestination,
+    ...opts,
+  });
+  const headers = (token?: string): Record<string, string> => ({
+    'content-type': 'application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  });
+  return {
+    server,
+    url: server.url,
+    init,
+    dataDir,
+    logs: () => chunks.join(''),
+    post: (path, body, token) =>
+      fetch(server.url + path, { method: 'POST', headers: headers(token), body: JSON.stringify(body) }),
+    get: (path, token) =>
+      fetch(server.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} }),
+    close: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function hostIdentity(platform: Platform = 'linux', uuid: string = randomUUID()) {
+  return {
+    hardware_uuid: uuid,
+    hardware_serial: `SER-${uuid.slice(0, 8)}`,
+    hostname: `host-${uuid.slice(0, 8)}`,
+    platform,
+    os_version: platform === 'linux' ? 'Debian 12' : platform === 'darwin' ? 'macOS 15.1' : 'Windows 11',
+  };
+}
+
+export interface EnrolledHost {
+  nodeKey: string;
+  hostId: number;
+  identity: ReturnType<typeof hostIdentity>;
+}
+
+export async function enroll(
+  t: TestServer,
+  platform: Platform = 'linux',
+  uuid?: string,
+): Promise<EnrolledHost> {
+  const identity = hostIdentity(platform, uuid);
+  const res = await t.post(AGENT_API_PATHS.enroll, { enroll_secret: t.init.enroll_secret, ...identity });
+  if (res.status !== 200) throw new Error(`enroll failed: ${res.status} ${await res.text()}`);
+  const nodeKey = ((await res.json()) as { orbit_node_key: string }).orbit_node_key;
+  return { nodeKey, hostId: await hostIdOf(t, identity.hostname), identity };
+}
+
+export async function config(t: TestServer, nodeKey: string, extra: object = {}): Promise<ConfigResponse> {
+  const res = await t.post(AGENT_API_PATHS.config, { orbit_node_key: nodeKey, ...extra });
+  if (res.status !== 200) throw new Error(`config failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as ConfigResponse;
+}
+
+/** What an agent does: encrypt the key to the certificate from its config, base64 the DER. */
+export async function envelopeFor(t: TestServer, nodeKey: string, recoveryKey: string): Promise<string> {
+  const c = await config(t, nodeKey);
+  return (await encryptToCertificate(Buffer.from(recoveryKey, 'latin1'), c.escrow_certificate)).toString(
+    'base64',
+  );
+}
+
+export async function hostIdOf(t: TestServer, hostname: string): Promise<number> {
+  const res = await t.get('/api/latest/fleet/hosts', t.init.admin_token);
+  const body = (await res.json()) as { hosts: { id: number; hostname: string }[] };
+  const h = body.hosts.find((x) => x.hostname === hostname);
+  if (!h) throw new Error(`no host ${hostname}`);
+  return h.id;
+}
+
+/** A LUKS recovery key of our shape (8×8 modhex). */
+export function luksKey(seed = 0): string {
+  const alphabet = 'cbdefghijklnrtuv';
+  const groups: string[] = [];
+  for (let g = 0; g < 8; g++) {
+    let s = '';
+    for (let i = 0; i < 8; i++) s += alphabet[(seed * 7 + g * 8 + i * 3) % 16];
+    groups.push(s);
+  }
+  return groups.join('-');
+}
+
+export const BITLOCKER_KEY = '123456-234567-345678-456789-567890-678901-789012-890123';
+export const FILEVAULT_PRK = 'ABCD-EFGH-JKLM-NPQR-STUV-WXYZ';

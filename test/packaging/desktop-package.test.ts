@@ -1,0 +1,185 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
+
+// electron-builder's own JSON schema. strict:false because it uses a non-standard "typeof" keyword for
+// options that may be JS functions; formats are not checked (none of ours carry one).
+const schema = JSON.parse(read('node_modules/app-builder-lib/scheme.json'));
+const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
+/** The parts of the configuration these tests read (the schema checks the whole of it). */
+interface BuilderConfig {
+  appId: string;
+  productName: string;
+  files: string[];
+  extraResources: { from: string }[];
+  mac: { icon: string; target: unknown; extendInfo: Record<string, unknown> };
+  linux: { icon: string; target: string[]; executableName: string; desktop: unknown };
+  win: { icon: string; target: string[] };
+  nsis: { include: string; oneClick: unknown };
+  deb: { afterInstall: string; afterRemove: string };
+  rpm: { afterInstall: string; afterRemove: string };
+}
+const config = parse(read('electron-builder.yml')) as BuilderConfig;
+
+function errorsOf(candidate: unknown): string[] {
+  return validate(candidate) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
+
+describe('electron-builder.yml', () => {
+  it('is valid against the schema shipped in app-builder-lib', () => {
+    expect(errorsOf(config)).toEqual([]);
+  });
+
+  it('the same validation rejects broken configurations', () => {
+    expect(errorsOf({ ...config, appID: 'typo' })).not.toEqual([]);
+    expect(errorsOf({ ...config, mac: { ...config.mac, target: 42 } })).not.toEqual([]);
+    expect(errorsOf({ ...config, nsis: { ...config.nsis, oneClick: 'yes' } })).not.toEqual([]);
+    expect(errorsOf({ ...config, linux: { ...config.linux, desktop: { Name: 'x' } } })).not.toEqual([]);
+  });
+
+  it('makes a menu-bar app on macOS, deb and rpm on Linux, an NSIS installer on Windows', () => {
+    expect(config.appId).toBe('org.escrowdesktop.app');
+    expect(config.productName).toBe('Escrow Desktop');
+    expect(config.mac.extendInfo.LSUIElement).toBe(true);
+    expect(config.mac.target).toEqual(['dmg', 'pkg']);
+    expect(config.linux.target).toEqual(['deb', 'rpm']);
+    expect(config.win.target).toEqual(['nsis']);
+  });
+
+  it('ships the agent as extra resources and leaves the web harness out of the app', () => {
+    const froms = config.extraResources.map((r) => r.from);
+    // The self-contained agent and escrowctl bundles (test/packaging/linux-launcher.test.ts runs them).
+    expect(froms).toEqual(expect.arrayContaining(['dist/agent']));
+    // The harness is built to a folder of its own that no include pattern names.
+    expect(config.files.filter((f) => f.includes('web-harness') || /^dist\/\*\*/.test(f))).toEqual([]);
+  });
+
+  it('points at files that exist', () => {
+    for (const p of [
+      config.mac.icon,
+      config.linux.icon,
+      config.win.icon,
+      config.nsis.include,
+      'assets/linux/escrow-agent.service',
+      'assets/linux/escrow-agent-launcher.sh',
+      config.deb.afterInstall,
+      config.deb.afterRemove,
+      config.rpm.afterInstall,
+      'assets/linux/escrow-desktop-autostart.desktop',
+    ]) {
+      expect(existsSync(path.join(root, p)), p).toBe(true);
+    }
+  });
+});
+
+describe('start at login', () => {
+  function desktopEntry(file: string): Record<string, string> {
+    const lines = read(file).split('\n');
+    expect(lines[0]).toBe('[Desktop Entry]');
+    return Object.fromEntries(
+      lines
+        .filter((l) => l.includes('=') && !l.startsWith('#'))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+  }
+
+  it('has an XDG application entry and an autostart entry that runs the same executable', () => {
+    const app = desktopEntry('assets/linux/escrow-desktop.desktop');
+    const auto = desktopEntry('assets/linux/escrow-desktop-autostart.desktop');
+    for (const e of [app, auto]) {
+      expect(e).toMatchObject({ Type: 'Application', Name: 'Escrow Desktop', Terminal: 'false' });
+      expect(e.Exec).toBe(config.linux.executableName);
+      expect(e.Categories?.endsWith(';')).toBe(true);
+    }
+    expect(auto.NoDisplay).toBe('true');
+  });
+
+  it('writes and removes the same Windows Run entry', () => {
+    const nsh = read('assets/windows/installer.nsh');
+    const key = 'HKLM "Software\\Microsoft\\Windows\\CurrentVersion\\Run" "EscrowDesktop"';
+    expect(nsh).toContain(`WriteRegStr ${key}`);
+    expect(nsh).toContain(`DeleteRegValue ${key}`);
+    expect(read('assets/windows/run-at-login.reg')).toContain('"EscrowDesktop"=');
+  });
+});
+
+describe('icons', () => {
+  function decodePng(buf: Buffer): { width: number; height: number; rgba: Buffer } {
+    expect(buf.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    const width = buf.readUInt32BE(16);
+    const height = buf.readUInt32BE(20);
+    expect(buf.readUInt8(24)).toBe(8); // bit depth
+    expect(buf.readUInt8(25)).toBe(6); // RGBA
+    const idat: Buffer[] = [];
+    for (let o = 8; o < buf.length; ) {
+      const len = buf.readUInt32BE(o);
+      if (buf.toString('ascii', o + 4, o + 8) === 'IDAT') idat.push(buf.subarray(o + 8, o + 8 + len));
+      o += 12 + len;
+    }
+    const raw = inflateSync(Buffer.concat(idat));
+    const rgba = Buffer.alloc(width * height * 4);
+    for (let y = 0; y < height; y++) {
+      expect(raw[y * (width * 4 + 1)]).toBe(0); // the generator writes filter 0 only
+      raw.copy(rgba, y * width * 4, y * (width * 4 + 1) + 1, (y + 1) * (width * 4 + 1));
+    }
+    return { width, height, rgba };
+  }
+
+  const states = ['escrowed', 'action_needed', 'working', 'agent_unavailable', 'server_unreachable'];
+
+  it('has @1x and @2x tray icons for every state; macOS templates are black with alpha only', () => {
+    for (const s of states) {
+      for (const [suffix, size] of [
+        ['', 16],
+        ['@2x', 32],
+      ] as const) {
+        const template = decodePng(
+          readFileSync(path.join(root, `assets/icons/tray-${s}Template${suffix}.png`)),
+        );
+        expect([template.width, template.height]).toEqual([size, size]);
+        let opaque = 0;
+        for (let i = 0; i < template.rgba.length; i += 4) {
+          if ((template.rgba[i + 3] as number) > 0) {
+            opaque++;
+            expect([template.rgba[i], template.rgba[i + 1], template.rgba[i + 2]]).toEqual([0, 0, 0]);
+          }
+        }
+        expect(opaque).toBeGreaterThan(size * 2);
+        expect(decodePng(readFileSync(path.join(root, `assets/icons/tray-${s}${suffix}.png`))).width).toBe(
+          size,
+        );
+      }
+    }
+  });
+
+  it('has the states drawn differently (shape alone tells them apart)', () => {
+    const pixels = states.map((s) =>
+      decodePng(readFileSync(path.join(root, `assets/icons/tray-${s}Template@2x.png`))).rgba.toString('hex'),
+    );
+    expect(new Set(pixels).size).toBe(states.length);
+  });
+
+  it('has .ico files made of PNG images at Windows tray sizes', () => {
+    const icos = readdirSync(path.join(root, 'assets/icons')).filter((f) => f.endsWith('.ico'));
+    expect(icos).toEqual(expect.arrayContaining(['app.ico', ...states.map((s) => `tray-${s}.ico`)]));
+    for (const f of icos) {
+      const ico = readFileSync(path.join(root, 'assets/icons', f));
+      expect([ico.readUInt16LE(0), ico.readUInt16LE(2)]).toEqual([0, 1]);
+      const count = ico.readUInt16LE(4);
+      const sizes: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const e = 6 + 16 * i;
+        const offset = ico.readUInt32LE(e + 12);
+        const img = decodePng(ico.subarray(offset, offset + ico.readUInt32LE(e + 8)));
+        sizes.push(img.width);
+      }
+      expect(sizes).toEqual(expect.arrayContaining([16, 24, 32]));
+    }
+  });
+});
