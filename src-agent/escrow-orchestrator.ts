@@ -3,6 +3,7 @@ import type { ConfigResponse } from '../ipc/agent-server/orbit-api.js';
 import type { DeviceStatus, ServerConnection } from '../ipc/desktop-agent/device-status.js';
 import { AgentError, type ErrorCode } from '../ipc/desktop-agent/errors.js';
 import type { AgentEvent } from '../ipc/desktop-agent/messages.js';
+import { errorMessage } from '../node-lib/error-message.js';
 import type { Logger } from '../node-lib/logger.js';
 import type { MethodHandlers } from './ipc-server/handlers.js';
 import {
@@ -211,7 +212,7 @@ export class EscrowService {
     try {
       await this.o.platform.reconcile();
     } catch (err) {
-      this.o.log.warn({ err: (err as Error).message }, 'reconciliation did not finish; will retry');
+      this.o.log.warn({ err: errorMessage(err) }, 'reconciliation did not finish; will retry');
     }
   }
 
@@ -221,7 +222,7 @@ export class EscrowService {
       try {
         this.platformState = await this.o.platform.state(this.config);
       } catch (err) {
-        this.o.log.error({ err: (err as Error).message }, 'could not read the disk encryption state');
+        this.o.log.error({ err: errorMessage(err) }, 'could not read the disk encryption state');
         return;
       }
       // A queued key is announced once, by whichever refresh first sees it escrowed.
@@ -247,7 +248,7 @@ export class EscrowService {
       await this.o.api.reportStatus(body);
       this.lastReport = key;
     } catch (err) {
-      this.o.log.warn({ err: (err as Error).message }, 'could not report disk encryption status');
+      this.o.log.warn({ err: errorMessage(err) }, 'could not report disk encryption status');
     }
   }
 
@@ -321,7 +322,7 @@ export class EscrowService {
   }
 
   private background(fn: () => Promise<void>): void {
-    fn().catch((err) => this.o.log.error({ err: (err as Error).message }, 'background task failed'));
+    fn().catch((err) => this.o.log.error({ err: errorMessage(err) }, 'background task failed'));
   }
 }
 

@@ -7,7 +7,7 @@ import { parseSessionRecord } from './ipc-server/logind-sessions.js';
 import type { LuksStatus } from './linux/index.js';
 import { linuxState } from './linux/linux-platform.js';
 import { macState } from './macos/macos-platform.js';
-import { backoffDelay } from './server-client/backoff.js';
+import { retryDelay } from './server-client/retry-delay.js';
 import { buildDeviceStatus, promptIsDue } from './status-builder.js';
 
 const luks = (over: Partial<LuksStatus> = {}): LuksStatus => ({
@@ -139,12 +139,12 @@ describe('buildDeviceStatus', () => {
 });
 
 describe('small pieces', () => {
-  it('backoff grows exponentially, is capped, and never drops below half the base', () => {
+  it('retry grows exponentially, is capped, and never drops below half the base', () => {
     const p = { baseMs: 1000, maxMs: 60_000 };
-    expect(backoffDelay(0, p, () => 0.999)).toBe(999);
-    expect(backoffDelay(3, p, () => 0.999)).toBe(7992);
-    expect(backoffDelay(20, p, () => 0.999)).toBe(59_940);
-    expect(backoffDelay(5, p, () => 0)).toBe(500);
+    expect(retryDelay(0, p, () => 0.999)).toBe(999);
+    expect(retryDelay(3, p, () => 0.999)).toBe(7992);
+    expect(retryDelay(20, p, () => 0.999)).toBe(59_940);
+    expect(retryDelay(5, p, () => 0)).toBe(500);
   });
 
   it('logind records: local user sessions count, remote, greeter and closing ones do not', () => {

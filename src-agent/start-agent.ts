@@ -10,10 +10,10 @@ import type { CommandRunner, CreateFileVaultEscrowOptions } from './macos/index.
 import type { PlatformEscrow } from './platform-port.js';
 import { ReminderStore } from './reminder-store.js';
 import { AgentApiClient } from './server-client/agent-api-client.js';
-import type { BackoffPolicy } from './server-client/backoff.js';
 import { ConfigFollower } from './server-client/config-follower.js';
 import { linuxHostIdentity, macHostIdentity } from './server-client/host-identity.js';
 import { NodeKeyStore } from './server-client/node-key-store.js';
+import type { RetryPolicy } from './server-client/retry-delay.js';
 import { AGENT_VERSION } from './version.js';
 
 /** The macOS edges; on a Mac the defaults are the real ones. Tests run them against fixtures and temp dirs. */
@@ -43,7 +43,7 @@ export interface AgentOptions {
   allowUsers: string[];
   log: Logger;
   newSlotPbkdf?: SlotPbkdf;
-  backoff?: BackoffPolicy;
+  retry?: RetryPolicy;
   sessionsDir?: string;
   /** macOS: the file whose owner is the user at the screen (default /dev/console). */
   consolePath?: string;
@@ -134,7 +134,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     onConfig: (c) => escrow.onConfig(c),
     onConnection: (s) => escrow.onConnection(s),
     onCheckIn: () => escrow.onCheckIn(),
-    ...(o.backoff ? { backoff: o.backoff } : {}),
+    ...(o.retry ? { retry: o.retry } : {}),
   });
   follower.start();
   const running = ipc;

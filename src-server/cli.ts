@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { Role } from '../ipc/admin/admin-api.js';
+import { errorMessage } from '../node-lib/error-message.js';
 import { addEscrowKeyGeneration, hasEscrowKeys } from './escrow/key-files.js';
 import { AlreadyInitializedError, addAdminToken, initDataDir } from './init.js';
 import { startServer } from './server.js';
@@ -43,7 +44,7 @@ function options(argv: string[]) {
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(errorMessage(err));
   }
 }
 
@@ -127,7 +128,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UsageError) process.stderr.write(`escrow-server: ${err.message}\n\n${USAGE}`);
     else if (err instanceof AlreadyInitializedError) process.stderr.write(`escrow-server: ${err.message}\n`);
-    else process.stderr.write(`escrow-server: ${(err as Error).message}\n`);
+    else process.stderr.write(`escrow-server: ${errorMessage(err)}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);
   },
 );

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { type UiState, WindowKind } from '../ipc/window-bridge/contract.js';
 import { AgentClient } from '../node-lib/agent-socket/client.js';
 import type { ConnectAgent } from '../src-main/core/agent-link.js';
-import type { BackoffOptions } from '../src-main/core/backoff.js';
 import { DesktopCore } from '../src-main/core/desktop-core.js';
 import type { LogoutPort } from '../src-main/core/logout-port.js';
+import type { ReconnectDelays } from '../src-main/core/reconnect-delay.js';
 import { RecordingShell } from './recording-shell.js';
 
 /**
@@ -33,7 +33,7 @@ export interface StartWebDesktopOptions {
   logout?: LogoutPort;
   /** Replaces the socket connection (tests of the harness itself). */
   connect?: ConnectAgent;
-  backoff?: BackoffOptions;
+  reconnect?: ReconnectDelays;
   /** Built renderer; default <package>/dist/renderer (run `npm run build` first). */
   rendererDir?: string;
 }
@@ -116,7 +116,7 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
     },
     appVersion: version,
     platform: options.platform ?? hostPlatform(),
-    ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(options.reconnect ? { reconnect: options.reconnect } : {}),
   });
   shell.attach(core);
 

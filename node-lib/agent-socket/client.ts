@@ -13,6 +13,7 @@ import {
   type ResultOf,
   type Welcome,
 } from '../../ipc/desktop-agent/messages.js';
+import { errorMessage } from '../error-message.js';
 import { encodeJsonFrame, encodeSecretFrame, FrameDecoder } from './frame-codec.js';
 import { tokenFileFor } from './socket-paths.js';
 
@@ -64,9 +65,7 @@ export class AgentClient extends EventEmitter<{ event: [AgentEvent]; close: [] }
       try {
         for (const frame of decoder.push(chunk)) if (frame.kind === 'json') this.onMessage(frame.value);
       } catch (err) {
-        this.fail(
-          new AgentRequestError('bad_frame', `agent sent an unreadable frame: ${(err as Error).message}`),
-        );
+        this.fail(new AgentRequestError('bad_frame', `agent sent an unreadable frame: ${errorMessage(err)}`));
       }
     });
     socket.on('close', () =>
@@ -242,7 +241,7 @@ function handshake(
           ),
         );
       } catch (err) {
-        done(new AgentRequestError('bad_frame', (err as Error).message));
+        done(new AgentRequestError('bad_frame', errorMessage(err)));
       }
     };
     socket.on('data', onData);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { defaultSocketPath } from '../../node-lib/agent-socket/socket-paths.js';
+import { errorMessage } from '../../node-lib/error-message.js';
 import { createLogger } from '../../node-lib/logger.js';
 import { CrashPoint } from '../linux/crash-point.js';
 import type { SlotPbkdf } from '../linux/index.js';
@@ -40,7 +41,7 @@ function parse(argv: string[]) {
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(errorMessage(err));
   }
   const v = parsed.values;
   const need = (name: keyof typeof v & string) => {
@@ -131,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
       ...(o.testCrashAt ? { testCrashAt: o.testCrashAt } : {}),
     });
   } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'escrow agent could not start');
+    log.fatal({ err: errorMessage(err) }, 'escrow agent could not start');
     return 1;
   }
   return new Promise<number>((resolve) => {

@@ -3,6 +3,7 @@ import type { DeviceStatus } from '../../ipc/desktop-agent/device-status.js';
 import type { ProgressStep } from '../../ipc/desktop-agent/messages.js';
 import { AgentClient, AgentRequestError } from '../../node-lib/agent-socket/client.js';
 import { defaultSocketPath } from '../../node-lib/agent-socket/socket-paths.js';
+import { errorMessage } from '../../node-lib/error-message.js';
 import { AGENT_VERSION } from '../version.js';
 import { readPassphraseFromStream, readPassphraseFromTty } from './read-passphrase.js';
 
@@ -71,7 +72,7 @@ function exitCodeFor(err: unknown): number {
 }
 
 function describeError(err: unknown): string {
-  if (!(err instanceof AgentRequestError)) return (err as Error).message;
+  if (!(err instanceof AgentRequestError)) return errorMessage(err);
   const d = err.details;
   if (err.code === 'wrong_passphrase' && d?.attemptsLeft !== undefined) {
     return `${err.message} Attempts left: ${d.attemptsLeft}.`;
@@ -137,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    process.stderr.write(`escrowctl: ${(err as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`escrowctl: ${errorMessage(err)}\n\n${USAGE}`);
     return EXIT.usage;
   }
   const command = positionals[0];

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { errorMessage } from '../../node-lib/error-message.js';
 import { ensurePrivateDir, removeFileDurably, writeFileAtomic } from '../durable-file.js';
 
 /**
@@ -82,7 +83,7 @@ export class Journal {
         if (!parsed.success) this.onCorrupt(file, parsed.error.issues[0]?.message ?? 'invalid');
         else if (parsed.data.device_uuid === deviceUuid) entries.push(parsed.data);
       } catch (e) {
-        this.onCorrupt(file, (e as Error).message);
+        this.onCorrupt(file, errorMessage(e));
       }
     }
     return entries.sort((a, b) => a.created_at.localeCompare(b.created_at));

@@ -33,9 +33,9 @@ import { generateRecoveryKey, wipe } from './recovery-key.js';
  */
 
 /** What the service's uploader sends to the server (it adds orbit_node_key and client_error ''). */
-export type LuksUpload = Required<
-  Pick<LuksDataRequest, 'escrow_id' | 'key_slot' | 'salt' | 'base64_encrypted'>
->;
+export type LuksUpload = {
+  [K in 'escrow_id' | 'key_slot' | 'salt' | 'base64_encrypted']-?: Exclude<LuksDataRequest[K], undefined>;
+};
 
 /** Resolves when the server acknowledged (2xx). Throws UploadUnavailableError when it could not be reached. */
 export type Uploader = (upload: LuksUpload) => Promise<unknown>;

@@ -102,12 +102,17 @@ export function createFileVaultEscrowCore(deps: FileVaultEscrowDeps): FileVaultE
     return next;
   };
 
-  function publish(patch: Partial<FileVaultEscrowStatus>) {
-    const next: FileVaultEscrowStatus = { ...current, ...patch };
+  /** `lastError: undefined` clears the error; other fields left out keep their value. */
+  function publish(
+    patch: Partial<Omit<FileVaultEscrowStatus, 'lastError'>> & { lastError?: string | undefined },
+  ) {
+    const { lastError, ...rest } = { lastError: current.lastError, ...patch };
+    const next: FileVaultEscrowStatus = { ...current, ...rest };
+    if (lastError === undefined) delete next.lastError;
+    else next.lastError = lastError;
     next.pendingLogout = persisted.armedAt !== undefined && persisted.newPrkSinceArmedAt === undefined;
     if (persisted.lastPrkSentAt !== undefined)
       next.lastPrkSentAt = new Date(persisted.lastPrkSentAt).toISOString();
-    if (next.lastError === undefined) delete next.lastError;
     if (JSON.stringify(next) === JSON.stringify(current)) return;
     current = next;
     for (const cb of listeners) cb({ ...current });

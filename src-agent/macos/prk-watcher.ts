@@ -5,6 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { isWellFormedEnvelope } from '../../node-lib/cms/envelope-parse.js';
+import { errorMessage } from '../../node-lib/error-message.js';
 import type { Logger } from '../../node-lib/logger.js';
 import { JsonStateFile } from '../durable-file.js';
 
@@ -142,7 +143,7 @@ export function createPrkWatcher(opts: PrkWatcherOptions): PrkWatcher {
           await checkOnce();
           retryDelay = 1_000;
         } catch (e) {
-          opts.log.warn({ err: (e as Error).message }, 'FileVault PRK check failed; will retry');
+          opts.log.warn({ err: errorMessage(e) }, 'FileVault PRK check failed; will retry');
           scheduleRetry();
         }
       } while (again && running);
@@ -193,7 +194,7 @@ export function createPrkWatcher(opts: PrkWatcherOptions): PrkWatcher {
       });
       return true;
     } catch (e) {
-      opts.log.warn({ err: (e as Error).message }, 'cannot fs.watch the PRK directory; polling instead');
+      opts.log.warn({ err: errorMessage(e) }, 'cannot fs.watch the PRK directory; polling instead');
       return false;
     }
   }

@@ -1,9 +1,10 @@
 import { type ConfigResponse, MAX_WAIT_SECONDS } from '../../ipc/agent-server/orbit-api.js';
 import type { ServerConnection } from '../../ipc/desktop-agent/device-status.js';
+import { errorMessage } from '../../node-lib/error-message.js';
 import type { Logger } from '../../node-lib/logger.js';
 import type { AgentApiClient } from './agent-api-client.js';
-import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { ServerRejectedError } from './errors.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelay } from './retry-delay.js';
 
 export interface ConfigFollowerOptions {
   api: AgentApiClient;
@@ -12,14 +13,14 @@ export interface ConfigFollowerOptions {
   onConnection: (state: ServerConnection) => void;
   /** Every successful answer, changed or not (about once per long-poll period when idle). */
   onCheckIn?: () => void;
-  backoff?: BackoffPolicy;
+  retry?: RetryPolicy;
   waitSeconds?: number;
 }
 
 /**
  * Keeps one config long-poll open to the server: the server answers as soon as this host's config changes
  * (an admin's decision reaches the agent in well under a second) and otherwise after `waitSeconds`, so an
- * idle agent wakes about once a minute. Failures switch to exponential backoff with jitter; the agent keeps
+ * idle agent wakes about once a minute. Failures switch to exponential retry with jitter; the agent keeps
  * working offline meanwhile.
  */
 export class ConfigFollower {
@@ -73,11 +74,11 @@ export class ConfigFollower {
         this.opts.onCheckIn?.();
       } catch (err) {
         if (signal.aborted) return;
-        const message = (err as Error).message;
+        const message = errorMessage(err);
         this.connected = false;
         const enrolled = await api.isEnrolled();
         this.publish(enrolled ? 'unreachable' : 'not_enrolled', message);
-        const delay = backoffDelay(this.failures++, this.opts.backoff ?? DEFAULT_BACKOFF);
+        const delay = retryDelay(this.failures++, this.opts.retry ?? DEFAULT_RETRY_POLICY);
         log.warn(
           { err: message, retryInMs: delay, refused: err instanceof ServerRejectedError },
           'escrow server check-in failed',

@@ -5,7 +5,7 @@ import type {
   ResultOf,
   Welcome,
 } from '../../ipc/desktop-agent/messages.js';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { DEFAULT_RECONNECT_DELAYS, type ReconnectDelays, reconnectDelay } from './reconnect-delay.js';
 
 /** The part of ipc/client.ts's AgentClient the desktop uses; tests pass a fake with the same shape. */
 export interface AgentConnection {
@@ -27,7 +27,7 @@ export interface AgentLinkListener {
 
 /**
  * Keeps one connection to the agent alive: connects, and after a failure or a lost connection retries with
- * backoff for as long as the app runs. The agent is a system service that may restart under us (package
+ * reconnect for as long as the app runs. The agent is a system service that may restart under us (package
  * upgrade) or be missing (not installed); both are normal states the user is told about, not crashes.
  */
 export class AgentLink {
@@ -39,7 +39,7 @@ export class AgentLink {
   constructor(
     private readonly connect: ConnectAgent,
     private readonly listener: AgentLinkListener,
-    private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+    private readonly reconnect: ReconnectDelays = DEFAULT_RECONNECT_DELAYS,
   ) {}
 
   start(): void {
@@ -94,7 +94,7 @@ export class AgentLink {
   }
 
   private schedule(): void {
-    this.timer = setTimeout(() => void this.attempt(), backoffDelay(this.failures, this.backoff));
+    this.timer = setTimeout(() => void this.attempt(), reconnectDelay(this.failures, this.reconnect));
   }
 }
 

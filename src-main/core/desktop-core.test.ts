@@ -390,7 +390,7 @@ describe('agent connection', () => {
       logout: { logOut: async () => {} },
       appVersion: '1',
       platform: 'linux',
-      backoff: { initialMs: 100, maxMs: 250 },
+      reconnect: { initialMs: 100, maxMs: 250 },
     });
     core.start();
     await vi.advanceTimersByTimeAsync(0);

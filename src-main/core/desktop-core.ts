@@ -10,9 +10,9 @@ import {
 } from '../../ipc/window-bridge/contract.js';
 import type { MenuCommand, ShellEvents, ShellPort } from '../shell/port.js';
 import { type AgentConnection, AgentLink, type ConnectAgent } from './agent-link.js';
-import type { BackoffOptions } from './backoff.js';
 import { logoutPlan } from './logout-plan.js';
 import { LogoutError, type LogoutPort } from './logout-port.js';
+import type { ReconnectDelays } from './reconnect-delay.js';
 import { mainStrings as s } from './strings.js';
 import { trayModelFor } from './tray-model.js';
 
@@ -22,7 +22,7 @@ export interface DesktopCoreOptions {
   logout: LogoutPort;
   appVersion: string;
   platform: UiState['app']['platform'];
-  backoff?: BackoffOptions;
+  reconnect?: ReconnectDelays;
   /**
    * How long a newly requested action must stay requested before the user is interrupted. The agent may
    * report a request that it withdraws a moment later (a server poll racing a finished escrow); a prompt
@@ -73,7 +73,7 @@ export class DesktopCore implements ShellEvents {
         event: (ev) => this.onAgentEvent(ev),
         disconnected: (reason, state) => this.onDisconnected(reason, state),
       },
-      opts.backoff,
+      opts.reconnect,
     );
   }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
+import { errorMessage } from '../../node-lib/error-message.js';
 import { LogoutError } from '../core/logout-port.js';
 import type { RunCommand } from './command-runner.js';
 import { LOGOUT_SCRIPT, macosLogout, unsupportedLogout } from './macos-logout.js';
@@ -27,7 +28,7 @@ describe('macOS log-out through System Events', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LogoutError);
     expect(err).toMatchObject({ code: 'automation_denied' });
-    expect((err as Error).message).toMatch(/Automation/);
+    expect(errorMessage(err)).toMatch(/Automation/);
   });
 
   it('maps any other failure to logout_failed with the manual way out', async () => {

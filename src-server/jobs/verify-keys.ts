@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import type { Platform } from '../../ipc/agent-server/orbit-api.js';
 import type { EscrowKeyPair } from '../../node-lib/cms/index.js';
+import { errorMessage } from '../../node-lib/error-message.js';
 import type { Logger } from '../../node-lib/logger.js';
 import type { DecryptabilityAnswer, EscrowStore, UncheckedKey } from '../storage/port.js';
 
@@ -109,7 +110,7 @@ export function scheduleKeyVerification(
       const r = await run();
       log.info({ ...r }, 'key verification run finished');
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'key verification run failed');
+      log.error({ err: errorMessage(err) }, 'key verification run failed');
     }
   };
   const job = new Cron(pattern, { protect: true }, () => {

@@ -1,6 +1,6 @@
 import type {
   DecryptabilityAnswer,
-  EncryptionPolicy,
+  EncryptionPolicyChange,
   EscrowStore,
   HostIdentity,
   NewKey,
@@ -118,7 +118,7 @@ export class ChangeTrackingStore implements EscrowStore {
   getTeam(id: number) {
     return this.inner.getTeam(id);
   }
-  setDiskEncryption(teamId: number | null, enabled: boolean, policy?: Partial<EncryptionPolicy>) {
+  setDiskEncryption(teamId: number | null, enabled: boolean, policy?: EncryptionPolicyChange) {
     // Every host of the team changes; which ones those are is the store's to say, so all are dropped.
     return this.write({ kind: 'all' }, () => this.inner.setDiskEncryption(teamId, enabled, policy));
   }

@@ -17,6 +17,9 @@ export interface EncryptionPolicy {
   max_deferrals: number | null;
 }
 
+/** A policy change: a field left out (or undefined) keeps its current value. */
+export type EncryptionPolicyChange = { [K in keyof EncryptionPolicy]?: EncryptionPolicy[K] | undefined };
+
 export interface Team extends EncryptionPolicy {
   id: number;
   name: string;
@@ -161,7 +164,7 @@ export interface EscrowStore {
   setDiskEncryption(
     teamId: number | null,
     enabled: boolean,
-    policy?: Partial<EncryptionPolicy>,
+    policy?: EncryptionPolicyChange,
   ): Promise<number[]>;
   /** Moves hosts; a host moving to a team without encryption loses (archives) its key, as in Fleet. */
   transferHosts(teamId: number | null, hostIds: readonly number[]): Promise<number[]>;

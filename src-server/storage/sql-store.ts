@@ -6,6 +6,7 @@ import type {
   ArchiveReason,
   DecryptabilityAnswer,
   EncryptionPolicy,
+  EncryptionPolicyChange,
   EscrowedKey,
   EscrowStore,
   Host,
@@ -420,7 +421,7 @@ export class SqlEscrowStore implements EscrowStore {
   setDiskEncryption(
     teamId: number | null,
     enabled: boolean,
-    policy: Partial<EncryptionPolicy> = {},
+    policy: EncryptionPolicyChange = {},
   ): Promise<number[]> {
     return this.db.transaction(async (tx) => {
       const next = { ...(await this.teamSettings(tx, teamId)).policy, ...definedOnly(policy) };
@@ -531,6 +532,6 @@ export class SqlEscrowStore implements EscrowStore {
 }
 
 /** The fields a caller set (undefined = keep the stored value; null = clear it). */
-function definedOnly(p: Partial<EncryptionPolicy>): Partial<EncryptionPolicy> {
+function definedOnly(p: EncryptionPolicyChange): Partial<EncryptionPolicy> {
   return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
 }

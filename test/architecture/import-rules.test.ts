@@ -30,8 +30,15 @@ const MAY_IMPORT: Record<Room, readonly string[]> = {
     'ipc/schema-helpers.ts',
     'node-lib/cms',
     'node-lib/logger.ts',
+    'node-lib/error-message.ts',
   ],
-  'src-main': ['ipc/desktop-agent', 'ipc/window-bridge', 'ipc/schema-helpers.ts', 'node-lib/agent-socket'],
+  'src-main': [
+    'ipc/desktop-agent',
+    'ipc/window-bridge',
+    'ipc/schema-helpers.ts',
+    'node-lib/agent-socket',
+    'node-lib/error-message.ts',
+  ],
   'src-renderer': ['ipc/desktop-agent', 'ipc/window-bridge'],
   'web-harness': ['ipc', 'node-lib/agent-socket', 'src-main/core', 'src-main/shell', 'src-main/preload'],
 };

@@ -104,7 +104,7 @@ describe('agent connection', () => {
     try {
       desktop = await startWebDesktop({
         socketPath: agent.socketPath,
-        backoff: { initialMs: 50, maxMs: 200 },
+        reconnect: { initialMs: 50, maxMs: 200 },
       });
       await waitForTray(desktop, 'agent_unavailable');
       const page = await openWindowPage(browser, desktop, 'my-device');

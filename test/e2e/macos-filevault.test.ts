@@ -73,7 +73,7 @@ beforeAll(async () => {
     stateDir,
     socketPath,
     allowUsers: [],
-    backoff: { baseMs: 200, maxMs: 1000 },
+    retry: { baseMs: 200, maxMs: 1000 },
     sessionsDir: path.join(root, 'sessions'),
     log: createLogger('escrow-agent', {
       level: 'debug',

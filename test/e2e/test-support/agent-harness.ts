@@ -120,7 +120,7 @@ export async function makeWorld(passphrase: string, userSlot = 0): Promise<Agent
         luksDevice: image.path,
         allowUsers: [],
         newSlotPbkdf: { type: 'pbkdf2', hash: 'sha256', iterations: 1000 },
-        backoff: { baseMs: 200, maxMs: 1000 },
+        retry: { baseMs: 200, maxMs: 1000 },
         sessionsDir: path.join(root, 'sessions'),
         log: createLogger('escrow-agent', {
           level: 'debug',

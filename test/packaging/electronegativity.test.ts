@@ -38,7 +38,7 @@ describe('electronegativity', () => {
       recursive: true,
       filter: (src) => !src.includes(`${path.sep}web`),
     });
-    const here = path.join(root, 'test/architecture/electronegativity');
+    const here = path.join(root, 'test/packaging/electronegativity');
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--require', path.join(here, 'resolve-own-typescript.cjs'), path.join(here, 'scan.cjs'), scanDir],

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { errorMessage } from '../../node-lib/error-message.js';
 import { Cryptsetup, CryptsetupError, classify, pbkdfArgs, type SlotPbkdf } from './cryptsetup.js';
 import { freeSlots, usedSlots } from './luks-metadata.js';
 import { addUserKey, makeLuks2Image, opens, type TestImage } from './test-support/luks-image.js';
@@ -33,7 +34,7 @@ async function kindOf(p: Promise<unknown>): Promise<string> {
     await p;
     return 'resolved';
   } catch (e) {
-    return e instanceof CryptsetupError ? e.kind : `other: ${(e as Error).message}`;
+    return e instanceof CryptsetupError ? e.kind : `other: ${errorMessage(e)}`;
   }
 }
 
