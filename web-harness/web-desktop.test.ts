@@ -146,7 +146,7 @@ describe('web harness', () => {
     expect(
       (await request('/api/invoke?window=devtools', { method: 'POST', headers: json, body: '{}' })).status,
     ).toBe(400);
-    const huge = JSON.stringify({ type: 'submitPassphrase', passphrase: 'x'.repeat(20_000) });
+    const huge = JSON.stringify({ type: 'createRecoveryKey', passphrase: 'x'.repeat(20_000) });
     expect(
       (await request('/api/invoke?window=passphrase', { method: 'POST', headers: json, body: huge })).status,
     ).toBe(400);
