@@ -15,6 +15,10 @@ import { macosLogout, unsupportedLogout } from './os/macos-logout.js';
  * Electron entry (package.json "main"). Everything that decides anything lives in core/; this file only
  * wires Electron to it. ESCROW_AGENT_SOCKET points the app at a non-default agent (the demo does).
  */
+// Every renderer in the OS sandbox, whatever its web preferences say: ours ask for it already
+// (createSecureWindow), and this also covers web contents Electron makes that we did not ask for. Electron
+// accepts it only before the app is ready.
+app.enableSandbox();
 registerAppScheme(protocol);
 
 if (!app.requestSingleInstanceLock()) {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { cspMetaTag, RENDERER_CSP } from '../src-main/renderer-policy.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -43,13 +44,29 @@ function classicAppScript(): Plugin {
   };
 }
 
+/**
+ * The page's CSP meta tag, written from the one policy (src-main/renderer-policy.ts) instead of by hand,
+ * so it cannot drift from the header main sends. The header alone would do in Electron; the tag keeps the
+ * policy with the page wherever it is loaded (the web harness replaces it with its own, derived one).
+ */
+function rendererPolicyMeta(): Plugin {
+  const anchor = '<meta charset="utf-8" />';
+  return {
+    name: 'escrow-renderer-policy-meta',
+    transformIndexHtml(html) {
+      if (!html.includes(anchor)) throw new Error(`index.html: ${anchor} was not found`);
+      return html.replace(anchor, `${anchor}\n    ${cspMetaTag(RENDERER_CSP)}`);
+    },
+  };
+}
+
 // The renderer is plain React compiled by Vite's own transformer (no React plugin: no fast refresh needed
 // for four small screens). base './' because Electron loads the files from the app:// protocol.
 export default defineConfig({
   root: here('.'),
   base: './',
   oxc: { jsx: { runtime: 'automatic' } },
-  plugins: [classicAppScript()],
+  plugins: [rendererPolicyMeta(), classicAppScript()],
   build: {
     outDir: here('../dist/renderer'),
     emptyOutDir: true,

@@ -1,7 +1,11 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cspMetaTag, RENDERER_CSP, serializeCsp } from '../src-main/renderer-policy.js';
 import { FakeAgent, luksNeededStatus } from './test-support/fake-agent.js';
-import { startWebDesktop, type WebDesktop } from './web-desktop.js';
+import { HARNESS_DESKTOP_CSP, HARNESS_WINDOW_CSP, startWebDesktop, type WebDesktop } from './web-desktop.js';
 
 /** The harness listens on loopback with the core behind it: it must only serve its own pages. */
 let agent: FakeAgent;
@@ -85,6 +89,39 @@ describe('web harness', () => {
     expect(r.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
+  it('serves its pages under the app’s policy, relaxed only where it stands in for Electron', async () => {
+    const window = await request('/index.html');
+    expect(window.headers['content-security-policy']).toBe(serializeCsp(HARNESS_WINDOW_CSP));
+    // The page's own meta tag is replaced too: the app's would block the bridge's fetch and event stream.
+    expect(window.body).toContain(cspMetaTag(HARNESS_WINDOW_CSP));
+    expect(window.body).not.toContain(cspMetaTag(RENDERER_CSP));
+    const desktopPage = await request('/web/desktop.html');
+    expect(desktopPage.headers['content-security-policy']).toBe(serializeCsp(HARNESS_DESKTOP_CSP));
+    const changed = (csp: typeof RENDERER_CSP) =>
+      Object.keys(csp).filter((d) => JSON.stringify(csp[d]) !== JSON.stringify(RENDERER_CSP[d]));
+    expect(changed(HARNESS_WINDOW_CSP)).toEqual(['connect-src', 'frame-ancestors']);
+    expect(changed(HARNESS_DESKTOP_CSP)).toEqual(['connect-src', 'frame-ancestors', 'frame-src']);
+    for (const csp of [HARNESS_WINDOW_CSP, HARNESS_DESKTOP_CSP]) {
+      expect(Object.values(csp).flat()).not.toContainEqual(expect.stringMatching(/unsafe|\*|https?:/));
+    }
+  });
+
+  it('refuses to serve a renderer built with another policy', async () => {
+    const built = path.resolve(import.meta.dirname, '../dist/renderer');
+    const dir = mkdtempSync(path.join(tmpdir(), 'escrow-renderer-'));
+    try {
+      cpSync(built, dir, { recursive: true });
+      const html = readFileSync(path.join(dir, 'index.html'), 'utf8');
+      const loose = cspMetaTag({ ...RENDERER_CSP, 'script-src': ["'self'", "'unsafe-inline'"] });
+      writeFileSync(path.join(dir, 'index.html'), html.replace(cspMetaTag(RENDERER_CSP), loose));
+      await expect(startWebDesktop({ socketPath: agent.socketPath, rendererDir: dir })).rejects.toThrow(
+        /renderer-policy/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('serves the current state inside the page as inert JSON that no string can break out of', async () => {
     const hostile = '</script><script>alert(1)</script><!--';
     agent.setStatus(
@@ -146,7 +183,7 @@ describe('web harness', () => {
     expect(
       (await request('/api/invoke?window=devtools', { method: 'POST', headers: json, body: '{}' })).status,
     ).toBe(400);
-    const huge = JSON.stringify({ type: 'submitPassphrase', passphrase: 'x'.repeat(20_000) });
+    const huge = JSON.stringify({ type: 'createRecoveryKey', passphrase: 'x'.repeat(20_000) });
     expect(
       (await request('/api/invoke?window=passphrase', { method: 'POST', headers: json, body: huge })).status,
     ).toBe(400);

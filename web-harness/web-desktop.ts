@@ -12,6 +12,13 @@ import type { ConnectAgent } from '../src-main/core/agent-link.js';
 import { DesktopCore } from '../src-main/core/desktop-core.js';
 import type { LogoutPort } from '../src-main/core/logout-port.js';
 import type { ReconnectDelays } from '../src-main/core/reconnect-delay.js';
+import {
+  type CspDirectives,
+  cspMetaTag,
+  RENDERER_CSP,
+  RENDERER_MIME_TYPES,
+  serializeCsp,
+} from '../src-main/renderer-policy.js';
 import { RecordingShell } from './recording-shell.js';
 
 /**
@@ -62,20 +69,20 @@ function hasSessionCookie(req: http.IncomingMessage, key: string): boolean {
   return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
 
-const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-  "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
-/** The simulated desktop shows each window as a same-origin frame. */
-const DESKTOP_CSP = `${CSP}; frame-src 'self'`;
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
+/**
+ * The app's renderer policy (src-main/renderer-policy.ts), relaxed only where the harness stands in for
+ * Electron: the bridge reaches the core over same-origin fetch and an event stream instead of IPC, and the
+ * simulated desktop shows each window as a same-origin frame.
+ */
+export const HARNESS_WINDOW_CSP: CspDirectives = {
+  ...RENDERER_CSP,
+  'connect-src': ["'self'"],
+  'frame-ancestors': ["'self'"],
 };
+/** The simulated desktop page itself, which holds those frames. */
+export const HARNESS_DESKTOP_CSP: CspDirectives = { ...HARNESS_WINDOW_CSP, 'frame-src': ["'self'"] };
+const CSP = serializeCsp(HARNESS_WINDOW_CSP);
+const DESKTOP_CSP = serializeCsp(HARNESS_DESKTOP_CSP);
 
 const ShellMenuBody = z
   .object({ command: z.enum(['create-recovery-key', 'log-out', 'my-device', 'about']) })
@@ -95,7 +102,7 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
   const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string })
     .version;
   // Read once: the built page does not change while the harness runs.
-  const indexHtml = await readFile(path.join(rendererDir, 'index.html'), 'utf8');
+  const indexHtml = withHarnessPolicy(await readFile(path.join(rendererDir, 'index.html'), 'utf8'));
   const bridgeScript = builtBridge(pageDir);
   const logoutRequests: number[] = [];
   const shell = new RecordingShell(options.hasTray ?? true);
@@ -189,7 +196,7 @@ export async function startWebDesktop(options: StartWebDesktopOptions): Promise<
         '<script ',
         `${state}<script defer src="./${bridgeScript}"></script><script `,
       );
-      return send(res, 200, CONTENT_TYPES['.html'] as string, withBridge);
+      return send(res, 200, RENDERER_MIME_TYPES['.html'] as string, withBridge);
     }
     // Built assets and the bridge carry a content hash in their names: a new window reads them from the
     // browser's cache instead of asking this server (the bridge was on the way to the first render).
@@ -266,6 +273,21 @@ function builtBridge(pageDir: string): string {
   return `web/${name}`;
 }
 
+/**
+ * The built page with the harness's policy in its meta tag. The page's own tag is the app's policy, which
+ * (rightly) lets the page connect nowhere; a page built from another policy is refused rather than served
+ * with a CSP nobody wrote down.
+ */
+function withHarnessPolicy(html: string): string {
+  const built = cspMetaTag(RENDERER_CSP);
+  if (!html.includes(built)) {
+    throw new Error(
+      "the built renderer's CSP is not the one in src-main/renderer-policy.ts: run `npm run build`",
+    );
+  }
+  return html.replace(built, cspMetaTag(HARNESS_WINDOW_CSP));
+}
+
 /** The id the web bridge reads the embedded state from (web-harness/page/bridge.ts). */
 const INITIAL_STATE_ID = 'escrow-initial-state';
 
@@ -313,7 +335,7 @@ async function serveFile(
   csp = CSP,
 ): Promise<void> {
   const file = path.resolve(dir, decodeURIComponent(relative));
-  const type = CONTENT_TYPES[path.extname(file)];
+  const type = RENDERER_MIME_TYPES[path.extname(file)];
   // Only files inside dir, only the kinds of file a renderer has.
   if (!file.startsWith(dir + path.sep) || !type)
     return send(res, 404, 'text/plain; charset=utf-8', 'not found');

@@ -5,7 +5,7 @@ describe('renderer → main contract', () => {
   it('accepts each request the preload can send', () => {
     for (const req of [
       { type: 'getState' },
-      { type: 'submitPassphrase', passphrase: 'p' },
+      { type: 'createRecoveryKey', passphrase: 'p' },
       { type: 'remindLater' },
       { type: 'deferLogout' },
       { type: 'logOutNow' },
@@ -23,10 +23,10 @@ describe('renderer → main contract', () => {
       'getState',
       { type: 'exec', cmd: 'sh' },
       { type: 'getState', extra: 1 },
-      { type: 'submitPassphrase' },
-      { type: 'submitPassphrase', passphrase: '' },
-      { type: 'submitPassphrase', passphrase: 'x'.repeat(MAX_PASSPHRASE_LENGTH + 1) },
-      { type: 'submitPassphrase', passphrase: 42 },
+      { type: 'createRecoveryKey' },
+      { type: 'createRecoveryKey', passphrase: '' },
+      { type: 'createRecoveryKey', passphrase: 'x'.repeat(MAX_PASSPHRASE_LENGTH + 1) },
+      { type: 'createRecoveryKey', passphrase: 42 },
       { type: 'openWindow', kind: 'devtools' },
       { type: 'openWindow', kind: 'about', url: 'https://x' },
     ]) {

@@ -21,9 +21,10 @@ const noArgs = <T extends string>(type: T) => z.object({ type: z.literal(type) }
 
 export const RendererRequest = z.discriminatedUnion('type', [
   noArgs('getState'),
+  /** The user's "Create recovery key", with the disk passphrase that authorises it. */
   z
     .object({
-      type: z.literal('submitPassphrase'),
+      type: z.literal('createRecoveryKey'),
       passphrase: z.string().min(1).max(MAX_PASSPHRASE_LENGTH),
     })
     .strict(),
@@ -108,7 +109,8 @@ export interface EscrowApi {
   getState(): Promise<RendererResponse>;
   /** Listens for pushed state; returns the function that stops listening. */
   subscribe(listener: (state: UiState) => void): () => void;
-  submitPassphrase(passphrase: string): Promise<RendererResponse>;
+  /** Creates the recovery key; `passphrase` is the disk passphrase that allows adding it. */
+  createRecoveryKey(passphrase: string): Promise<RendererResponse>;
   remindLater(): Promise<RendererResponse>;
   deferLogout(): Promise<RendererResponse>;
   logOutNow(): Promise<RendererResponse>;

@@ -5,6 +5,7 @@ import type {
   ResultOf,
   Welcome,
 } from '../../ipc/desktop-agent/messages.js';
+import { type Clock, systemClock } from './clock.js';
 import { DEFAULT_RECONNECT_DELAYS, type ReconnectDelays, reconnectDelay } from './reconnect-delay.js';
 
 /** The part of ipc/client.ts's AgentClient the desktop uses; tests pass a fake with the same shape. */
@@ -33,13 +34,15 @@ export interface AgentLinkListener {
 export class AgentLink {
   private conn: AgentConnection | null = null;
   private failures = 0;
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the pending reconnect, if one is pending. */
+  private cancelRetry: (() => void) | null = null;
   private stopped = true;
 
   constructor(
     private readonly connect: ConnectAgent,
     private readonly listener: AgentLinkListener,
     private readonly reconnect: ReconnectDelays = DEFAULT_RECONNECT_DELAYS,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(): void {
@@ -50,8 +53,8 @@ export class AgentLink {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelRetry?.();
+    this.cancelRetry = null;
     const conn = this.conn;
     this.conn = null;
     conn?.close();
@@ -62,7 +65,7 @@ export class AgentLink {
   }
 
   private async attempt(): Promise<void> {
-    this.timer = null;
+    this.cancelRetry = null;
     let conn: AgentConnection;
     try {
       conn = await this.connect();
@@ -94,7 +97,8 @@ export class AgentLink {
   }
 
   private schedule(): void {
-    this.timer = setTimeout(() => void this.attempt(), reconnectDelay(this.failures, this.reconnect));
+    const delay = reconnectDelay(this.failures, this.reconnect);
+    this.cancelRetry = this.clock.timeout(delay, () => void this.attempt());
   }
 }
 

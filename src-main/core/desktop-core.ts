@@ -1,20 +1,28 @@
 import type { Action, DeviceStatus } from '../../ipc/desktop-agent/device-status.js';
 import type { AgentEvent } from '../../ipc/desktop-agent/messages.js';
 import {
-  type PassphraseFlow,
   RendererRequest,
   type RendererResponse,
-  UiError,
+  type UiError,
   type UiState,
   type WindowKind,
 } from '../../ipc/window-bridge/contract.js';
 import type { MenuCommand, ShellEvents, ShellPort } from '../shell/port.js';
+import { ActionPrompts } from './action-prompts.js';
 import { type AgentConnection, AgentLink, type ConnectAgent } from './agent-link.js';
-import { logoutPlan } from './logout-plan.js';
-import { LogoutError, type LogoutPort } from './logout-port.js';
+import { type Clock, NamedTimers, systemClock } from './clock.js';
+import { type LogoutEffect, type LogoutEvent, logoutErrorOf, logoutFlow } from './logout-flow.js';
+import type { LogoutPort } from './logout-port.js';
+import {
+  IDLE_PASSPHRASE,
+  type PassphraseEffect,
+  type PassphraseEvent,
+  passphraseFlow,
+} from './passphrase-flow.js';
 import type { ReconnectDelays } from './reconnect-delay.js';
 import { mainStrings as s } from './strings.js';
 import { trayModelFor } from './tray-model.js';
+import { AGENT_UNAVAILABLE, uiErrorOf } from './ui-error.js';
 
 export interface DesktopCoreOptions {
   shell: ShellPort;
@@ -23,6 +31,8 @@ export interface DesktopCoreOptions {
   appVersion: string;
   platform: UiState['app']['platform'];
   reconnect?: ReconnectDelays;
+  /** Default: the system's clock and timers. */
+  clock?: Clock;
   /**
    * How long a newly requested action must stay requested before the user is interrupted. The agent may
    * report a request that it withdraws a moment later (a server poll racing a finished escrow); a prompt
@@ -31,34 +41,37 @@ export interface DesktopCoreOptions {
   actionSettleMs?: number;
 }
 
-type TimerName = 'remind' | 'logout' | 'cooldown' | 'settle';
-
-const IDLE_PASSPHRASE: PassphraseFlow = {
-  phase: 'idle',
-  step: null,
-  error: null,
-  cooldownUntil: null,
-  result: null,
-  remindAt: null,
-};
+/** The flows' timers; the prompts keep their own (action-prompts.ts). */
+type TimerName = 'logout' | 'cooldown';
 
 type Listener = (state: UiState) => void;
 
 /**
  * The desktop app's logic, free of Electron: it turns what the agent reports into the tray, notifications
  * and windows, and turns the user's clicks into agent requests. Everything it does to the screen goes
- * through the ShellPort, so the same core runs under Electron and in the web harness.
+ * through the ShellPort, so the same core runs under Electron and in the web harness. What the passphrase
+ * dialog and the log-out prompt show is decided by their pure flows (passphrase-flow.ts, logout-flow.ts),
+ * and when the user is interrupted by action-prompts.ts; this class feeds them events and carries out the
+ * effects they ask for.
  */
 export class DesktopCore implements ShellEvents {
   private state: UiState;
   private readonly link: AgentLink;
+  private readonly clock: Clock;
   private readonly listeners = new Set<Listener>();
   private lastTray = '';
-  /** Which action we last told the user about, so a status refresh does not notify twice. */
-  private notifiedFor = '';
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly timers: NamedTimers<TimerName>;
+  private readonly prompts: ActionPrompts;
 
   constructor(private readonly opts: DesktopCoreOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.timers = new NamedTimers(this.clock);
+    this.prompts = new ActionPrompts(opts.shell, this.clock, opts.actionSettleMs ?? 300, {
+      currentAction: () => this.state.status?.action ?? null,
+      openPassphraseWindow: () => this.openPassphraseWindow(),
+      openWindow: (kind) => opts.shell.openWindow(kind),
+      promptLogout: () => this.logoutStep({ type: 'prompt', now: this.clock.now() }),
+    });
     this.state = {
       app: { version: opts.appVersion, platform: opts.platform },
       connection: { state: 'connecting', message: null },
@@ -74,6 +87,7 @@ export class DesktopCore implements ShellEvents {
         disconnected: (reason, state) => this.onDisconnected(reason, state),
       },
       opts.reconnect,
+      this.clock,
     );
   }
 
@@ -84,8 +98,8 @@ export class DesktopCore implements ShellEvents {
 
   stop(): void {
     this.link.stop();
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.timers.clearAll();
+    this.prompts.stop();
     this.listeners.clear();
   }
 
@@ -114,8 +128,8 @@ export class DesktopCore implements ShellEvents {
     switch (req.type) {
       case 'getState':
         return this.ok();
-      case 'submitPassphrase':
-        return this.submitPassphrase(Buffer.from(req.passphrase, 'utf8'));
+      case 'createRecoveryKey':
+        return this.createRecoveryKey(Buffer.from(req.passphrase, 'utf8'));
       case 'remindLater':
         return this.remindLater();
       case 'deferLogout':
@@ -126,52 +140,31 @@ export class DesktopCore implements ShellEvents {
         return this.openWindowFor(req.kind);
       case 'openContact':
         return this.openContact();
-      case 'close':
-        if (from === 'logout' && this.state.logout?.overdue) {
-          return fail({ code: 'not_allowed_now', message: s.errors.notNow });
-        }
+      case 'close': {
+        if (from === 'logout') return this.answer(this.logoutStep({ type: 'close_requested' }));
         this.opts.shell.closeWindow(from);
         return this.ok();
+      }
     }
   }
 
-  private async submitPassphrase(secret: Buffer): Promise<RendererResponse> {
+  private async createRecoveryKey(secret: Buffer): Promise<RendererResponse> {
     try {
       const conn = this.link.current();
-      if (!conn) return fail({ code: 'agent_unavailable', message: s.errors.agentUnavailable });
-      const flow = this.state.passphrase;
-      if (flow.phase === 'submitting') return fail({ code: 'busy', message: s.errors.busy });
-      if (flow.cooldownUntil && Date.parse(flow.cooldownUntil) > Date.now()) {
-        return fail({
-          code: 'cooldown',
-          message: flow.error?.message ?? s.errors.notNow,
-          until: flow.cooldownUntil,
-        });
-      }
-      const action = this.state.status?.action;
-      const volumeId = action?.kind === 'luks_passphrase' ? action.volumeId : undefined;
-      this.setPassphrase({
-        ...flow,
-        phase: 'submitting',
-        step: 'checking_passphrase',
-        error: null,
-        result: null,
-      });
-      // request() copies the secret into its frame synchronously, so our copy can be wiped right away.
-      const pending = conn.request('luks.escrow', volumeId ? { volumeId } : {}, secret);
-      secret.fill(0);
-      try {
-        const result = await pending;
-        this.setPassphrase({ ...IDLE_PASSPHRASE, phase: 'success', result });
-      } catch (err) {
-        const error = uiErrorOf(err);
-        if (error.code === 'cooldown' && error.until) {
-          this.setPassphrase({ ...IDLE_PASSPHRASE, phase: 'cooldown', error, cooldownUntil: error.until });
-          this.at('cooldown', Date.parse(error.until), () => {
-            if (this.state.passphrase.phase === 'cooldown') this.setPassphrase(IDLE_PASSPHRASE);
-          });
-        } else {
-          this.setPassphrase({ ...IDLE_PASSPHRASE, phase: 'error', error });
+      if (!conn) return fail(AGENT_UNAVAILABLE);
+      const now = this.clock.now();
+      const action = this.state.status?.action ?? null;
+      for (const effect of this.passphraseStep({ type: 'create_requested', now, action })) {
+        if (effect.type === 'refuse') return fail(effect.error);
+        if (effect.type !== 'create_recovery_key') continue;
+        const params = effect.volumeId ? { volumeId: effect.volumeId } : {};
+        // request() copies the secret into its frame synchronously, so our copy can be wiped right away.
+        const pending = conn.request('luks.escrow', params, secret);
+        secret.fill(0);
+        try {
+          this.passphraseStep({ type: 'created', result: await pending });
+        } catch (err) {
+          this.passphraseStep({ type: 'failed', error: uiErrorOf(err) });
         }
       }
       return this.ok();
@@ -182,12 +175,12 @@ export class DesktopCore implements ShellEvents {
 
   private async remindLater(): Promise<RendererResponse> {
     const conn = this.link.current();
-    if (!conn) return fail({ code: 'agent_unavailable', message: s.errors.agentUnavailable });
+    if (!conn) return fail(AGENT_UNAVAILABLE);
     try {
       const { remindAt } = await conn.request('luks.remindLater', {});
-      this.setPassphrase({ ...this.state.passphrase, remindAt });
+      this.passphraseStep({ type: 'reminder_set', remindAt });
       this.opts.shell.closeWindow('passphrase');
-      this.scheduleReminder(remindAt);
+      this.prompts.remindAt(remindAt);
       return this.ok();
     } catch (err) {
       return fail(uiErrorOf(err));
@@ -196,42 +189,40 @@ export class DesktopCore implements ShellEvents {
 
   private async deferLogout(): Promise<RendererResponse> {
     const conn = this.link.current();
-    if (!conn) return fail({ code: 'agent_unavailable', message: s.errors.agentUnavailable });
-    if (!this.state.logout?.canDefer) return fail({ code: 'not_allowed_now', message: s.errors.notNow });
-    try {
-      const r = await conn.request('logout.defer', {});
-      this.applyAction({ kind: 'macos_logout', ...r });
-      this.opts.shell.closeWindow('logout');
-      return this.ok();
-    } catch (err) {
-      return fail(uiErrorOf(err));
+    if (!conn) return fail(AGENT_UNAVAILABLE);
+    for (const effect of this.logoutStep({ type: 'defer_requested' })) {
+      if (effect.type === 'refuse') return fail(effect.error);
+      if (effect.type !== 'defer') continue;
+      try {
+        const r = await conn.request('logout.defer', {});
+        this.applyAction({ kind: 'macos_logout', ...r });
+        this.logoutStep({ type: 'deferred' });
+      } catch (err) {
+        return fail(uiErrorOf(err));
+      }
     }
+    return this.ok();
   }
 
   private async logOutNow(): Promise<RendererResponse> {
-    const logout = this.state.logout;
-    if (!logout) return fail({ code: 'not_allowed_now', message: s.errors.notNow });
-    this.update({ logout: { ...logout, phase: 'logging_out', error: null } });
-    try {
-      await this.opts.logout.logOut();
-      return this.ok();
-    } catch (err) {
-      const error: UiError =
-        err instanceof LogoutError
-          ? { code: err.code, message: err.message }
-          : { code: 'logout_failed', message: s.errors.logoutFailed };
-      const current = this.state.logout;
-      if (current) this.update({ logout: { ...current, phase: 'error', error } });
-      return fail(error);
+    for (const effect of this.logoutStep({ type: 'log_out_requested' })) {
+      if (effect.type === 'refuse') return fail(effect.error);
+      if (effect.type !== 'log_out') continue;
+      try {
+        await this.opts.logout.logOut();
+      } catch (err) {
+        const error = logoutErrorOf(err);
+        this.logoutStep({ type: 'log_out_failed', error });
+        return fail(error);
+      }
     }
+    return this.ok();
   }
 
   private openWindowFor(kind: WindowKind): RendererResponse {
+    if (kind === 'logout') return this.answer(this.logoutStep({ type: 'open_requested' }));
     if (kind === 'passphrase') this.openPassphraseWindow();
-    else if (kind === 'logout') {
-      if (!this.state.logout) return fail({ code: 'not_allowed_now', message: s.errors.notNow });
-      this.openLogoutWindow();
-    } else this.opts.shell.openWindow(kind);
+    else this.opts.shell.openWindow(kind);
     return this.ok();
   }
 
@@ -254,10 +245,7 @@ export class DesktopCore implements ShellEvents {
   }
 
   onWindowClosed(kind: WindowKind): void {
-    // Past the deadline the prompt comes straight back: it stays until the user logs out.
-    if (kind === 'logout' && this.state.logout?.overdue && this.state.logout.phase !== 'logging_out') {
-      this.openLogoutWindow();
-    }
+    if (kind === 'logout') this.logoutStep({ type: 'window_closed' });
   }
 
   // ---- Agent -------------------------------------------------------------------------------------
@@ -276,14 +264,9 @@ export class DesktopCore implements ShellEvents {
 
   private onDisconnected(reason: string, state: 'connecting' | 'agent_unavailable'): void {
     const wasConnected = this.state.connection.state === 'connected';
-    const passphrase =
-      this.state.passphrase.phase === 'submitting'
-        ? {
-            ...IDLE_PASSPHRASE,
-            phase: 'error' as const,
-            error: { code: 'agent_unavailable' as const, message: s.errors.agentUnavailable },
-          }
-        : this.state.passphrase;
+    // One update for both, so the tray and the windows never see a lost agent with a request still running.
+    // A lost agent asks for no effects.
+    const { state: passphrase } = passphraseFlow(this.state.passphrase, { type: 'agent_lost' });
     this.update({ connection: { state, message: reason }, passphrase });
     if (state === 'agent_unavailable' && wasConnected) {
       this.opts.shell.notify({
@@ -298,25 +281,20 @@ export class DesktopCore implements ShellEvents {
   private onAgentEvent(ev: AgentEvent): void {
     if (ev.event === 'status') this.applyStatus(ev.data);
     else if (ev.event === 'action_required') this.applyAction(ev.data);
-    else if (ev.event === 'progress') {
-      if (this.state.passphrase.phase === 'submitting')
-        this.setPassphrase({ ...this.state.passphrase, step: ev.data.step });
-    } else if (ev.event === 'escrow_result') {
-      const flow = this.state.passphrase;
-      // A key that was queued (server down) reached the server later: the success screen says so.
-      if (flow.phase === 'success' && flow.result?.outcome === 'queued' && ev.data.outcome === 'escrowed') {
-        this.setPassphrase({
-          ...flow,
-          result: { ...flow.result, outcome: 'escrowed', escrowedAt: new Date().toISOString() },
-        });
-      }
+    else if (ev.event === 'progress') this.passphraseStep({ type: 'progress', step: ev.data.step });
+    else if (ev.event === 'escrow_result' && ev.data.outcome === 'escrowed') {
+      this.passphraseStep({ type: 'uploaded_later', now: this.clock.now() });
     }
   }
 
   private applyStatus(status: DeviceStatus): void {
     const before = this.state.status?.action ?? null;
-    this.update({ status, logout: logoutFlowFor(status.action, this.state.logout) });
-    this.reactToAction(before, status.action);
+    const now = this.clock.now();
+    const logout = logoutFlow(this.state.logout, { type: 'action', action: status.action, now });
+    this.update({ status, logout: logout.state });
+    this.prompts.changed(before, status.action);
+    // After the action notice is withdrawn: the flow closes the prompt once nothing is asked any more.
+    this.runLogoutEffects(logout.effects);
   }
 
   private applyAction(action: Action): void {
@@ -325,135 +303,67 @@ export class DesktopCore implements ShellEvents {
     this.applyStatus({ ...status, action });
   }
 
-  /** Decide what the user sees when the agent's requested action appears, changes or goes away. */
-  private reactToAction(before: Action | null, action: Action | null): void {
-    if (!action) {
-      this.notifiedFor = '';
-      this.opts.shell.withdraw('action');
-      this.clearTimer('settle');
-      this.clearTimer('remind');
-      this.clearTimer('logout');
-      if (before?.kind === 'macos_logout') this.opts.shell.closeWindow('logout');
-      return;
-    }
-    if (this.timers.has('settle')) return; // the pending settle check will look at the latest action
-    const settleMs = this.opts.actionSettleMs ?? 300;
-    if (before === null && settleMs > 0) {
-      this.at('settle', Date.now() + settleMs, () => {
-        const current = this.state.status?.action;
-        if (current) this.promptFor(current);
-      });
-      return;
-    }
-    this.promptFor(action);
-  }
-
-  private promptFor(action: Action): void {
-    if (action.kind === 'luks_passphrase') {
-      const remindAt = action.remindAt ? Date.parse(action.remindAt) : null;
-      if (remindAt !== null && remindAt > Date.now()) this.scheduleReminder(action.remindAt as string);
-      else
-        this.announce(
-          `luks:${action.volumeId}:${action.remindAt ?? ''}`,
-          s.notify.luksTitle,
-          s.notify.luksBody,
-          () => this.openPassphraseWindow(),
-        );
-    } else if (action.kind === 'macos_logout') {
-      const plan = logoutPlan(action, Date.now());
-      this.clearTimer('logout');
-      if (plan.recheckAt !== null) {
-        this.at('logout', plan.recheckAt, () => {
-          const current = this.state.status?.action;
-          if (current?.kind === 'macos_logout') this.applyStatus({ ...(this.state.status as DeviceStatus) });
-        });
-      }
-      if (plan.promptNow) {
-        const body = plan.overdue ? s.notify.logoutOverdueBody : s.notify.logoutBody;
-        this.announce(`logout:${action.nextPromptAt ?? ''}:${plan.overdue}`, s.notify.logoutTitle, body, () =>
-          this.openLogoutWindow(),
-        );
-        // A log-out prompt is a window, not only a notification: the user must answer it.
-        this.openLogoutWindow();
-      }
-    } else {
-      this.announce(`bitlocker:${action.message}`, s.notify.bitlockerTitle, action.message, () =>
-        this.opts.shell.openWindow('my-device'),
-      );
-    }
-  }
-
-  /** Notify once per distinct request; without a tray a notification alone may go unseen, so also open. */
-  private announce(key: string, title: string, body: string, open: () => void): void {
-    if (this.notifiedFor === key) return;
-    this.notifiedFor = key;
-    this.opts.shell.notify({ tag: 'action', title, body, onClick: open });
-    if (!this.opts.shell.hasTray) open();
-  }
-
-  private scheduleReminder(remindAt: string): void {
-    this.at('remind', Date.parse(remindAt), () => {
-      const action = this.state.status?.action;
-      if (action?.kind !== 'luks_passphrase') return;
-      this.notifiedFor = '';
-      this.announce(`luks:${action.volumeId}:${remindAt}`, s.notify.luksTitle, s.notify.luksBody, () =>
-        this.openPassphraseWindow(),
-      );
-    });
-  }
-
   private openPassphraseWindow(): void {
-    const flow = this.state.passphrase;
-    if (flow.phase !== 'submitting' && flow.phase !== 'cooldown') {
-      // A stale error or an old success must not greet a fresh attempt; a cool-down the agent still
-      // enforces (say, from before this app restarted) must.
-      const action = this.state.status?.action;
-      const until = action?.kind === 'luks_passphrase' ? action.cooldownUntil : null;
-      if (until && Date.parse(until) > Date.now()) {
-        this.setPassphrase({
-          ...IDLE_PASSPHRASE,
-          phase: 'cooldown',
-          cooldownUntil: until,
-          remindAt: flow.remindAt,
-        });
-        this.at('cooldown', Date.parse(until), () => {
-          if (this.state.passphrase.phase === 'cooldown') this.setPassphrase(IDLE_PASSPHRASE);
-        });
-      } else if (flow.phase !== 'idle') {
-        this.setPassphrase({ ...IDLE_PASSPHRASE, remindAt: flow.remindAt });
-      }
-    }
+    const action = this.state.status?.action ?? null;
+    this.passphraseStep({ type: 'opening', now: this.clock.now(), action });
     this.opts.shell.openWindow('passphrase');
   }
 
+  /** From the tray menu or a notice: the prompt as it stands (in front and unclosable once overdue). */
   private openLogoutWindow(): void {
     this.opts.shell.openWindow('logout', { mustAct: this.state.logout?.overdue ?? false });
   }
 
+  // ---- The flows ---------------------------------------------------------------------------------
+
+  /**
+   * One step of the passphrase flow: publishes its new state and arms its timer. The effects are returned
+   * as well, for the caller that handles the one the flow cannot carry out alone (sending the secret).
+   */
+  private passphraseStep(event: PassphraseEvent): PassphraseEffect[] {
+    const step = passphraseFlow(this.state.passphrase, event);
+    if (step.state !== this.state.passphrase) this.update({ passphrase: step.state });
+    for (const effect of step.effects) {
+      if (effect.type === 'cooldown_timer') {
+        this.timers.at('cooldown', effect.at, () => this.passphraseStep({ type: 'cooldown_over' }));
+      }
+    }
+    return step.effects;
+  }
+
+  /** One step of the log-out flow, like passphraseStep; the caller handles `refuse`, `defer`, `log_out`. */
+  private logoutStep(event: LogoutEvent): LogoutEffect[] {
+    const step = logoutFlow(this.state.logout, event);
+    if (step.state !== this.state.logout) this.update({ logout: step.state });
+    this.runLogoutEffects(step.effects);
+    return step.effects;
+  }
+
+  private runLogoutEffects(effects: LogoutEffect[]): void {
+    for (const effect of effects) {
+      if (effect.type === 'open_window') this.opts.shell.openWindow('logout', { mustAct: effect.mustAct });
+      else if (effect.type === 'close_window') this.opts.shell.closeWindow('logout');
+      else if (effect.type === 'notify') {
+        const body = effect.overdue ? s.notify.logoutOverdueBody : s.notify.logoutBody;
+        this.prompts.announce(effect.key, s.notify.logoutTitle, body, () => this.openLogoutWindow());
+      } else if (effect.type === 'recheck_at') {
+        if (effect.at === null) this.timers.clear('logout');
+        else
+          this.timers.at('logout', effect.at, () => {
+            const status = this.state.status;
+            if (status?.action?.kind === 'macos_logout') this.applyStatus({ ...status });
+          });
+      }
+    }
+  }
+
+  /** A renderer request the log-out flow answered with effects alone: refused, or done. */
+  private answer(effects: LogoutEffect[]): RendererResponse {
+    const refusal = effects.find((e) => e.type === 'refuse');
+    return refusal ? fail(refusal.error) : this.ok();
+  }
+
   // ---- State plumbing ----------------------------------------------------------------------------
-
-  private at(name: TimerName, when: number, fn: () => void): void {
-    this.clearTimer(name);
-    // setTimeout holds at most ~24.8 days; a later reminder re-arms when the agent re-sends its status.
-    const delay = Math.min(Math.max(0, when - Date.now()), 2 ** 31 - 1);
-    this.timers.set(
-      name,
-      setTimeout(() => {
-        this.timers.delete(name);
-        fn();
-      }, delay),
-    );
-  }
-
-  private clearTimer(name: TimerName): void {
-    const t = this.timers.get(name);
-    if (t) clearTimeout(t);
-    this.timers.delete(name);
-  }
-
-  private setPassphrase(passphrase: PassphraseFlow): void {
-    this.update({ passphrase });
-  }
 
   private update(patch: Partial<UiState>): void {
     this.state = { ...this.state, ...patch };
@@ -477,31 +387,4 @@ export class DesktopCore implements ShellEvents {
 
 function fail(error: UiError): RendererResponse {
   return { ok: false, error };
-}
-
-function logoutFlowFor(action: Action | null, previous: UiState['logout']): UiState['logout'] {
-  if (action?.kind !== 'macos_logout') return null;
-  const plan = logoutPlan(action, Date.now());
-  return {
-    deadline: action.deadline,
-    deferralsLeft: action.deferralsLeft,
-    nextPromptAt: action.nextPromptAt,
-    overdue: plan.overdue,
-    canDefer: plan.canDefer,
-    phase: previous?.phase ?? 'idle',
-    error: previous?.error ?? null,
-  };
-}
-
-/** Agent errors carry a code and a plain-words message written for people; keep both, add the details. */
-function uiErrorOf(err: unknown): UiError {
-  const e = err as { code?: unknown; message?: unknown; details?: { attemptsLeft?: number; until?: string } };
-  const parsed = UiError.shape.code.safeParse(e?.code);
-  const error: UiError = {
-    code: parsed.success ? parsed.data : 'internal',
-    message: typeof e?.message === 'string' ? e.message.slice(0, 1000) : 'Something went wrong.',
-  };
-  if (e?.details?.attemptsLeft !== undefined) error.attemptsLeft = e.details.attemptsLeft;
-  if (e?.details?.until !== undefined) error.until = e.details.until;
-  return error;
 }

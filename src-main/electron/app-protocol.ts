@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Protocol } from 'electron';
-import { CONTENT_SECURITY_POLICY } from './security.js';
+import { CONTENT_SECURITY_POLICY, RENDERER_MIME_TYPES } from '../renderer-policy.js';
 
 /**
  * Serves the built renderer as app://renderer/…, from files inside the app only. A privileged standard
@@ -9,14 +9,6 @@ import { CONTENT_SECURITY_POLICY } from './security.js';
  * handler refuses any path outside the renderer directory and any other host.
  */
 export const APP_SCHEME = 'app';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-};
 
 /** Must run before the app is ready. */
 export function registerAppScheme(protocol: Protocol): void {
@@ -41,7 +33,7 @@ export function serveRenderer(protocol: Protocol, rendererDir: string): void {
   protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
     const file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
-    const type = TYPES[path.extname(file)];
+    const type = RENDERER_MIME_TYPES[path.extname(file)];
     const inside = file.startsWith(root + path.sep);
     // web/ is where the browser harness serves its own page and bridge; the app has no such files and
     // refuses the path outright.

@@ -5,14 +5,10 @@ import {
   type Session,
   type WebContents,
 } from 'electron';
+import { CONTENT_SECURITY_POLICY } from '../renderer-policy.js';
 
 /** Where our windows load from: the app:// protocol serving dist/renderer (app-protocol.ts). */
 export const APP_ORIGIN = 'app://renderer';
-
-/** No inline script, no remote anything: the renderer only ever needs its own files. */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; " +
-  "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'";
 
 /**
  * The only way this app makes a window. The web preferences are written out here, literally, so that
@@ -57,7 +53,8 @@ export function lockDownContents(contents: WebContents): void {
 
 /**
  * No camera, notifications-from-page, clipboard, HID…: the app's pages need no permission at all. The CSP
- * is also forced on every response the session sees, not only on the ones app:// serves.
+ * (renderer-policy.ts) is also forced on every response the session sees, not only on the ones app://
+ * serves.
  */
 export function lockDownSession(session: Session): void {
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));

@@ -13,7 +13,7 @@ export function createEscrowApi(
     getState: () => invoke({ type: 'getState' }),
     subscribe: (listener) => feed.subscribe(listener),
     // The string crosses to main once; main turns it into a Buffer, sends it to the agent and wipes it.
-    submitPassphrase: (passphrase) => invoke({ type: 'submitPassphrase', passphrase }),
+    createRecoveryKey: (passphrase) => invoke({ type: 'createRecoveryKey', passphrase }),
     remindLater: () => invoke({ type: 'remindLater' }),
     deferLogout: () => invoke({ type: 'deferLogout' }),
     logOutNow: () => invoke({ type: 'logOutNow' }),

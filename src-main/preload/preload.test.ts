@@ -42,7 +42,7 @@ describe('preload', () => {
         'openContact',
         'openWindow',
         'remindLater',
-        'submitPassphrase',
+        'createRecoveryKey',
         'subscribe',
       ].sort(),
     );
@@ -59,11 +59,11 @@ describe('preload', () => {
 
   it('sends each call as one typed request on the invoke channel', async () => {
     ipc.invoke.mockClear();
-    await api.submitPassphrase('pw');
+    await api.createRecoveryKey('pw');
     await api.openWindow('about');
     await api.logOutNow();
     expect(ipc.invoke.mock.calls).toEqual([
-      [Channels.invoke, { type: 'submitPassphrase', passphrase: 'pw' }],
+      [Channels.invoke, { type: 'createRecoveryKey', passphrase: 'pw' }],
       [Channels.invoke, { type: 'openWindow', kind: 'about' }],
       [Channels.invoke, { type: 'logOutNow' }],
     ]);

@@ -50,7 +50,7 @@ export function PassphraseDialog({ state }: { state: UiState }) {
     setReveal(false);
     setSending(true);
     void escrowApi()
-      .submitPassphrase(passphrase)
+      .createRecoveryKey(passphrase)
       .finally(() => setSending(false));
   };
 

@@ -40,7 +40,14 @@ const MAY_IMPORT: Record<Room, readonly string[]> = {
     'node-lib/error-message.ts',
   ],
   'src-renderer': ['ipc/desktop-agent', 'ipc/window-bridge'],
-  'web-harness': ['ipc', 'node-lib/agent-socket', 'src-main/core', 'src-main/shell', 'src-main/preload'],
+  'web-harness': [
+    'ipc',
+    'node-lib/agent-socket',
+    'src-main/core',
+    'src-main/shell',
+    'src-main/preload',
+    'src-main/renderer-policy.ts',
+  ],
 };
 
 /** Finer rules inside a room: [folder, what it must never import, why]. */
@@ -48,6 +55,8 @@ const FORBIDDEN_WITHIN: readonly [string, RegExp, string][] = [
   ['src-main/core', /^electron$|src-main\/(electron|preload)\/|^web-harness\//, 'core is plain Node'],
   ['src-main/shell', /^electron$|src-main\/(electron|preload)\/|^web-harness\//, 'the shell port is plain'],
   ['src-main/os', /^electron$|^web-harness\//, 'OS edges run without Electron'],
+  // Read by the Electron adapter, the renderer's build and the harness alike, so it imports nothing at all.
+  ['src-main/renderer-policy.ts', /./, 'the renderer policy is plain data'],
   ['src-agent/linux', /^src-agent\/macos\//, 'platform modules are independent'],
   ['src-agent/macos', /^src-agent\/linux\//, 'platform modules are independent'],
   ['ipc', /^node:|^electron$|^(fs|net|child_process|http|https)$/, 'contracts hold no I/O'],
@@ -166,6 +175,11 @@ describe('import rules between rooms', () => {
     ['src-main/core/planted.ts', "import { app } from 'electron';"],
     ['src-main/core/planted.ts', "import { startWebDesktop } from '../../web-harness/web-desktop.js';"],
     ['src-main/core/planted.ts', "import { createSecureWindow } from '../electron/security.js';"],
+    ['src-main/shell/planted.ts', "import { BrowserWindow } from 'electron';"],
+    ['src-main/shell/planted.ts', "import { RecordingShell } from '../../web-harness/recording-shell.js';"],
+    ['src-main/renderer-policy.ts', "import { app } from 'electron';"],
+    ['src-main/renderer-policy.ts', "import path from 'node:path';"],
+    ['web-harness/planted.ts', "import { lockDownSession } from '../src-main/electron/security.js';"],
     ['src-agent/linux/planted.ts', "import { readFileVaultState } from '../macos/filevault-state.js';"],
     ['src-agent/macos/planted.ts', "import { Cryptsetup } from '../linux/cryptsetup.js';"],
     ['ipc/desktop-agent/planted.ts', "import net from 'node:net';"],

@@ -121,7 +121,7 @@ describe('LUKS escrow through the simulated desktop', () => {
     expect(await page.getByRole('button', { name: 'Create recovery key' }).isDisabled()).toBe(true);
     // A second submit would be refused by the core as well, not only by the disabled button.
     const r = await rig.desktop.core.handleRequest('passphrase', {
-      type: 'submitPassphrase',
+      type: 'createRecoveryKey',
       passphrase: RIGHT,
     });
     expect(r.ok).toBe(false);
