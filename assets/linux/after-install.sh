@@ -14,9 +14,19 @@ else
   chmod 4755 "$app_dir/chrome-sandbox" || true
 fi
 
-install -d -m 0755 /usr/lib/escrow-desktop/bin
-install -m 0755 "$res/escrow-agent-launcher.sh" /usr/lib/escrow-desktop/bin/escrow-agent
+# The agent executable is the package's own file /usr/lib/escrow-agent/escrow-agent (electron-builder.yml,
+# deb/rpm fpm), outside the app; root:root 0755 like its directory, which the launchers insist on.
+# escrowctl is the same executable under its own name. See docs/decisions/0005-agent-executable.md.
+chown root:root /usr/lib/escrow-agent /usr/lib/escrow-agent/escrow-agent
+chmod 0755 /usr/lib/escrow-agent /usr/lib/escrow-agent/escrow-agent
+ln -sfn escrow-agent /usr/lib/escrow-agent/escrowctl
+# Just written, the whole 120 MB file is in the page cache, and the kernel then maps up to 16 cached pages
+# around every page the agent touches: about 18 MB more resident memory than after a reboot. Drop it.
+dd if=/usr/lib/escrow-agent/escrow-agent iflag=nocache count=0 2>/dev/null || true
+install -m 0755 "$res/escrow-agent-launcher.sh" /usr/sbin/escrow-agent
 install -m 0755 "$res/escrow-agent-launcher.sh" /usr/bin/escrowctl
+# Before 0005 the launcher lived here and ran the agent on the app's Electron binary.
+rm -rf /usr/lib/escrow-desktop
 install -m 0644 "$res/escrow-agent.service" /etc/systemd/system/escrow-agent.service
 install -d -m 0755 /etc/xdg/autostart
 install -m 0644 "$res/escrow-desktop-autostart.desktop" /etc/xdg/autostart/escrow-desktop.desktop
