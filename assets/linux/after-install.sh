@@ -1,12 +1,14 @@
 #!/bin/sh
-# deb/rpm post-install (electron-builder fills in ${sanitizedProductName} and ${executable}).
-# Replaces electron-builder's default script, so it also does what that one does: the command on PATH and
-# the Chromium sandbox helper's mode.
+# deb/rpm post-install. Replaces electron-builder's default script, so it also does what that one does: the
+# command on PATH and the Chromium sandbox helper's mode. The rpm runs it once more as %posttrans (after an
+# upgraded-from package's after-remove, which before docs/decisions/0005 removed the unit and launchers
+# even on upgrade), so it must be safe to run twice, and it names the app's directory and executable
+# itself (electron-builder.yml's productName and linux.executableName; nothing fills in %posttrans).
 set -e
-app_dir='/opt/${sanitizedProductName}'
+app_dir='/opt/Escrow Desktop'
 res="$app_dir/resources/linux"
 
-ln -sf "$app_dir/${executable}" '/usr/bin/${executable}'
+ln -sf "$app_dir/escrow-desktop" /usr/bin/escrow-desktop
 # The setuid sandbox helper is only needed where unprivileged user namespaces are unavailable.
 if unshare --user true 2>/dev/null; then
   chmod 0755 "$app_dir/chrome-sandbox" || true

@@ -10,7 +10,13 @@ const script = path.join(root, 'scripts/build-agent-executable.mjs');
  */
 export function agentExecutable(): string {
   execFileSync(process.execPath, [script, '--if-stale'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-  return path.join(root, 'dist/agent-exe', `${process.platform}-${process.arch}`, 'escrow-agent');
+  const win = process.platform === 'win32';
+  return path.join(
+    root,
+    'dist/agent-exe',
+    `${win ? 'win' : process.platform}-${process.arch}`,
+    win ? 'escrow-agent.exe' : 'escrow-agent',
+  );
 }
 
 /** Builds `main` into an executable at `out` exactly as the agent's (same Node, same SEA configuration). */

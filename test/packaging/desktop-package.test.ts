@@ -85,17 +85,24 @@ describe('electron-builder.yml', () => {
       to: 'agent',
       filter: ['escrow-agent.exe'],
     });
-    for (const target of [config.deb, config.rpm]) {
-      expect(target.fpm).toEqual([
-        'dist/agent-exe/linux-x64/escrow-agent=/usr/lib/escrow-agent/escrow-agent',
-      ]);
-    }
+    const mapping = 'dist/agent-exe/linux-x64/escrow-agent=/usr/lib/escrow-agent/escrow-agent';
+    expect(config.deb.fpm).toEqual([mapping]);
+    expect(config.rpm.fpm).toEqual(['--rpm-posttrans', config.rpm.afterInstall, mapping]);
     expect(read('assets/windows/installer.nsh')).toContain(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: an NSIS define, not a template
       'Rename "$INSTDIR\\resources\\agent\\escrow-agent.exe" "${ESCROW_AGENT_DIR}\\escrow-agent.exe"',
     );
     // The harness is built to a folder of its own that no include pattern names.
     expect(config.files.filter((f) => f.includes('web-harness') || /^dist\/\*\*/.test(f))).toEqual([]);
+  });
+
+  it('after-install names the app as electron-builder installs it: it also runs as rpm %posttrans, untemplated', () => {
+    const script = read(config.rpm.afterInstall);
+    expect(script).not.toContain('${');
+    expect(script).toContain(`app_dir='/opt/${config.productName}'`);
+    expect(script).toContain(
+      `ln -sf "$app_dir/${config.linux.executableName}" /usr/bin/${config.linux.executableName}`,
+    );
   });
 
   it('turns off the Electron fuses the agent no longer needs, and the schema knows each one', () => {
