@@ -35,10 +35,12 @@ install -m 0644 "$res/escrow-desktop-autostart.desktop" /etc/xdg/autostart/escro
 install -d -m 0700 /etc/escrow-agent
 
 # The agent needs the organization's server address and enroll secret (deployed by IT, e.g. with the
-# fleet's configuration management); it starts once both files exist.
+# fleet's configuration management); it starts once both files exist. Restarted when it runs already: an
+# upgrade's after-remove leaves it running, on the executable the upgrade has just replaced.
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload || true
   if [ -f /etc/escrow-agent/agent.conf ] && [ -f /etc/escrow-agent/enroll-secret ]; then
-    systemctl enable --now escrow-agent.service || true
+    systemctl enable escrow-agent.service || true
+    systemctl restart escrow-agent.service || true
   fi
 fi
