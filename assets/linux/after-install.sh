@@ -22,8 +22,9 @@ fi
 chown root:root /usr/lib/escrow-agent /usr/lib/escrow-agent/escrow-agent
 chmod 0755 /usr/lib/escrow-agent /usr/lib/escrow-agent/escrow-agent
 ln -sfn escrow-agent /usr/lib/escrow-agent/escrowctl
-# Just written, the whole 120 MB file is in the page cache, and the kernel then maps up to 16 cached pages
-# around every page the agent touches: about 18 MB more resident memory than after a reboot. Drop it.
+# Drop the just-written 120 MB file from the page cache, so the agent maps only what it reads, as after a
+# reboot: a file written in large pieces sits in the cache in pieces the kernel maps whole (measured with
+# the file as the build writes it: ~17 MB more resident memory; bench/agent/idle.mjs).
 dd if=/usr/lib/escrow-agent/escrow-agent iflag=nocache count=0 2>/dev/null || true
 install -m 0755 "$res/escrow-agent-launcher.sh" /usr/sbin/escrow-agent
 install -m 0755 "$res/escrow-agent-launcher.sh" /usr/bin/escrowctl
