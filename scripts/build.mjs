@@ -3,8 +3,10 @@
 //   - plain Node code (ipc, node-lib, src-agent, src-server, src-main, web-harness) → dist/ with tsc
 //   - the Electron preload → one CommonJS file with esbuild (sandboxed preloads cannot load other modules)
 //   - the React renderer → dist/renderer with vite
-//   - the agent and escrowctl → one self-contained file each in dist/agent, which the packaged app ships
-//     and runs with its own Electron binary as Node (docs/decisions/0004-agent-runtime.md)
+//   - the agent and escrowctl → one self-contained CommonJS file, dist/agent/agent.cjs, that is either
+//     program by the name it was started as. bin/escrow-agent and bin/escrowctl run it on Node in
+//     development; `npm run build:agent-exe` makes it the main script of a Node single executable
+//     application, which is how the agent is installed (docs/decisions/0005-agent-executable.md)
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -34,30 +36,27 @@ if (existsSync('src-renderer/vite.config.ts')) {
   run('npx', ['vite', 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'warn']);
   run('npx', ['vite', 'build', '--config', 'web-harness/vite.config.ts', '--logLevel', 'warn']);
 }
-// pino and other CommonJS dependencies call require(); an ES module bundle needs one defined.
-const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
-const requireShim =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 // Whitespace and syntax are minified (the agent is a long-running root service: a smaller source string is
 // memory it keeps for its whole life); names are kept so stack traces in support logs stay readable.
 // The plugins keep Node built-ins and dependency code the agent never uses out of its memory (see there).
-for (const cli of ['escrow-agent', 'escrowctl']) {
-  await build({
-    entryPoints: [`dist/src-agent/cli/${cli}.js`],
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    keepNames: true,
-    banner: { js: requireShim },
-    define: { ESCROW_BUNDLED_VERSION: JSON.stringify(version) },
-    plugins: [agentBundleStubs, builtinsByRequire],
-    outfile: `dist/agent/${cli}.mjs`,
-    logLevel: 'warning',
-  });
-}
+// CommonJS, because a Node 22 single executable application runs its main script as CommonJS, with a
+// require() that loads built-ins only: everything else must be in this one file.
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+await build({
+  entryPoints: ['scripts/agent-executable/entry.cjs'],
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  // src-agent/version.ts reads package.json through import.meta.url only when no version is stamped in.
+  define: { ESCROW_BUNDLED_VERSION: JSON.stringify(version), 'import.meta.url': 'undefined' },
+  plugins: [agentBundleStubs, builtinsByRequire],
+  outfile: 'dist/agent/agent.cjs',
+  logLevel: 'warning',
+});
 for (const bin of ['bin/escrow-server', 'bin/escrow-agent', 'bin/escrowctl']) {
   if (existsSync(bin)) chmodSync(bin, 0o755);
 }

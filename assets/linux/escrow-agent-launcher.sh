@@ -1,29 +1,30 @@
 #!/bin/sh
-# Installed as /usr/lib/escrow-desktop/bin/escrow-agent (the systemd unit's ExecStart) and /usr/bin/escrowctl.
-# Runs the bundled program of the same name with the desktop app's own Electron binary acting as Node, so
-# the machine needs no second JavaScript runtime (docs/decisions/0004-agent-runtime.md).
+# Installed as /usr/sbin/escrow-agent (the systemd unit's ExecStart) and /usr/bin/escrowctl. Runs the program
+# of the same name from /usr/lib/escrow-agent/: the agent executable (Node's own runtime with the agent in
+# it; escrowctl is a link to it), installed root-owned outside the desktop app
+# (docs/decisions/0005-agent-executable.md). ESCROW_AGENT_DIR exists for tests.
 set -eu
-app_dir="${ESCROW_APP_DIR:-/opt/Escrow Desktop}"
+agent_dir="${ESCROW_AGENT_DIR:-/usr/lib/escrow-agent}"
 program="$(basename "$0")"
-# The agent is a long-running root service that mostly waits (idle memory goal: 60 MB), so its V8 flags
-# trade speed it does not need for memory (the same flags as bin/escrow-agent in development):
-#   --max-semi-space-size=1 --optimize-for-size  a small young generation, size over speed; it allocates little
-#   --no-turbofan --no-maglev --no-sparkplug  no optimizing or baseline compilers, only the bytecode
-#       interpreter: their code in the binary is never paged in and no machine code is kept (about 6 MB). The
-#       agent's work is waiting, cryptsetup and native crypto; a server decision still reaches the desktop in
-#       about 10 ms (bench/agent/decision-latency.mjs)
-#   --bytecode-old-age=1  bytecode a function has not run since the last full GC is dropped (and compiled again
-#       if it runs again): start-up and escrow code does not stay resident while the agent waits (about 1.4 MB)
-#   --single-threaded-gc  no background GC threads and their memory (about 0.3 MB); the heap is ~10 MB, so GC
-#       pauses stay short on the main thread
-flags=''
-[ "$program" = escrow-agent ] && flags='--max-semi-space-size=1 --optimize-for-size --no-turbofan --no-maglev --no-sparkplug --bytecode-old-age=1 --single-threaded-gc'
+exe="$agent_dir/$program"
+
+# Root runs this program: refuse it, and its directory, unless they are root's alone (owned by root,
+# writable by no group nor other), since whoever can change them can run code as root. Links are followed.
+# One line in the journal says why; systemd does not restart the agent after exit status 78 (EX_CONFIG).
+for path in "$exe" "$agent_dir"; do
+  if [ -z "$(find -H "$path" -prune -user 0 ! -perm -020 ! -perm -002 2>/dev/null)" ]; then
+    found="$(ls -ldLn "$path" 2>/dev/null | awk '{print "is " $1 " owned by uid " $3}')"
+    echo "$program: refusing to run $exe: $path ${found:-does not exist}; it must be owned by root and" \
+      "writable by no one else" >&2
+    exit 78
+  fi
+done
+
 # glibc gives threads that allocate malloc arenas of their own (up to eight per core), and what an arena
 # once held stays resident; the agent's few threads need no more than two (about 1.7 MB less). Added to any
-# tunables already set.
+# tunables already set. (The V8 flags are inside the executable: scripts/build-agent-executable.mjs.)
 if [ "$program" = escrow-agent ]; then
   GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.arena_max=2"
   export GLIBC_TUNABLES
 fi
-# shellcheck disable=SC2086 # $flags is a list of flags
-ELECTRON_RUN_AS_NODE=1 exec "$app_dir/escrow-desktop" $flags "$app_dir/resources/agent/$program.mjs" "$@"
+exec "$exe" "$@"

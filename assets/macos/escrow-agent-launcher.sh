@@ -1,14 +1,25 @@
 #!/bin/sh
 # Installed by the pkg postinstall as /Library/Application Support/EscrowDesktop/escrow-agent (the
-# LaunchDaemon's program) and .../escrowctl (linked from /usr/local/bin/escrowctl). Runs the bundled program
-# of the same name with the app's own Electron binary acting as Node, so the Mac needs no second JavaScript
-# runtime (docs/decisions/0004-agent-runtime.md). ESCROW_APP_DIR exists for tests; launchd starts the agent
+# LaunchDaemon's program) and .../escrowctl (linked from /usr/local/bin/escrowctl). Runs the program of the
+# same name from .../EscrowDesktop/bin/: the agent executable (Node's own runtime with the agent in it;
+# escrowctl is a link to it), which the postinstall copies there root-owned, outside the app bundle
+# (docs/decisions/0005-agent-executable.md). ESCROW_AGENT_DIR exists for tests; launchd starts the agent
 # with a clean environment.
 set -eu
-app="${ESCROW_APP_DIR:-/Applications/Escrow Desktop.app}"
+agent_dir="${ESCROW_AGENT_DIR:-/Library/Application Support/EscrowDesktop/bin}"
 program="$(basename "$0")"
-# The same V8 flags as on Linux for the long-running agent; assets/linux/escrow-agent-launcher.sh says why.
-flags=''
-[ "$program" = escrow-agent ] && flags='--max-semi-space-size=1 --optimize-for-size --no-turbofan --no-maglev --no-sparkplug --bytecode-old-age=1 --single-threaded-gc'
-# shellcheck disable=SC2086 # $flags is a list of flags
-ELECTRON_RUN_AS_NODE=1 exec "$app/Contents/MacOS/Escrow Desktop" $flags "$app/Contents/Resources/agent/$program.mjs" "$@"
+exe="$agent_dir/$program"
+
+# Root runs this program: refuse it, and its directory, unless they are root's alone (owned by root,
+# writable by no group nor other), since whoever can change them can run code as root. Links are followed.
+# One line in /Library/Logs/EscrowDesktop/agent.log says why (launchd tries again every 10 s).
+for path in "$exe" "$agent_dir"; do
+  if [ -z "$(find -H "$path" -prune -user 0 ! -perm -020 ! -perm -002 2>/dev/null)" ]; then
+    found="$(ls -ldLn "$path" 2>/dev/null | awk '{print "is " $1 " owned by uid " $3}')"
+    echo "$program: refusing to run $exe: $path ${found:-does not exist}; it must be owned by root and" \
+      "writable by no one else" >&2
+    exit 78
+  fi
+done
+# The V8 flags are inside the executable (scripts/build-agent-executable.mjs).
+exec "$exe" "$@"

@@ -20,6 +20,7 @@ esac
 rm -f "$root/Library/LaunchDaemons/com.escrowdesktop.agent.plist" \
   "$root/Library/LaunchAgents/com.escrowdesktop.desktop.plist" \
   "$support/escrow-agent" "$support/escrowctl"
+rm -rf "$support/bin"
 # Only our own link: never a file of the same name that something else put there.
 if [ "$(readlink "$root/usr/local/bin/escrowctl" 2>/dev/null || true)" = \
   "/Library/Application Support/EscrowDesktop/escrowctl" ]; then

@@ -17,7 +17,13 @@ export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-export async function makeWorld({ passphrase, defaultKdf = false, agentArgs = [], nodeArgs = [] }) {
+export async function makeWorld({
+  passphrase,
+  defaultKdf = false,
+  agentArgs = [],
+  nodeArgs = [],
+  agentCommand,
+}) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'escrow-bench-'));
   const dataDir = path.join(root, 'server');
   const init = await initDataDir({ dataDir });
@@ -47,10 +53,11 @@ export async function makeWorld({ passphrase, defaultKdf = false, agentArgs = []
   mkdirSync(path.join(root, 'state'), { mode: 0o700 });
   const socketPath = path.join(root, 'run', 'agent.sock');
   const agentLog = [];
-  // Run the installed shim itself (its shebang sets Node's flags), unless a bench asks for other flags.
+  // Run the installed shim itself (its shebang sets Node's flags), unless a bench asks for other flags or
+  // another program (agentCommand: the agent executable through its launcher, bench/agent/idle.mjs).
   const shim = path.resolve(import.meta.dirname, '../../bin/escrow-agent');
   const agent = spawn(
-    nodeArgs.length > 0 ? process.execPath : shim,
+    agentCommand ?? (nodeArgs.length > 0 ? process.execPath : shim),
     [
       ...(nodeArgs.length > 0 ? [...nodeArgs, shim] : []),
       'run',

@@ -1,4 +1,4 @@
-// Stand-ins that the AGENT bundle (dist/agent/escrow-agent.mjs, escrowctl.mjs) uses instead of a few modules
+// Stand-ins that the AGENT bundle (dist/agent/agent.cjs, the agent executable's script) uses instead of a few modules
 // its dependencies import but the agent never needs. The agent is a long-running root service judged on its
 // idle memory (issue 5: ≤ 60 MB): every built-in Node module it loads costs resident memory (its source and
 // code cache are read from the node binary, its objects live on the heap), and every byte of bundled source

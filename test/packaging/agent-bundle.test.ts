@@ -1,5 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -7,38 +15,31 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 // @ts-expect-error: a build script in plain JavaScript, without type declarations
 import { agentBundleStubs, builtinsByRequire } from '../../scripts/agent-bundle-stubs/index.mjs';
+// @ts-expect-error: a build script in plain JavaScript, without type declarations
+import { V8_FLAGS } from '../../scripts/build-agent-executable.mjs';
 
 /**
- * What keeps the idle agent small (issue 5) must not change what it does: the V8 flags are the same
- * wherever the agent starts, the modules left out of the bundle really stay out, and logging, zod's English
- * messages and the built-ins still work in the bundle `npm run build` made.
+ * What keeps the idle agent small (issue 5) must not change what it does: the modules left out of the
+ * bundle really stay out, and logging, zod's English messages and the built-ins still work in the script
+ * `npm run build` made, dist/agent/agent.cjs, which is the agent executable's main script
+ * (test/packaging/agent-executable.test.ts runs the executable and reads its V8 flags back).
  */
 const root = path.resolve(import.meta.dirname, '../..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'escrow-agent-bundle-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function launcherFlags(file: string): string {
-  const match = /\[ "\$program" = escrow-agent \] && flags='([^']*)'/.exec(readFileSync(file, 'utf8'));
-  if (!match?.[1]) throw new Error(`no agent flags in ${file}`);
-  return match[1];
-}
-const flags = launcherFlags(path.join(root, 'assets/linux/escrow-agent-launcher.sh'));
 const MALLOC_TUNABLE = 'GLIBC_TUNABLES=glibc.malloc.arena_max=2';
 
 /**
- * Bundles `source` as the agent bundle is built (same plugins and banner), runs it with node and returns
+ * Bundles `source` as the agent's script is built (same plugins, CommonJS), runs it with node and returns
  * its output and the files that went into the bundle.
  */
 async function runAsAgentBundle(source: string): Promise<{ stdout: string; inputs: string[] }> {
-  const outfile = path.join(tmp, `snippet-${Math.random().toString(36).slice(2)}.mjs`);
+  const outfile = path.join(tmp, `snippet-${Math.random().toString(36).slice(2)}.cjs`);
   const { metafile } = await build({
     stdin: { contents: source, resolveDir: root, loader: 'ts' },
     bundle: true,
     platform: 'node',
-    format: 'esm',
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
+    format: 'cjs',
     plugins: [agentBundleStubs, builtinsByRequire],
     outfile,
     metafile: true,
@@ -49,51 +50,52 @@ async function runAsAgentBundle(source: string): Promise<{ stdout: string; input
   return { stdout: r.stdout, inputs: Object.keys(metafile.inputs) };
 }
 
-describe('the agent V8 flags', () => {
-  it('are the same in bin/escrow-agent and both installed launchers', () => {
-    const shebang = readFileSync(path.join(root, 'bin/escrow-agent'), 'utf8').split('\n')[0];
-    expect(shebang).toBe(`#!/usr/bin/env -S ${MALLOC_TUNABLE} node ${flags}`);
-    expect(launcherFlags(path.join(root, 'assets/macos/escrow-agent-launcher.sh'))).toBe(flags);
-    expect(flags).toContain('--no-turbofan');
-  });
-
-  it('the Linux launcher limits glibc malloc arenas for the agent only, keeping tunables already set', () => {
+describe('the Linux launcher', () => {
+  it('limits glibc malloc arenas for the agent only, keeping tunables already set', () => {
     const launcher = path.join(root, 'assets/linux/escrow-agent-launcher.sh');
     const bin = path.join(tmp, 'launcher-bin');
+    const agentDir = path.join(tmp, 'agent-dir');
     mkdirSync(bin, { recursive: true });
-    const fakeApp = path.join(tmp, 'fake-app');
-    mkdirSync(fakeApp, { recursive: true });
-    // The "Electron binary" prints the tunables it was started with.
-    writeFileSync(path.join(fakeApp, 'escrow-desktop'), '#!/bin/sh\necho "$GLIBC_TUNABLES"\n', {
-      mode: 0o755,
-    });
-    for (const name of ['escrow-agent', 'escrowctl']) symlinkSync(launcher, path.join(bin, name));
-    const run = (name: string, tunables?: string) =>
-      spawnSync(path.join(bin, name), [], {
+    mkdirSync(agentDir, { recursive: true, mode: 0o755 });
+    // The "executable" prints the tunables it was started with.
+    for (const name of ['escrow-agent', 'escrowctl']) {
+      writeFileSync(path.join(agentDir, name), '#!/bin/sh\necho "$GLIBC_TUNABLES"\n', { mode: 0o755 });
+      symlinkSync(launcher, path.join(bin, name));
+    }
+    const run = (name: string, tunables?: string) => {
+      const r = spawnSync(path.join(bin, name), [], {
         encoding: 'utf8',
         env: {
           PATH: process.env.PATH,
-          ESCROW_APP_DIR: fakeApp,
+          ESCROW_AGENT_DIR: agentDir,
           ...(tunables ? { GLIBC_TUNABLES: tunables } : {}),
         },
-      }).stdout.trim();
+      });
+      expect(r.stderr).toBe('');
+      return r.stdout.trim();
+    };
     expect(`GLIBC_TUNABLES=${run('escrow-agent')}`).toBe(MALLOC_TUNABLE);
     expect(run('escrow-agent', 'glibc.malloc.tcache_count=0')).toBe(
       'glibc.malloc.tcache_count=0:glibc.malloc.arena_max=2',
     );
     expect(run('escrowctl')).toBe('');
+    expect(readFileSync(path.join(root, 'bin/escrow-agent'), 'utf8')).toContain(MALLOC_TUNABLE);
   });
 });
 
-describe('the built agent bundle', () => {
+describe('the built agent script', () => {
   it('runs, logs through pino and stops cleanly, without worker_threads, assert, WebCrypto or undici loaded', async () => {
+    // Named escrow-agent, as the executable is (it picks its program by that name); no package.json
+    // around it, so Node runs it as CommonJS, as the executable does.
+    const script = path.join(tmp, 'escrow-agent');
+    copyFileSync(path.join(root, 'dist/agent/agent.cjs'), script);
     const socket = path.join(tmp, 'run', 'agent.sock');
     const dumpModules = `process.on('exit', () => process.stderr.write('MODULES ' + JSON.stringify(process.moduleLoadList)))`;
     // biome-ignore format: one flag per line reads best
     const agent = spawn(process.execPath, [
-      ...flags.split(' '),
+      ...V8_FLAGS,
       '--import', `data:text/javascript,${encodeURIComponent(dumpModules)}`,
-      path.join(root, 'dist/agent/escrow-agent.mjs'), 'run',
+      script, 'run',
       '--server', 'http://127.0.0.1:9',
       '--enroll-secret-file', path.join(tmp, 'no-enroll-secret'),
       '--state-dir', path.join(tmp, 'state'),
@@ -105,7 +107,8 @@ describe('the built agent bundle', () => {
     agent.stdout.on('data', (d) => (stdout += d));
     agent.stderr.on('data', (d) => (stderr += d));
     const deadline = Date.now() + 15_000;
-    while (!stdout.includes('listening for desktop apps') && Date.now() < deadline) {
+    // Its signal handlers are in place once it has tried the server (after its socket listens).
+    while (!stdout.includes('"part":"server-client"') && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
     agent.kill('SIGTERM');

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 const root = path.resolve(import.meta.dirname, '../..');
+// biome-ignore lint/suspicious/noTemplateCurlyInString: electron-builder's file macro, not a template
+const ARCH_MACRO = '${arch}';
 const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
 
 // electron-builder's own JSON schema. strict:false because it uses a non-standard "typeof" keyword for
@@ -13,17 +15,25 @@ const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
 const schema = JSON.parse(read('node_modules/app-builder-lib/scheme.json'));
 const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
 /** The parts of the configuration these tests read (the schema checks the whole of it). */
+type Resources = { from: string; to: string; filter?: string[] }[];
 interface BuilderConfig {
   appId: string;
   productName: string;
   files: string[];
-  extraResources: { from: string }[];
-  mac: { icon: string; target: unknown; extendInfo: Record<string, unknown> };
-  linux: { icon: string; target: string[]; executableName: string; desktop: unknown };
-  win: { icon: string; target: string[] };
+  extraResources?: Resources;
+  electronFuses: Record<string, boolean>;
+  mac: { icon: string; target: unknown; extendInfo: Record<string, unknown>; extraResources: Resources };
+  linux: {
+    icon: string;
+    target: string[];
+    executableName: string;
+    desktop: unknown;
+    extraResources: Resources;
+  };
+  win: { icon: string; target: string[]; extraResources: Resources };
   nsis: { include: string; oneClick: unknown };
-  deb: { afterInstall: string; afterRemove: string };
-  rpm: { afterInstall: string; afterRemove: string };
+  deb: { afterInstall: string; afterRemove: string; fpm: string[] };
+  rpm: { afterInstall: string; afterRemove: string; fpm: string[] };
 }
 const config = parse(read('electron-builder.yml')) as BuilderConfig;
 
@@ -52,12 +62,63 @@ describe('electron-builder.yml', () => {
     expect(config.win.target).toEqual(['nsis']);
   });
 
-  it('ships the agent as extra resources and leaves the web harness out of the app', () => {
-    const froms = config.extraResources.map((r) => r.from);
-    // The self-contained agent and escrowctl bundles (test/packaging/linux-launcher.test.ts runs them).
-    expect(froms).toEqual(expect.arrayContaining(['dist/agent']));
+  it('ships no agent JavaScript in the app, and the agent executable to outside it', () => {
+    const everyResource = [
+      ...(config.extraResources ?? []),
+      ...config.mac.extraResources,
+      ...config.linux.extraResources,
+      ...config.win.extraResources,
+    ];
+    // Nothing from dist/agent (the agent's script, for Electron-as-Node before docs/decisions/0005).
+    expect(everyResource.filter((r) => r.from === 'dist/agent' || r.from.startsWith('dist/agent/'))).toEqual(
+      [],
+    );
+    // macOS and Windows carry the executable for their installer to move out (pkg postinstall,
+    // installer.nsh); deb and rpm install it themselves at /usr/lib/escrow-agent.
+    expect(config.mac.extraResources).toContainEqual({
+      from: `dist/agent-exe/darwin-${ARCH_MACRO}`,
+      to: 'agent',
+      filter: ['escrow-agent'],
+    });
+    expect(config.win.extraResources).toContainEqual({
+      from: `dist/agent-exe/win-${ARCH_MACRO}`,
+      to: 'agent',
+      filter: ['escrow-agent.exe'],
+    });
+    const mapping = 'dist/agent-exe/linux-x64/escrow-agent=/usr/lib/escrow-agent/escrow-agent';
+    expect(config.deb.fpm).toEqual([mapping]);
+    expect(config.rpm.fpm).toEqual(['--rpm-posttrans', config.rpm.afterInstall, mapping]);
+    expect(read('assets/windows/installer.nsh')).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an NSIS define, not a template
+      'Rename "$INSTDIR\\resources\\agent\\escrow-agent.exe" "${ESCROW_AGENT_DIR}\\escrow-agent.exe"',
+    );
     // The harness is built to a folder of its own that no include pattern names.
     expect(config.files.filter((f) => f.includes('web-harness') || /^dist\/\*\*/.test(f))).toEqual([]);
+  });
+
+  it('after-install names the app as electron-builder installs it: it also runs as rpm %posttrans, untemplated', () => {
+    const script = read(config.rpm.afterInstall);
+    expect(script).not.toContain('${');
+    expect(script).toContain(`app_dir='/opt/${config.productName}'`);
+    expect(script).toContain(
+      `ln -sf "$app_dir/${config.linux.executableName}" /usr/bin/${config.linux.executableName}`,
+    );
+  });
+
+  it('turns off the Electron fuses the agent no longer needs, and the schema knows each one', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      onlyLoadAppFromAsar: true,
+      enableCookieEncryption: true,
+    });
+    expect(errorsOf({ ...config, electronFuses: { ...config.electronFuses, runAsNode: 'no' } })).not.toEqual(
+      [],
+    );
+    expect(errorsOf({ ...config, electronFuses: { ...config.electronFuses, runAsnode: false } })).not.toEqual(
+      [],
+    );
   });
 
   it('points at files that exist', () => {

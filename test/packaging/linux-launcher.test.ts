@@ -1,61 +1,69 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
+import { agentExecutable } from './agent-executable-build.js';
 
 /**
- * The installed layout: /opt/Escrow Desktop/{escrow-desktop, resources/agent/*.mjs} and the launcher under
- * the program's name. Here Node itself stands in for the Electron binary (ELECTRON_RUN_AS_NODE makes
- * Electron behave as Node), so the bundles built by `npm run build` run exactly as they would installed.
+ * The installed layout (docs/decisions/0005): the agent executable in /usr/lib/escrow-agent/ with escrowctl
+ * a link to it, and the launcher as /usr/sbin/escrow-agent and /usr/bin/escrowctl. Here in a temporary
+ * root: the agent directory is given to the launcher with ESCROW_AGENT_DIR. The tests run as root, so what
+ * they create is root's; "someone else's" is chowned to nobody (65534).
  */
 const root = path.resolve(import.meta.dirname, '../..');
 const linuxAssets = path.join(root, 'assets/linux');
-let appDir: string;
-let binDir: string;
+const launcher = path.join(linuxAssets, 'escrow-agent-launcher.sh');
+const NOBODY = 65534;
+let tmp: string;
 
 beforeAll(() => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'escrow-install-'));
-  appDir = path.join(tmp, 'Escrow Desktop');
-  binDir = path.join(tmp, 'bin');
-  mkdirSync(path.join(appDir, 'resources/agent'), { recursive: true });
-  mkdirSync(binDir);
-  symlinkSync(process.execPath, path.join(appDir, 'escrow-desktop'));
-  for (const program of ['escrow-agent', 'escrowctl']) {
-    copyFileSync(
-      path.join(root, `dist/agent/${program}.mjs`),
-      path.join(appDir, `resources/agent/${program}.mjs`),
-    );
-    copyFileSync(path.join(linuxAssets, 'escrow-agent-launcher.sh'), path.join(binDir, program));
-  }
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'escrow-install-'));
 });
-afterAll(() => rmSync(path.dirname(appDir), { recursive: true, force: true }));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function launch(program: string, args: string[]) {
-  return spawnSync('sh', [path.join(binDir, program), ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, ESCROW_APP_DIR: appDir },
-    cwd: os.tmpdir(), // far from node_modules: the bundles must be self-contained
-  });
+/** A temp root with the launcher under both names and an agent directory. */
+function install(name: string) {
+  const dir = path.join(tmp, name);
+  const agentDir = path.join(dir, 'usr/lib/escrow-agent');
+  const bin = path.join(dir, 'bin');
+  mkdirSync(agentDir, { recursive: true });
+  chmodSync(agentDir, 0o755);
+  mkdirSync(bin);
+  for (const program of ['escrow-agent', 'escrowctl']) {
+    writeFileSync(path.join(bin, program), readFileSync(launcher), { mode: 0o755 });
+  }
+  const launch = (program: string, args: string[] = []) =>
+    spawnSync('sh', [path.join(bin, program), ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ESCROW_AGENT_DIR: agentDir },
+      cwd: os.tmpdir(), // far from node_modules: the executable must be self-contained
+    });
+  return { dir, agentDir, launch };
 }
 
 describe('Linux install layout', () => {
-  it('the build produced self-contained agent and escrowctl bundles', () => {
-    expect(existsSync(path.join(root, 'dist/agent/escrow-agent.mjs'))).toBe(true);
-    expect(existsSync(path.join(root, 'dist/agent/escrowctl.mjs'))).toBe(true);
-  });
-
-  it('the launcher named escrow-agent runs the bundled agent', () => {
+  it('the launcher named escrow-agent runs the agent executable', () => {
+    const { agentDir, launch } = install('real');
+    symlinkSync(agentExecutable(), path.join(agentDir, 'escrow-agent'));
+    symlinkSync('escrow-agent', path.join(agentDir, 'escrowctl'));
     const r = launch('escrow-agent', ['--version']);
     expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toContain(pkg.version);
-  });
-
-  it('the launcher named escrowctl runs the bundled escrowctl, with its documented exit code', () => {
-    const r = launch('escrowctl', ['--socket', path.join(appDir, 'no-agent.sock'), 'status']);
-    expect(r.status).toBe(4);
-    expect(r.stderr).toContain('the escrow agent is not running');
+    expect(r.stdout.trim()).toBe(pkg.version);
+    const ctl = launch('escrowctl', ['--socket', path.join(agentDir, 'no-agent.sock'), 'status']);
+    expect(ctl.status).toBe(4);
+    expect(ctl.stderr).toContain('the escrow agent is not running');
   });
 
   it('the package scripts are valid shell', () => {
@@ -63,5 +71,97 @@ describe('Linux install layout', () => {
       const r = spawnSync('sh', ['-n', path.join(linuxAssets, script)], { encoding: 'utf8' });
       expect({ script, status: r.status, stderr: r.stderr }).toEqual({ script, status: 0, stderr: '' });
     }
+  });
+
+  it('after-remove does nothing on an upgrade (deb: upgrade, rpm: versions left ≥ 1)', () => {
+    const stubs = path.join(tmp, 'remove-stubs');
+    const calls = path.join(tmp, 'remove-calls');
+    mkdirSync(stubs, { recursive: true });
+    for (const cmd of ['rm', 'rmdir', 'systemctl']) {
+      writeFileSync(path.join(stubs, cmd), `#!/bin/sh\necho "${cmd} $*" >> "${calls}"\n`, { mode: 0o755 });
+    }
+    const remove = (arg: string) => {
+      writeFileSync(calls, '');
+      const r = spawnSync('sh', [path.join(linuxAssets, 'after-remove.sh'), arg], {
+        encoding: 'utf8',
+        env: { PATH: `${stubs}:${process.env.PATH}` },
+      });
+      return { status: r.status, calls: readFileSync(calls, 'utf8') };
+    };
+    for (const upgrade of ['upgrade', 'failed-upgrade', '1', '2']) {
+      expect(remove(upgrade), upgrade).toEqual({ status: 0, calls: '' });
+    }
+    // The same stubs show that an erase does remove (the check above can fail).
+    expect(remove('0').calls).toContain('rm -f /usr/sbin/escrow-agent /usr/bin/escrowctl');
+  });
+});
+
+describe('the launcher refuses what is not root’s alone', () => {
+  let t: ReturnType<typeof install>;
+  let ran: string;
+  beforeEach((ctx) => {
+    t = install(ctx.task.id);
+    ran = path.join(t.dir, 'ran');
+    // A stand-in executable that leaves a mark when it runs.
+    writeFileSync(path.join(t.agentDir, 'escrow-agent'), `#!/bin/sh\necho "$0" > "${ran}"\n`, {
+      mode: 0o755,
+    });
+    symlinkSync('escrow-agent', path.join(t.agentDir, 'escrowctl'));
+  });
+
+  function expectRefused(r: ReturnType<typeof t.launch>, culprit: string, state: string) {
+    expect(r.status).toBe(78);
+    expect(r.stdout).toBe('');
+    // One line that names the program, what is wrong with which file, and what it must be.
+    expect(r.stderr.split('\n')).toEqual([expect.any(String), '']);
+    expect(r.stderr).toContain(`refusing to run ${path.join(t.agentDir, 'escrow')}`);
+    expect(r.stderr).toContain(`${culprit} ${state}`);
+    expect(r.stderr).toContain('it must be owned by root and writable by no one else');
+    expect(existsSync(ran)).toBe(false);
+  }
+
+  it('runs the program when it and its directory are root’s, 0755', () => {
+    expect(t.launch('escrow-agent').status).toBe(0);
+    expect(readFileSync(ran, 'utf8').trim()).toBe(path.join(t.agentDir, 'escrow-agent'));
+    expect(t.launch('escrowctl').status).toBe(0);
+    expect(readFileSync(ran, 'utf8').trim()).toBe(path.join(t.agentDir, 'escrowctl'));
+  });
+
+  it('an executable owned by another account', () => {
+    const exe = path.join(t.agentDir, 'escrow-agent');
+    chownSync(exe, NOBODY, 0);
+    expectRefused(t.launch('escrow-agent'), exe, `is -rwxr-xr-x owned by uid ${NOBODY}`);
+    // Through the escrowctl link too: the link is followed.
+    expectRefused(
+      t.launch('escrowctl'),
+      path.join(t.agentDir, 'escrowctl'),
+      `is -rwxr-xr-x owned by uid ${NOBODY}`,
+    );
+  });
+
+  it('a group- or other-writable executable', () => {
+    const exe = path.join(t.agentDir, 'escrow-agent');
+    chmodSync(exe, 0o775);
+    expectRefused(t.launch('escrow-agent'), exe, 'is -rwxrwxr-x owned by uid 0');
+    chmodSync(exe, 0o757);
+    expectRefused(t.launch('escrow-agent'), exe, 'is -rwxr-xrwx owned by uid 0');
+  });
+
+  it('a directory that another account owns or may write to', () => {
+    chownSync(t.agentDir, NOBODY, 0);
+    expectRefused(t.launch('escrow-agent'), t.agentDir, `is drwxr-xr-x owned by uid ${NOBODY}`);
+    chownSync(t.agentDir, 0, 0);
+    chmodSync(t.agentDir, 0o775);
+    expectRefused(t.launch('escrow-agent'), t.agentDir, 'is drwxrwxr-x owned by uid 0');
+  });
+
+  it('a missing executable', () => {
+    rmSync(path.join(t.agentDir, 'escrow-agent'));
+    expectRefused(t.launch('escrow-agent'), path.join(t.agentDir, 'escrow-agent'), 'does not exist');
+  });
+
+  it('the systemd unit does not restart it after the refusal', () => {
+    const unit = readFileSync(path.join(linuxAssets, 'escrow-agent.service'), 'utf8');
+    expect(unit).toMatch(/^RestartPreventExitStatus=78$/m);
   });
 });

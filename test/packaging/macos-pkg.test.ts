@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -9,7 +11,6 @@ import {
   readlinkSync,
   rmSync,
   statSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +21,7 @@ import { type PlistValue, parse as parsePlist } from 'plist';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import pkg from '../../package.json' with { type: 'json' };
+import { agentExecutable } from './agent-executable-build.js';
 
 /**
  * The macOS pkg: its configuration, and its scripts run for real in a temporary directory standing in for
@@ -28,6 +30,8 @@ import pkg from '../../package.json' with { type: 'json' };
  * that record each call, so the test sees what would be loaded, and in which order.
  */
 const root = path.resolve(import.meta.dirname, '../..');
+// biome-ignore lint/suspicious/noTemplateCurlyInString: electron-builder's file macro, not a template
+const ARCH_MACRO = '${arch}';
 const macAssets = path.join(root, 'assets/macos');
 const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
 
@@ -81,11 +85,18 @@ describe('electron-builder.yml, macOS pkg', () => {
     }
   });
 
-  it('ships in Contents/Resources/macos every file the postinstall and the uninstall read', () => {
+  it('ships in Contents/Resources every file the postinstall and the uninstall read', () => {
     expect(shipped?.to).toBe('macos');
     expect(shipped?.filter).toEqual(
       expect.arrayContaining(['*.plist', 'escrow-agent-launcher.sh', 'uninstall.sh']),
     );
+    // The agent executable, as Contents/Resources/agent/escrow-agent.
+    const exe = config.mac.extraResources.find((r) => r.to === 'agent');
+    expect(exe).toEqual({
+      from: `dist/agent-exe/darwin-${ARCH_MACRO}`,
+      to: 'agent',
+      filter: ['escrow-agent'],
+    });
   });
 
   it('the LaunchDaemon is attributed to the app in Login Items (its program is a shell script)', () => {
@@ -117,22 +128,18 @@ describe('the pkg scripts, run in a temporary volume', () => {
   const daemonPlist = () => path.join(volume, 'Library/LaunchDaemons/com.escrowdesktop.agent.plist');
   const agentPlist = () => path.join(volume, 'Library/LaunchAgents/com.escrowdesktop.desktop.plist');
   const mode = (p: string) => (statSync(p).mode & 0o7777).toString(8);
+  const appExecutable = () => path.join(app(), 'Contents/Resources/agent/escrow-agent');
+  const agentBin = () => path.join(support(), 'bin');
 
   beforeEach(() => {
     volume = mkdtempSync(path.join(os.tmpdir(), 'escrow-mac-volume-'));
     stubs = path.join(volume, '.stubs');
     calls = path.join(volume, '.calls');
-    // What Installer has put down before the postinstall runs: the app bundle, with the agent bundles and
-    // Contents/Resources/macos as electron-builder.yml ships them. Node stands in for the Electron binary.
-    mkdirSync(path.join(app(), 'Contents/MacOS'), { recursive: true });
-    symlinkSync(process.execPath, path.join(app(), 'Contents/MacOS/Escrow Desktop'));
+    // What Installer has put down before the postinstall runs: the app bundle, with the agent executable
+    // and Contents/Resources/macos as electron-builder.yml ships them. The executable is a small stand-in
+    // that says what it was run as (the Linux one, 120 MB, takes its place where it must really run).
     mkdirSync(path.join(app(), 'Contents/Resources/agent'), { recursive: true });
-    for (const program of ['escrow-agent', 'escrowctl']) {
-      copyFileSync(
-        path.join(root, `dist/agent/${program}.mjs`),
-        path.join(app(), `Contents/Resources/agent/${program}.mjs`),
-      );
-    }
+    writeFileSync(appExecutable(), '#!/bin/sh\necho "stand-in $(basename "$0") $*"\n', { mode: 0o755 });
     mkdirSync(path.join(app(), 'Contents/Resources/macos'));
     for (const name of readdirSync(macAssets)) {
       if (shippedByFilter(name)) {
@@ -186,6 +193,11 @@ describe('the pkg scripts, run in a temporary volume', () => {
     expect(r.stdout).toContain('the agent is running');
 
     expect(mode(support())).toBe('755');
+    expect(mode(agentBin())).toBe('755');
+    expect(mode(path.join(agentBin(), 'escrow-agent'))).toBe('755');
+    expect(readFileSync(path.join(agentBin(), 'escrow-agent'))).toEqual(readFileSync(appExecutable()));
+    expect(readlinkSync(path.join(agentBin(), 'escrowctl'))).toBe('escrow-agent');
+    expect(existsSync(path.join(agentBin(), 'escrow-agent.new'))).toBe(false);
     expect(mode(path.join(volume, 'Library/Logs/EscrowDesktop'))).toBe('755');
     expect(mode(path.join(support(), 'escrow-agent'))).toBe('755');
     expect(mode(path.join(support(), 'escrowctl'))).toBe('755');
@@ -198,6 +210,8 @@ describe('the pkg scripts, run in a temporary volume', () => {
     expect(existsSync(`${daemonPlist()}.new`)).toBe(false);
     for (const p of [
       support(),
+      agentBin(),
+      path.join(agentBin(), 'escrow-agent.new'),
       path.join(volume, 'Library/Logs/EscrowDesktop'),
       path.join(support(), 'escrow-agent'),
       path.join(support(), 'escrowctl'),
@@ -226,7 +240,7 @@ describe('the pkg scripts, run in a temporary volume', () => {
     );
 
     // Old agent out, plist checked and made root-owned, then enabled and loaded, in that order.
-    const order = r.calls.filter((c) => /^(launchctl|plutil)|\.new$/.test(c) || c.includes('LaunchDaemons'));
+    const order = r.calls.filter((c) => /^(launchctl|plutil)/.test(c) || c.includes('LaunchDaemons'));
     expect(order).toEqual([
       `launchctl bootout system/${LABEL}`,
       `plutil -lint ${daemonPlist()}.new`,
@@ -236,17 +250,21 @@ describe('the pkg scripts, run in a temporary volume', () => {
     ]);
   });
 
-  it('the installed launcher and escrowctl link run the app’s bundles (Node standing in for Electron)', () => {
+  it('the installed launcher and escrowctl link run the agent executable, copied out of the app', () => {
+    // The real executable (this machine's) in place of the Mac's, which cannot run here.
+    rmSync(appExecutable());
+    copyFileSync(agentExecutable(), appExecutable());
     configure(`ESCROW_SERVER=${SERVER}\n`);
     expect(postinstall().status).toBe(0);
-    const env = { PATH: process.env.PATH, ESCROW_APP_DIR: app() };
+    rmSync(app(), { recursive: true }); // nothing runs from the bundle
+    const env = { PATH: process.env.PATH, ESCROW_AGENT_DIR: agentBin() };
     const agent = spawnSync(path.join(support(), 'escrow-agent'), ['--version'], {
       encoding: 'utf8',
       env,
       cwd: os.tmpdir(),
     });
     expect(agent.stderr).toBe('');
-    expect(agent.stdout.trim()).toContain(pkg.version);
+    expect(agent.stdout.trim()).toBe(pkg.version);
     // Through the link in /usr/local/bin, resolved inside the temp volume.
     const link = path.join(volume, 'usr/local/bin/escrowctl');
     const target = path.join(volume, readlinkSync(link));
@@ -257,6 +275,30 @@ describe('the pkg scripts, run in a temporary volume', () => {
     });
     expect(ctl.status).toBe(4);
     expect(ctl.stderr).toContain('the escrow agent is not running');
+  });
+
+  it('the launcher refuses an executable that is not root’s alone, in one line, and runs nothing', () => {
+    configure(`ESCROW_SERVER=${SERVER}\n`);
+    expect(postinstall().status).toBe(0);
+    const exe = path.join(agentBin(), 'escrow-agent');
+    const launch = () =>
+      spawnSync(path.join(support(), 'escrow-agent'), ['--version'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, ESCROW_AGENT_DIR: agentBin() },
+      });
+    expect(launch().stdout).toBe('stand-in escrow-agent --version\n');
+    chownSync(exe, 65534, 0);
+    const owned = launch();
+    expect(owned.status).toBe(78);
+    expect(owned.stdout).toBe('');
+    expect(owned.stderr).toBe(
+      `escrow-agent: refusing to run ${exe}: ${exe} is -rwxr-xr-x owned by uid 65534; it must be owned by root and writable by no one else\n`,
+    );
+    chownSync(exe, 0, 0);
+    chmodSync(agentBin(), 0o775);
+    const writable = launch();
+    expect(writable.status).toBe(78);
+    expect(writable.stderr).toContain(`${agentBin()} is drwxrwxr-x owned by uid 0`);
   });
 
   it('not configured: installs the program but no daemon plist, and does not start the agent', () => {
@@ -339,6 +381,7 @@ describe('the pkg scripts, run in a temporary volume', () => {
       agentPlist(),
       path.join(support(), 'escrow-agent'),
       path.join(support(), 'escrowctl'),
+      agentBin(),
       path.join(volume, 'usr/local/bin/escrowctl'),
       app(),
     ]) {

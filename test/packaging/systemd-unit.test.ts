@@ -10,7 +10,8 @@ const UNIT = 'assets/linux/escrow-agent.service';
 
 /**
  * systemd-analyze verify checks every directive and that ExecStart's program exists. The unit names the
- * installed path; here it points at this checkout's bin/escrow-agent (same shim) and a temp config file.
+ * installed launcher (/usr/sbin/escrow-agent); here it points at this checkout's bin/escrow-agent (the same
+ * agent, in development) and a temp config file.
  */
 async function verify(unitText: string, dir: string): Promise<{ code: number; output: string }> {
   const file = path.join(dir, 'escrow-agent.service');
@@ -34,7 +35,7 @@ describe('systemd unit', () => {
     dir ??= await mkdtemp(path.join(os.tmpdir(), 'escrow-unit-'));
     await writeFile(path.join(dir, 'agent.conf'), 'ESCROW_SERVER=https://escrow.example.com\n');
     return (await readFile(UNIT, 'utf8'))
-      .replace('/usr/lib/escrow-desktop/', `${path.resolve('.')}/`)
+      .replace('ExecStart=/usr/sbin/escrow-agent ', `ExecStart=${path.resolve('.')}/bin/escrow-agent `)
       .replace('EnvironmentFile=/etc/escrow-agent/agent.conf', `EnvironmentFile=${dir}/agent.conf`);
   };
 
@@ -57,6 +58,10 @@ describe('systemd unit', () => {
     expect(directives.get('CapabilityBoundingSet')).toBe('CAP_SYS_ADMIN CAP_IPC_LOCK CAP_CHOWN');
     expect(directives.get('RuntimeDirectory')).toBe('escrow-agent');
     expect(directives.get('StateDirectory')).toBe('escrow-agent');
+    // The launcher installed by after-install.sh, which refuses an executable that is not root's alone
+    // with status 78: restarting would not help.
+    expect(directives.get('ExecStart')).toMatch(/^\/usr\/sbin\/escrow-agent run /);
+    expect(directives.get('RestartPreventExitStatus')).toBe('78');
     // The enroll secret is passed as a file name, never as a value in argv or the environment.
     expect(directives.get('ExecStart')).toContain('--enroll-secret-file /etc/escrow-agent/enroll-secret ');
   });
