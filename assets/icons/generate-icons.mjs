@@ -11,30 +11,44 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const SUPERSAMPLE = 4;
 
 // ---- Shapes: functions of a point in the unit square (0..1, y down) returning true when inside. ----
+/**
+ * @typedef {(x: number, y: number) => boolean} Shape
+ * @typedef {[r: number, g: number, b: number]} Colour
+ * @typedef {{ shape: Shape, colour: Colour }} Layer
+ */
+
+/** @type {(cx: number, cy: number, r: number) => Shape} */
 const circle = (cx, cy, r) => (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
+/** @type {(x0: number, y0: number, x1: number, y1: number) => Shape} */
 const rect = (x0, y0, x1, y1) => (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
+/** @type {(x0: number, y0: number, x1: number, y1: number, r: number) => Shape} */
 const roundRect = (x0, y0, x1, y1, r) => (x, y) => {
   const dx = Math.max(x0 + r - x, 0, x - (x1 - r));
   const dy = Math.max(y0 + r - y, 0, y - (y1 - r));
   return x >= x0 && x <= x1 && y >= y0 && y <= y1 && dx * dx + dy * dy <= r * r;
 };
+/** @type {(ax: number, ay: number, bx: number, by: number, halfWidth: number) => Shape} */
 const segment = (ax, ay, bx, by, halfWidth) => (x, y) => {
   const vx = bx - ax;
   const vy = by - ay;
   const t = Math.max(0, Math.min(1, ((x - ax) * vx + (y - ay) * vy) / (vx * vx + vy * vy)));
   return (x - ax - t * vx) ** 2 + (y - ay - t * vy) ** 2 <= halfWidth * halfWidth;
 };
+/** @type {(...s: Shape[]) => Shape} */
 const union =
   (...s) =>
   (x, y) =>
     s.some((f) => f(x, y));
+/** @type {(a: Shape, ...b: Shape[]) => Shape} */
 const minus =
   (a, ...b) =>
   (x, y) =>
     a(x, y) && !b.some((f) => f(x, y));
+/** @type {(shape: Shape, cx: number, cy: number, k: number) => Shape} */
 const scaled = (shape, cx, cy, k) => (x, y) => shape(cx + (x - cx) / k, cy + (y - cy) / k);
 
 // A padlock: body with a keyhole, and a shackle (the upper half of a ring).
+/** @type {Shape} */
 const shackle = (x, y) => {
   const d = Math.hypot(x - 0.5, y - 0.42);
   return y <= 0.46 && Math.abs(d - 0.19) <= 0.055;
@@ -56,6 +70,7 @@ const glyphs = {
     segment(BX - 0.08, BY + 0.08, BX + 0.08, BY - 0.08, 0.03),
   ),
 };
+/** @param {Shape} glyph */
 const withBadge = (glyph) => union(minus(lock, badgeGap), minus(badgeDisc, glyph));
 const slash = segment(0.1, 0.1, 0.9, 0.9, 0.05);
 const slashGap = segment(0.1, 0.1, 0.9, 0.9, 0.11);
@@ -68,7 +83,10 @@ const trayShapes = {
   server_unreachable: withBadge(glyphs.server_unreachable),
   agent_unavailable: union(minus(lock, slashGap), slash),
 };
-/** Colour versions for Linux panels and the Windows notification area (mid tones that read on dark and light). */
+/**
+ * Colour versions for Linux panels and the Windows notification area (mid tones that read on dark and light).
+ * @type {Record<keyof typeof trayShapes, Colour>}
+ */
 const trayColours = {
   escrowed: [46, 160, 67],
   action_needed: [219, 138, 0],
@@ -78,6 +96,10 @@ const trayColours = {
 };
 
 // ---- Rasterising and PNG/ICO encoding ----
+/**
+ * @param {number} size
+ * @param {Layer[]} layers
+ */
 function render(size, layers) {
   const rgba = Buffer.alloc(size * size * 4);
   const n = SUPERSAMPLE * SUPERSAMPLE;
@@ -111,6 +133,10 @@ function render(size, layers) {
   return rgba;
 }
 
+/**
+ * @param {string} type
+ * @param {Buffer} data
+ */
 function chunk(type, data) {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(data.length, 0);
@@ -120,6 +146,10 @@ function chunk(type, data) {
   return Buffer.concat([head, data, crc]);
 }
 
+/**
+ * @param {number} size
+ * @param {Buffer} rgba
+ */
 function png(size, rgba) {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(size, 0);
@@ -136,7 +166,10 @@ function png(size, rgba) {
   ]);
 }
 
-/** An .ico whose images are PNGs (supported since Windows Vista). */
+/**
+ * An .ico whose images are PNGs (supported since Windows Vista).
+ * @param {{ size: number, data: Buffer }[]} images
+ */
 function ico(images) {
   const header = Buffer.alloc(6 + 16 * images.length);
   header.writeUInt16LE(1, 2);
@@ -155,11 +188,17 @@ function ico(images) {
   return Buffer.concat([header, ...images.map((i) => i.data)]);
 }
 
+/**
+ * @param {string} name
+ * @param {Buffer} data
+ */
 const out = (name, data) => writeFileSync(path.join(here, name), data);
+/** @type {Colour} */
 const black = [0, 0, 0];
 
 for (const [state, shape] of Object.entries(trayShapes)) {
-  const colour = trayColours[state];
+  // Object.entries widens the keys to string; they are trayShapes' own keys.
+  const colour = trayColours[/** @type {keyof typeof trayShapes} */ (state)];
   out(`tray-${state}Template.png`, png(16, render(16, [{ shape, colour: black }])));
   out(`tray-${state}Template@2x.png`, png(32, render(32, [{ shape, colour: black }])));
   out(`tray-${state}.png`, png(16, render(16, [{ shape, colour }])));
@@ -171,10 +210,12 @@ for (const [state, shape] of Object.entries(trayShapes)) {
 }
 
 // App icon: a white padlock on a blue rounded square.
+/** @type {Layer[]} */
 const appLayers = [
   { shape: roundRect(0.06, 0.06, 0.94, 0.94, 0.2), colour: [22, 94, 204] },
   { shape: scaled(lock, 0.5, 0.52, 0.62), colour: [255, 255, 255] },
 ];
+/** @param {number} size */
 const appPng = (size) => png(size, render(size, appLayers));
 out('app-icon.png', appPng(512));
 out('app.ico', ico([16, 24, 32, 48, 64, 256].map((size) => ({ size, data: appPng(size) }))));

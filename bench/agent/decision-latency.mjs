@@ -4,11 +4,15 @@
 // the LUKS header → IPC push. Usage: node bench/agent/decision-latency.mjs [rounds]
 import { makeWorld, percentile, waitFor } from './world.mjs';
 
+/** @import { DeviceStatus } from '../../dist/ipc/desktop-agent/device-status.js' */
+
 const rounds = Number(process.argv[2] ?? 50);
 const w = await makeWorld({ passphrase: 'bench latency passphrase' });
 try {
   const client = await w.connect();
+  /** @type {DeviceStatus | null} */
   let latest = null;
+  /** @type {((s: DeviceStatus) => boolean) | null} */
   let waiter = null;
   client.on('event', (e) => {
     if (e.event !== 'status') return;
@@ -35,7 +39,11 @@ try {
     await new Promise((r) => setTimeout(r, 50));
   }
   samples.sort((a, b) => a - b);
-  const f = (x) => `${x.toFixed(1)} ms`;
+  /** @param {number | undefined} x undefined only without samples */
+  const f = (x) => {
+    if (x === undefined) throw new Error('no samples: rounds must be at least 1');
+    return `${x.toFixed(1)} ms`;
+  };
   console.log(`server decision → desktop status event, ${rounds} rounds (agent is a separate process):`);
   console.log(
     `  p50 ${f(percentile(samples, 50))}  p95 ${f(percentile(samples, 95))}  max ${f(samples.at(-1))}  min ${f(samples[0])}`,

@@ -13,7 +13,13 @@ import { initDataDir } from '../../dist/src-server/init.js';
 import { startServer } from '../../dist/src-server/server.js';
 import { adminApi } from '../lib/admin-api.mjs';
 
+/** @import { SimulatedMacOptions } from './simulated-mac-agent.mjs' */
+
 const rounds = Number(process.argv[2] ?? 40);
+/**
+ * @param {number[]} sorted
+ * @param {number} p
+ */
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -27,6 +33,7 @@ const dataDir = path.join(root, 'server');
 const init = await initDataDir({ dataDir });
 const certificate = (await loadEscrowKeys(dataDir)).current.certificatePath;
 
+/** @type {((at: number) => void) | null} */
 let onEscrowed = null;
 const server = await startServer({
   dataDir,
@@ -53,25 +60,28 @@ const prkPath = path.join(varDb, 'FileVaultPRK.dat');
 const secretFile = path.join(root, 'enroll-secret');
 writeFileSync(secretFile, init.enroll_secret, { mode: 0o600 });
 
+/** @param {string} prk */
 function envelope(prk) {
   return execFileSync('openssl', ['cms', '-encrypt', '-binary', '-outform', 'DER', '-recip', certificate], {
     input: prk,
   });
 }
 
+/** @type {SimulatedMacOptions} */
+const agentOptions = {
+  serverUrl: server.url,
+  secretFile,
+  stateDir: path.join(root, 'state'),
+  socketPath: path.join(root, 'run', 'agent.sock'),
+  prkPath,
+  bundle,
+};
 const agent = fork(
   path.join(import.meta.dirname, 'simulated-mac-agent.mjs'),
-  [
-    JSON.stringify({
-      serverUrl: server.url,
-      secretFile,
-      stateDir: path.join(root, 'state'),
-      socketPath: path.join(root, 'run', 'agent.sock'),
-      prkPath,
-      bundle,
-    }),
-  ],
-  { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  [JSON.stringify(agentOptions)],
+  {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  },
 );
 try {
   await new Promise((resolve, reject) => {
@@ -109,6 +119,7 @@ try {
     await new Promise((r) => setTimeout(r, 100 + randomInt(100)));
   }
   samples.sort((a, b) => a - b);
+  /** @param {number | undefined} x */
   const f = (x) => `${x} ms`;
   console.log(
     `FileVaultPRK.dat written → server stored it, decryptable; ${rounds} rounds (agent in its own process):`,

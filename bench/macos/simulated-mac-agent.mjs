@@ -5,18 +5,71 @@
 // GenerateNewKey is machine state: the server asks a new host for a key, so the agent arms Escrow Buddy
 // (`defaults write … true`) and later stands it down, and each write changes what `defaults read` prints.
 // Usage (from prk-latency.mjs): node simulated-mac-agent.mjs '<json options>'
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { createLogger } from '../../dist/node-lib/logger.js';
 import { formatCommandLine } from '../../dist/src-agent/macos/command-runner.js';
-import { FixtureRunner } from '../../dist/src-agent/macos/test-support/fixture-runner.js';
 import { startAgent } from '../../dist/src-agent/start-agent.js';
 
-const o = JSON.parse(process.argv[2]);
-const fixtures = path.resolve(import.meta.dirname, '../../src-agent/macos/fixtures');
+/** @import { CommandRunner } from '../../dist/src-agent/macos/command-runner.js' */
+/** @import { Recording } from '../../src-agent/macos/test-support/fixture-runner.js' */
+/**
+ * What prk-latency.mjs passes (argv[2], as JSON).
+ * @typedef {{
+ *   serverUrl: string,
+ *   secretFile: string,
+ *   stateDir: string,
+ *   socketPath: string,
+ *   prkPath: string,
+ *   bundle: string,
+ * }} SimulatedMacOptions
+ */
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * The FixtureRunner is a test double (src-agent/macos/test-support/), which the build leaves out of dist/:
+ * bundled here from its TypeScript source with esbuild into dist/.bench, as bench/desktop/load-harness.mjs
+ * does for the web harness.
+ */
+async function loadFixtureRunner() {
+  const outDir = path.join(root, 'dist/.bench');
+  mkdirSync(outDir, { recursive: true });
+  const outfile = path.join(outDir, `fixture-runner-${process.pid}.mjs`);
+  await build({
+    entryPoints: [path.join(root, 'src-agent/macos/test-support/fixture-runner.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile,
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  try {
+    return /** @type {typeof import('../../src-agent/macos/test-support/fixture-runner.js')} */ (
+      await import(pathToFileURL(outfile).href)
+    );
+  } finally {
+    rmSync(outfile, { force: true });
+  }
+}
+
+const [, , optionsJson] = process.argv;
+if (optionsJson === undefined) throw new Error("usage: node simulated-mac-agent.mjs '<json options>'");
+/** @type {SimulatedMacOptions} */
+const o = JSON.parse(optionsJson);
+const { FixtureRunner } = await loadFixtureRunner();
+const fixtures = path.join(root, 'src-agent/macos/fixtures');
 const manifest = JSON.parse(readFileSync(path.join(fixtures, 'recordings.json'), 'utf8'));
+/**
+ * @param {string} name
+ * @returns {Recording}
+ */
 const recording = (name) => {
   const e = manifest[name];
+  /** @param {string | undefined} f */
   const read = (f) => (f ? readFileSync(path.join(fixtures, f), 'utf8') : '');
   return { argv: e.argv, code: e.code, stdout: read(e.stdout), stderr: read(e.stderr) };
 };
@@ -35,10 +88,11 @@ const recorded = new FixtureRunner(
 );
 const flagWrites = new Map(
   [true, false].map((value) => {
-    const [cmd, ...args] = recording(`defaults-write-generatenewkey-${value}`).argv;
+    const [cmd = '', ...args] = recording(`defaults-write-generatenewkey-${value}`).argv;
     return [formatCommandLine(cmd, args), recording(`defaults-read-generatenewkey-${value ? 1 : 0}`)];
   }),
 );
+/** @type {CommandRunner} */
 const runner = {
   async run(cmd, args, opts) {
     const result = await recorded.run(cmd, args, opts);

@@ -7,6 +7,9 @@ import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { mb, startBenchServer } from './lib.mjs';
 
+/** @import { LongPollDone, LongPollHolding } from './long-poll-client.mjs' */
+/** @typedef {LongPollHolding | LongPollDone} ClientReport what a client reports, in this order */
+
 const AGENTS = Number(process.env.AGENTS ?? 10_000);
 const CLIENTS = Number(process.env.CLIENTS ?? availableParallelism());
 const now = () => performance.timeOrigin + performance.now();
@@ -17,9 +20,16 @@ const before = await server.memory();
 const per = Math.ceil(AGENTS / CLIENTS);
 const clients = Array.from({ length: CLIENTS }, (_, c) => {
   const child = fork(new URL('./long-poll-client.mjs', import.meta.url));
+  /** @type {ClientReport[]} */
   const messages = [];
+  /** @type {((m: ClientReport) => void)[]} */
   const waiters = [];
-  child.on('message', (m) => (waiters.length ? waiters.shift()(m) : messages.push(m)));
+  child.on('message', (m) => {
+    const report = /** @type {ClientReport} */ (m);
+    const waiter = waiters.shift();
+    if (waiter) waiter(report);
+    else messages.push(report);
+  });
   // A client whose request failed exits non-zero (its error printed); without this the run waits forever.
   child.on('exit', (code) => {
     if (code) {
@@ -27,7 +37,13 @@ const clients = Array.from({ length: CLIENTS }, (_, c) => {
       process.exit(1);
     }
   });
-  const next = () => new Promise((r) => (messages.length ? r(messages.shift()) : waiters.push(r)));
+  /** @returns {Promise<ClientReport>} */
+  const next = () =>
+    new Promise((r) => {
+      const m = messages.shift();
+      if (m) r(m);
+      else waiters.push(r);
+    });
   child.send({ url: server.url, nodeKeys: server.nodeKeys.slice(c * per, (c + 1) * per) });
   return { next };
 });
@@ -42,7 +58,8 @@ const change = await fetch(`${server.url}/api/latest/fleet/disk_encryption`, {
   body: JSON.stringify({ team_id: null, enable_disk_encryption: true }),
 });
 const changeDone = now();
-const results = await Promise.all(clients.map((c) => c.next()));
+// Each client's second report is its LongPollDone.
+const results = /** @type {LongPollDone[]} */ (await Promise.all(clients.map((c) => c.next())));
 const last = Math.max(...results.map((r) => r.last));
 const told = results.reduce((n, r) => n + r.told, 0);
 await server.stop();

@@ -12,7 +12,21 @@ import { digest, newSecret } from '../../dist/src-server/http/secrets.js';
 import { initDataDir } from '../../dist/src-server/init.js';
 import { startServer } from '../../dist/src-server/server.js';
 
-const setup = await new Promise((resolve) => process.once('message', resolve));
+/** @import { BenchServerSetup } from './lib.mjs' */
+
+/**
+ * Answers lib.mjs, which starts this file with fork(): the IPC channel is always there.
+ * @param {import('node:child_process').Serializable} message
+ */
+function reply(message) {
+  if (!process.send)
+    throw new Error('server-process.mjs talks over an IPC channel: bench/server/lib.mjs forks it');
+  process.send(message);
+}
+
+const setup = /** @type {BenchServerSetup} */ (
+  await new Promise((resolve) => process.once('message', resolve))
+);
 const dataDir = mkdtempSync(join(tmpdir(), 'escrow-bench-'));
 const init = await initDataDir({ dataDir });
 const server = await startServer({ dataDir, verifySchedule: false, logLevel: 'warn' });
@@ -32,7 +46,7 @@ for (let i = 0; i < setup.hosts; i++) {
   nodeKeys.push(nodeKey);
 }
 if (setup.encryption) await server.store.setDiskEncryption(null, true);
-process.send({ url: server.url, adminToken: init.admin_token, nodeKeys });
+reply({ url: server.url, adminToken: init.admin_token, nodeKeys });
 
 // The bench that started us stopped (or failed): do not outlive it.
 process.on('disconnect', () => process.exit(1));
@@ -41,11 +55,11 @@ process.on('message', async (m) => {
   if (m === 'memory') {
     global.gc?.();
     const { rss, heapUsed } = process.memoryUsage();
-    process.send({ rss, heapUsed });
+    reply({ rss, heapUsed });
   } else if (m === 'cpu') {
-    process.send(process.cpuUsage());
+    reply(process.cpuUsage());
   } else if (m === 'waiting') {
-    process.send({ waiting: server.waitingAgents() });
+    reply({ waiting: server.waitingAgents() });
   } else if (m === 'stop') {
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });

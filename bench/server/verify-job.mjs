@@ -11,6 +11,7 @@ import { startServer } from '../../dist/src-server/server.js';
 
 const KEYS = Number(process.env.KEYS ?? 10_000);
 const ALPHABET = 'cbdefghijklnrtuv';
+/** @param {number} n */
 const luksKey = (n) =>
   Array.from({ length: 8 }, (_, g) =>
     Array.from({ length: 8 }, (_, i) => ALPHABET[(n * 31 + g * 7 + i) % 16]).join(''),
