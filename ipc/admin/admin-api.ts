@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../schema-helpers.js';
 
 /**
  * Admin API bodies and query strings (Fleet's paths and names; `Authorization: Bearer <admin token>`).
@@ -44,7 +45,7 @@ export const DiskEncryptionRequest = z
   }));
 export type DiskEncryptionRequest = z.infer<typeof DiskEncryptionRequest>;
 
-export const CreateTeamRequest = z.object({ name: z.string().trim().min(1, 'name is required').max(255) });
+export const CreateTeamRequest = z.object({ name: text(255).trim().min(1, 'name is required') });
 export type CreateTeamRequest = z.infer<typeof CreateTeamRequest>;
 
 export const TransferHostsRequest = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../schema-helpers.js';
 
 /**
  * The agent ↔ escrow-server contract (Fleet's "orbit" API shape: every call is a JSON POST carrying the
@@ -39,23 +40,26 @@ export const MAX_WAIT_SECONDS = 55;
 /** Upper bound for a base64 CMS envelope: a 3072-bit RSA recipient plus a short key is about 700 bytes. */
 const MAX_ENVELOPE_BASE64 = 64 * 1024;
 
-const NodeKey = z.string().min(1, 'orbit_node_key is required').max(256);
-const ShortText = z.string().max(256);
+/** Upper bound for the escrow certificate's PEM in a config answer (an RSA-3072 certificate is ~1.7 kB). */
+const MAX_CERTIFICATE_PEM = 64 * 1024;
+
+const NodeKey = text(256).min(1, 'orbit_node_key is required');
+const ShortText = text(256);
 
 export const Platform = z.enum(['linux', 'darwin', 'windows']);
 export type Platform = z.infer<typeof Platform>;
 
 export const ErrorResponse = z.object({
-  error: z.string(),
-  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  error: text(),
+  details: z.array(z.object({ path: text(), message: text() })).optional(),
 });
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
 // --- enroll -------------------------------------------------------------------------------------------
 
 export const EnrollRequest = z.object({
-  enroll_secret: z.string().min(1, 'enroll_secret is required').max(256),
-  hardware_uuid: z.string().min(1, 'hardware_uuid is required').max(128),
+  enroll_secret: text(256).min(1, 'enroll_secret is required'),
+  hardware_uuid: text(128).min(1, 'hardware_uuid is required'),
   hardware_serial: ShortText,
   hostname: ShortText,
   platform: Platform,
@@ -63,7 +67,7 @@ export const EnrollRequest = z.object({
 });
 export type EnrollRequest = z.infer<typeof EnrollRequest>;
 
-export const EnrollResponse = z.object({ orbit_node_key: z.string() });
+export const EnrollResponse = z.object({ orbit_node_key: text(256) });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
 // --- config (with our long-poll extension) ------------------------------------------------------------
@@ -76,7 +80,7 @@ export const ConfigRequest = z.object({
    */
   wait_for_change: z
     .object({
-      after_version: z.string().max(64),
+      after_version: text(64),
       timeout_seconds: z.number().int().min(1).max(MAX_WAIT_SECONDS),
     })
     .optional(),
@@ -92,11 +96,11 @@ export type Notifications = z.infer<typeof Notifications>;
 
 export const ConfigResponse = z.object({
   /** Ours: opaque; changes whenever anything in this response changes for this host. */
-  config_version: z.string(),
+  config_version: text(256),
   notifications: Notifications,
   /** Ours: PEM of the current escrow certificate; agents encrypt new keys to it. */
-  escrow_certificate: z.string(),
-  org_info: z.object({ org_name: z.string(), contact_url: z.string() }),
+  escrow_certificate: text(MAX_CERTIFICATE_PEM),
+  org_info: z.object({ org_name: text(), contact_url: text() }),
   /** Ours: the team's disk-encryption policy for this host. */
   disk_encryption: z.object({
     enabled: z.boolean(),
@@ -120,7 +124,7 @@ export const DiskEncryptionStatusRequest = z.object({
       device: ShortText,
       uuid: ShortText,
       key_slot: z.number().int().min(0).max(31).nullable(),
-      salt: z.string().max(1024).nullable(),
+      salt: text(1024).nullable(),
       token_state: LuksTokenState,
     })
     .optional(),
@@ -137,17 +141,17 @@ export const DiskEncryptionStatusRequest = z.object({
     })
     .optional(),
   agent_version: ShortText,
-  client_error: z.string().max(4096).optional(),
+  client_error: text(4096).optional(),
 });
 export type DiskEncryptionStatusRequest = z.infer<typeof DiskEncryptionStatusRequest>;
 
 // --- key submissions ----------------------------------------------------------------------------------
 
-const Envelope = z
-  .string()
-  .max(MAX_ENVELOPE_BASE64, 'base64_encrypted is too large')
-  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64_encrypted must be standard base64 (no line breaks)');
-const ClientError = z.string().max(4096);
+const Envelope = text(MAX_ENVELOPE_BASE64, 'base64_encrypted is too large').regex(
+  /^[A-Za-z0-9+/]*={0,2}$/,
+  'base64_encrypted must be standard base64 (no line breaks)',
+);
+const ClientError = text(4096);
 
 /**
  * Fleet sends `passphrase`; we send `base64_encrypted` (the key encrypted by the agent to the escrow
@@ -158,7 +162,7 @@ export const LuksDataRequest = z
   .object({
     orbit_node_key: NodeKey,
     key_slot: z.number().int().min(0).max(31).optional(),
-    salt: z.string().max(1024).optional(),
+    salt: text(1024).optional(),
     base64_encrypted: Envelope.optional(),
     client_error: ClientError,
     /** Ours: the agent's id for this escrow attempt; a retry with the same id stores the key once. */

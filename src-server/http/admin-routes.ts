@@ -12,6 +12,7 @@ import { openEscrowedKey } from '../escrow/key-check.js';
 import type { HostView } from '../storage/port.js';
 import { actorName, requireRole } from './admin-auth.js';
 import type { ServerContext } from './context.js';
+import { sameStoredText } from './stored-text.js';
 import { parseOr400, sendError } from './validate.js';
 
 const BASE = '/api/latest/fleet';
@@ -118,10 +119,16 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
     if (!who) return;
     const body = parseOr400(CreateTeamRequest, req.body, reply);
     if (!body) return;
-    if ((await ctx.store.listTeams()).some((t) => t.name === body.name)) {
-      return sendError(reply, 409, `a team named "${body.name}" already exists`);
+    const taken = async () => (await ctx.store.listTeams()).some((t) => sameStoredText(t.name, body.name));
+    if (await taken()) return sendError(reply, 409, `a team named "${body.name}" already exists`);
+    let team: Awaited<ReturnType<typeof ctx.store.createTeam>>;
+    try {
+      team = await ctx.store.createTeam(body.name);
+    } catch (err) {
+      // Created by a concurrent request since we looked: the database's UNIQUE index said no.
+      if (await taken()) return sendError(reply, 409, `a team named "${body.name}" already exists`);
+      throw err;
     }
-    const team = await ctx.store.createTeam(body.name);
     await ctx.store.addActivity(actorName(who), 'created_team', { team_id: team.id, team_name: team.name });
     return { team };
   });
