@@ -11,6 +11,8 @@ import { buildApp } from './http/app.js';
 import { CheckinCache } from './http/checkin-cache.js';
 import { ConfigWaiters } from './http/config-waiters.js';
 import type { ServerContext } from './http/context.js';
+import { KeyArrivalChecks } from './http/key-arrival-checks.js';
+import { LogSummary } from './http/log-summary.js';
 import { PreparedConfigs } from './http/prepared-configs.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './http/rate-limit.js';
 import { DecryptPool } from './jobs/decrypt-pool.js';
@@ -55,6 +57,8 @@ export interface StartServerOptions {
   verifyWorkers?: number;
   /** Seconds between checks of the escrow-keys directory for a rotated certificate. */
   escrowKeysPollSeconds?: number;
+  /** A warning anyone can cause (a wrong enroll secret, a refused connection) is logged once per this. */
+  logSummarySeconds?: number;
 }
 
 export interface RunningServer {
@@ -68,6 +72,8 @@ export interface RunningServer {
   reloadEscrowKeys(): Promise<boolean>;
   /** Held config long-polls right now (bench and tests). */
   waitingAgents(): number;
+  /** Resolves once every arrived key waiting for its decryptability check has been checked (tests). */
+  keyChecksSettled(): Promise<void>;
   store: EscrowStore;
 }
 
@@ -138,6 +144,22 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       'the current escrow private key cannot open what is encrypted to its certificate: every key agents send will be stored as not decryptable',
     );
   }
+  const limiters = Object.fromEntries(
+    Object.entries(limits).map(([name, limit]) => [name, new RateLimiter(limit)]),
+  ) as ServerContext['limits'];
+  const keyChecks = new KeyArrivalChecks({
+    store,
+    check: checkDecryptable,
+    keys: () => keys.all,
+    refreshKeys: refreshEscrowKeys,
+    limits: {
+      perHost: limiters.keyCheckPerHost,
+      perSecret: limiters.keyCheckPerSecret,
+      global: limiters.keyCheckGlobal,
+    },
+    onChecked: (hostId) => void waiters.notify([hostId]),
+    log,
+  });
   const ctx: ServerContext = {
     store,
     log,
@@ -147,11 +169,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     settings,
     checkins,
     waiters,
-    limits: {
-      enroll: new RateLimiter(limits.enroll),
-      keyRead: new RateLimiter(limits.keyRead),
-      keySubmit: new RateLimiter(limits.keySubmit),
-    },
+    limits: limiters,
+    keyChecks,
+    enrollRefusals: new LogSummary(
+      log,
+      'enroll refused: wrong enroll secret',
+      (opts.logSummarySeconds ?? 60) * 1000,
+    ),
     enrollSecretDigest,
     rotateKeyAfterRead: opts.rotateKeyAfterRead ?? false,
   };
@@ -203,6 +227,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     verifyKeysNow,
     reloadEscrowKeys: refreshEscrowKeys,
     waitingAgents: () => waiters.size,
+    keyChecksSettled: () => keyChecks.settled(),
     close: () => {
       closing ??= (async () => {
         clearInterval(keyPoll);
@@ -210,6 +235,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         for (const l of Object.values(ctx.limits)) l.stop();
         await waiters.releaseAll();
         await app.close();
+        await keyChecks.stop();
+        ctx.enrollRefusals.stop();
         await pool?.close();
         await store.close();
         log.info('escrow server stopped');

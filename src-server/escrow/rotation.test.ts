@@ -109,6 +109,7 @@ describe('escrow certificate rotation (Fleet #37130)', () => {
       ),
       client_error: '',
     });
+    await t.server.keyChecksSettled();
     expect(await readKey(host.hostId)).toBe(key);
     expect((await config(t, host.nodeKey)).escrow_certificate).toBe(next.certificatePem);
   });

@@ -32,6 +32,7 @@ async function escrowLuks(nodeKey: string, key: string, slot = 1) {
     client_error: '',
   });
   expect(res.status).toBe(204);
+  await t.server.keyChecksSettled();
 }
 
 describe('admin authentication and roles', () => {

@@ -229,6 +229,7 @@ describe('disk_encryption_status', () => {
       base64_encrypted: env,
       client_error: '',
     });
+    await t.server.keyChecksSettled();
     expect(await hostStatus(hostId)).toBe('verified');
     await t.post(AGENT_API_PATHS.diskEncryptionStatus, {
       orbit_node_key: nodeKey,
@@ -256,6 +257,8 @@ describe('luks_data', () => {
       client_error: '',
     });
     expect(res.status).toBe(204);
+    // Checked after the answer (the decryptability oracle): unchecked for a moment, then verified.
+    await t.server.keyChecksSettled();
     expect(await hostStatus(hostId)).toBe('verified');
   });
 
@@ -270,6 +273,7 @@ describe('luks_data', () => {
       base64_encrypted: wrongShape,
       client_error: '',
     });
+    await t.server.keyChecksSettled();
     expect(await hostStatus(hostId)).toBe('action_required');
     expect((await t.server.store.getHostView(hostId))?.key?.decryptable).toBe(false);
     expect((await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key`, ADMIN())).status).toBe(404);
@@ -394,6 +398,8 @@ describe('disk_encryption_key (BitLocker) and filevault_prk (macOS)', () => {
       client_error: '',
     });
     expect(res.status).toBe(204);
+    // Checked after the answer (the decryptability oracle): unchecked for a moment, then verified.
+    await t.server.keyChecksSettled();
     expect(await hostStatus(hostId)).toBe('verified');
   });
 

@@ -13,8 +13,10 @@ import {
   SERVER_CAPABILITIES,
 } from '../../ipc/agent-server/orbit-api.js';
 import type { HostView } from '../storage/port.js';
+import { addressKey } from './client-address.js';
 import type { ServerContext } from './context.js';
 import type { PreparedConfig } from './prepared-configs.js';
+import { type RateLimiter, takeAll } from './rate-limit.js';
 import { digest, matchesDigest, newSecret } from './secrets.js';
 import { parseOr400, sendError } from './validate.js';
 
@@ -37,7 +39,20 @@ const orbit: RouteShorthandOptions = {
   },
 };
 
+/** 429 with the limiter's Retry-After. */
+function tooMany(reply: FastifyReply, limiter: RateLimiter, message: string): void {
+  void reply.header('retry-after', limiter.retryAfterSeconds());
+  sendError(reply, 429, message);
+}
+
 export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  /**
+   * The bucket key of the enroll secret a host enrolled with. There is one secret today, so every host
+   * shares it; with several, this becomes the host's own (stored at enroll).
+   */
+  const secretKeyValue = `secret:${ctx.enrollSecretDigest.slice(0, 16)}`;
+  const secretKey = () => secretKeyValue;
+
   /** Resolves the node key in the body; answers 401 (the agent then re-enrolls) when it is unknown. */
   async function authenticate(nodeKey: string, reply: FastifyReply): Promise<HostView | null> {
     const view = await ctx.store.findHostByNodeKeyHash(digest(nodeKey));
@@ -46,19 +61,30 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
   }
 
   app.post(AGENT_API_PATHS.enroll, orbit, async (req, reply) => {
-    if (!ctx.limits.enroll.take(`ip:${req.ip}`)) {
-      void reply.header('retry-after', ctx.limits.enroll.retryAfterSeconds());
-      return sendError(reply, 429, 'too many enroll requests; retry later');
-    }
+    // Per address and all together, before the secret is checked: guesses from many addresses are
+    // bounded too, and so is the work (and the log) they cause.
+    const address = addressKey(req.ip);
+    const busy = takeAll([
+      [ctx.limits.enroll, `ip:${address}`],
+      [ctx.limits.enrollGlobal, 'all'],
+    ]);
+    if (busy) return tooMany(reply, busy, 'too many enroll requests; retry later');
     const body = parseOr400(EnrollRequest, req.body, reply);
     if (!body) return;
     if (!matchesDigest(body.enroll_secret, ctx.enrollSecretDigest)) {
-      ctx.log.warn({ ip: req.ip }, 'enroll refused: wrong enroll secret');
+      ctx.enrollRefusals.note(address, { ip: req.ip });
       return sendError(reply, 401, 'invalid enroll secret');
+    }
+    // The host table grows only as fast as new hosts may enroll with this secret; a re-enroll gives its
+    // token back.
+    const secret = secretKey();
+    if (!ctx.limits.newHostsPerSecret.take(secret)) {
+      return tooMany(reply, ctx.limits.newHostsPerSecret, 'too many new hosts are enrolling; retry later');
     }
     const nodeKey = newSecret();
     const { enroll_secret: _secret, ...identity } = body;
     const { hostId, reenrolled } = await ctx.store.enrollHost(identity, digest(nodeKey));
+    if (reenrolled) ctx.limits.newHostsPerSecret.refund(secret);
     ctx.log.info({ host_id: hostId, reenrolled, platform: body.platform }, 'host enrolled');
     if (reenrolled) await ctx.waiters.notify([hostId]);
     const response: EnrollResponse = { orbit_node_key: nodeKey };
@@ -126,26 +152,29 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
       return sendError(reply, 400, `this endpoint is for ${PLATFORM_NAME[platform]} hosts`);
     }
     if (!ctx.limits.keySubmit.take(`host:${hostId}`)) {
-      void reply.header('retry-after', ctx.limits.keySubmit.retryAfterSeconds());
-      return sendError(reply, 429, 'too many key submissions from this host; retry later');
+      return tooMany(reply, ctx.limits.keySubmit, 'too many key submissions from this host; retry later');
     }
+    // Fresh hosts do not bring fresh budgets: submissions are limited per enroll secret and overall too.
+    const busy = takeAll([
+      [ctx.limits.keySubmitPerSecret, secretKey()],
+      [ctx.limits.keySubmitGlobal, 'all'],
+    ]);
+    if (busy) return tooMany(reply, busy, 'too many key submissions; retry later');
     if (body.client_error !== '') {
       await ctx.store.recordClientError(hostId, body.client_error);
       ctx.log.warn({ host_id: hostId }, 'host reported a disk-encryption error');
     } else if (body.base64_encrypted) {
-      let ok = await ctx.checkDecryptable(body.base64_encrypted, platform, ctx.escrowKeys().all);
-      // A certificate rotated by the CLI while we run: pick up the new private key and try once more.
-      if (!ok && (await ctx.refreshEscrowKeys())) {
-        ok = await ctx.checkDecryptable(body.base64_encrypted, platform, ctx.escrowKeys().all);
-      }
+      // Stored unchecked and answered at once, whatever the envelope holds: whether it decrypts is found
+      // out afterwards, within the check limits (KeyArrivalChecks), so the answer tells the agent nothing.
       const outcome = await ctx.store.storeKey(hostId, {
         base64_encrypted: body.base64_encrypted,
         key_slot: luks?.key_slot ?? null,
         salt: luks?.salt ?? null,
-        decryptable: ok,
+        decryptable: null,
         escrow_id: luks?.escrow_id ?? null,
       });
-      ctx.log.info({ host_id: hostId, decryptable: ok, outcome }, 'key escrowed');
+      ctx.log.info({ host_id: hostId, outcome }, 'key escrowed');
+      if (outcome === 'stored') ctx.keyChecks.enqueue(hostId, platform, secretKey());
     }
     await ctx.waiters.notify([hostId]);
     return reply.code(204).send();

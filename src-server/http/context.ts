@@ -5,7 +5,9 @@ import type { DecryptabilityCheck } from '../jobs/verify-keys.js';
 import type { EscrowStore } from '../storage/port.js';
 import type { CheckinCache } from './checkin-cache.js';
 import type { ConfigWaiters } from './config-waiters.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { KeyArrivalChecks } from './key-arrival-checks.js';
+import type { LogSummary } from './log-summary.js';
+import type { RateLimiter, RateLimits } from './rate-limit.js';
 
 /** What the route handlers share; built once by startServer. */
 export interface ServerContext {
@@ -20,7 +22,12 @@ export interface ServerContext {
   /** Node-key digest → host and prepared config, for check-ins (kept current by the store's change feed). */
   checkins: CheckinCache;
   waiters: ConfigWaiters;
-  limits: { enroll: RateLimiter; keyRead: RateLimiter; keySubmit: RateLimiter };
+  /** One token-bucket limiter per entry of RateLimits. */
+  limits: { [K in keyof RateLimits]: RateLimiter };
+  /** Decryptability checks of arriving keys, after the answer and within their own rate limits. */
+  keyChecks: KeyArrivalChecks;
+  /** "Wrong enroll secret", at most one line per interval however many arrive. */
+  enrollRefusals: LogSummary;
   enrollSecretDigest: string;
   rotateKeyAfterRead: boolean;
 }
