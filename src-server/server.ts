@@ -10,6 +10,7 @@ import { selfCheckEscrowKeys } from './escrow/key-self-check.js';
 import { buildApp } from './http/app.js';
 import { CheckinCache } from './http/checkin-cache.js';
 import { ConfigWaiters } from './http/config-waiters.js';
+import { type ConnectionLimits, connectionLimits, openFileLimit } from './http/connection-guard.js';
 import type { ServerContext } from './http/context.js';
 import { KeyArrivalChecks } from './http/key-arrival-checks.js';
 import { LogSummary } from './http/log-summary.js';
@@ -59,6 +60,8 @@ export interface StartServerOptions {
   escrowKeysPollSeconds?: number;
   /** A warning anyone can cause (a wrong enroll secret, a refused connection) is logged once per this. */
   logSummarySeconds?: number;
+  /** Header, body, keep-alive and idle timeouts and connection caps; see DEFAULT_CONNECTION_LIMITS. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 export interface RunningServer {
@@ -74,6 +77,8 @@ export interface RunningServer {
   waitingAgents(): number;
   /** Resolves once every arrived key waiting for its decryptability check has been checked (tests). */
   keyChecksSettled(): Promise<void>;
+  /** Every route the server answers (method and path pattern), for tests. */
+  routes: readonly { method: string; url: string }[];
   store: EscrowStore;
 }
 
@@ -183,7 +188,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const https = opts.tls
     ? { cert: await readFile(opts.tls.certPath), key: await readFile(opts.tls.keyPath) }
     : null;
-  const app = buildApp(ctx, https);
+  const connections = connectionLimits(opts.connections);
+  const app = buildApp(ctx, https, connections);
   const verifyKeysNow = (check: DecryptabilityCheck = checkDecryptable) =>
     verifyUncheckedKeys({
       store,
@@ -218,7 +224,16 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const urlHost = isIP(host) === 6 ? `[${host}]` : host;
   const url = `${https ? 'https' : 'http'}://${urlHost}:${port}`;
-  log.info({ url, database: opts.databaseUrl ? 'postgres' : 'sqlite' }, 'escrow server listening');
+  log.info(
+    {
+      url,
+      database: opts.databaseUrl ? 'postgres' : 'sqlite',
+      max_connections: connections.maxConnections,
+      max_connections_per_address: connections.maxConnectionsPerAddress,
+      open_file_limit: openFileLimit(),
+    },
+    'escrow server listening',
+  );
 
   let closing: Promise<void> | null = null;
   return {
@@ -228,6 +243,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     reloadEscrowKeys: refreshEscrowKeys,
     waitingAgents: () => waiters.size,
     keyChecksSettled: () => keyChecks.settled(),
+    routes: (app as unknown as { registeredRoutes: { method: string; url: string }[] }).registeredRoutes,
     close: () => {
       closing ??= (async () => {
         clearInterval(keyPoll);

@@ -1,7 +1,15 @@
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAgentRoutes } from './agent-routes.js';
+import {
+  type ConnectionLimits,
+  connectionLimits,
+  fastifyTimeouts,
+  guardConnections,
+  nodeServerOptions,
+} from './connection-guard.js';
 import type { ServerContext } from './context.js';
+import { declaredOversize, lingerOnClose, refuseOversizeBeforeContinue } from './oversize-bodies.js';
 import { sendError } from './validate.js';
 
 /** Largest request body: the biggest legitimate one is a key envelope of a few kilobytes. */
@@ -13,7 +21,11 @@ export const BODY_LIMIT_BYTES = 128 * 1024;
  * routing is fast enough for thousands of check-ins per second. Validation stays ours (zod), so the
  * contract in src-server/api is the single source of truth.
  */
-export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer } | null): FastifyInstance {
+export function buildApp(
+  ctx: ServerContext,
+  https: { key: Buffer; cert: Buffer } | null,
+  limits: ConnectionLimits = connectionLimits(),
+): FastifyInstance {
   const app = Fastify({
     loggerInstance: ctx.log,
     // One log line per request at thousands per second is noise; handlers log the events that matter.
@@ -27,8 +39,22 @@ export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer 
     // open then belongs to a client that stopped listening, and must not hold the shutdown for the 72 s
     // keep-alive timeout.
     forceCloseConnections: true,
-    ...(https ? { https } : {}),
+    // Header, body, keep-alive and idle time are all bounded (connection-guard.ts).
+    ...fastifyTimeouts(limits),
+    ...(https ? { https: { ...https, ...nodeServerOptions(limits) } } : { http: nodeServerOptions(limits) }),
   }) as unknown as FastifyInstance;
+
+  // Connections per client and in all; a body declared over the limit gets its 413 instead of a 100
+  // Continue, and every 413 is read by the client before the connection closes (oversize-bodies.ts).
+  const guard = guardConnections(app.server, limits, ctx.log);
+  app.addHook('onClose', async () => guard.stop());
+  refuseOversizeBeforeContinue(app.server, BODY_LIMIT_BYTES);
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!declaredOversize(req.raw, BODY_LIMIT_BYTES)) return done();
+    lingerOnClose(req.raw.socket);
+    void reply.header('connection', 'close');
+    sendError(reply, 413, `request body is larger than ${BODY_LIMIT_BYTES} bytes`);
+  });
 
   // Every body we accept is JSON; fastify's built-in text/plain parser would only turn mistakes into
   // confusing schema errors.
@@ -38,6 +64,7 @@ export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer 
     // Parser messages can quote the body (a key envelope, a secret): answer and log our own words only.
     switch (err.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        lingerOnClose(req.raw.socket);
         return sendError(reply, 413, `request body is larger than ${BODY_LIMIT_BYTES} bytes`);
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return sendError(reply, 415, 'send the body as application/json');
@@ -56,6 +83,13 @@ export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer 
     return sendError(reply, 500, 'internal error');
   });
   app.setNotFoundHandler((_req, reply) => sendError(reply, 404, 'not found'));
+
+  // Every registered route, for the authorization test (a route without a rule must fail it).
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
+  app.decorate('registeredRoutes', routes);
 
   registerAgentRoutes(app, ctx);
   registerAdminRoutes(app, ctx);

@@ -116,12 +116,81 @@ export function outcomeOf(s: Socket, deadlineMs: number): Promise<SocketOutcome>
   });
 }
 
-/** The status codes of every response head in `received` (a 100 Continue, then the final answer). */
+/** The status codes of every response head in `received` (a 100 Continue, then the final answer…). */
 export function statuses(received: string): number[] {
-  return [...received.matchAll(/(?:^|\r\n)HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+  return [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
 }
 
 /** Loopback source addresses other than 127.0.0.1, each a separate client to the server. */
 export function loopbackAddress(n: number): string {
   return `127.0.${Math.floor(n / 250) + 1}.${(n % 250) + 2}`;
+}
+
+export interface UploadOutcome {
+  /** Status codes of the response heads read (a 100 Continue, then the final answer). */
+  statuses: number[];
+  /** The error the upload got (EPIPE, ECONNRESET…), if any. */
+  writeError: string | null;
+  /** How the connection ended: 'closed', an error code, or 'open' at the deadline. */
+  end: string;
+}
+
+/**
+ * An upload as many HTTP libraries do it: the whole body is written before the answer is read (reading
+ * resumes when the write is done or failed); with `expect100`, the body is sent only after a 100 Continue,
+ * and not at all when a final answer comes first. `chunked` sends no Content-Length.
+ */
+export async function uploadThenRead(
+  url: string,
+  opts: { path: string; size: number; expect100: boolean; chunked?: boolean; deadlineMs?: number },
+): Promise<UploadOutcome> {
+  const s = await openSocket(url);
+  const body = Buffer.alloc(opts.size, 0x61);
+  const head =
+    `POST ${opts.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+    (opts.chunked ? 'Transfer-Encoding: chunked\r\n' : `Content-Length: ${opts.size}\r\n`) +
+    (opts.expect100 ? 'Expect: 100-continue\r\n' : '') +
+    '\r\n';
+  let received = '';
+  let writeError: string | null = null;
+  let sent = false;
+  let writing = false;
+  const sendBody = () => {
+    sent = true;
+    writing = true;
+    s.pause();
+    const framed = opts.chunked
+      ? Buffer.concat([Buffer.from(`${opts.size.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])
+      : body;
+    s.write(framed, (err) => {
+      writing = false;
+      if (err) writeError ??= (err as NodeJS.ErrnoException).code ?? err.message;
+      s.resume();
+    });
+  };
+  return new Promise((resolve) => {
+    let end = '';
+    const timer = setTimeout(() => {
+      end = 'open';
+      s.destroy();
+    }, opts.deadlineMs ?? 15_000);
+    s.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+      if (opts.expect100 && !sent && received.includes('\r\n\r\n')) {
+        if (received.startsWith('HTTP/1.1 100 ')) sendBody();
+        else sent = true; // a final answer: the body is never sent
+      }
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      const code = e.code ?? e.message;
+      if (writing) writeError ??= code;
+      else end ||= code;
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ statuses: statuses(received), writeError, end: end || 'closed' });
+    });
+    s.write(head);
+    if (!opts.expect100) sendBody();
+  });
 }
