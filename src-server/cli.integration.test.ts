@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_API_PATHS } from '../ipc/agent-server/orbit-api.js';
+import { openSocket, outcomeOf, statuses } from './test-support/raw-http.js';
 import { hostIdentity } from './test-support/server.js';
+import { selfSignedCertificate } from './test-support/tls.js';
 
 /**
  * The real command in a real process. The CLI is bundled once with esbuild (dependencies left external and
@@ -195,4 +197,70 @@ describe('escrow-server CLI', () => {
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
   });
+  it('connection flags: a bad value is a usage error; over TLS the shipped defaults and the flags are in force', async () => {
+    const dir = join(work, 'f');
+    expect(run(['init', '--data-dir', dir, '--json']).status).toBe(0);
+    for (const flag of ['--max-connections', '--max-connections-per-address', '--keep-alive-timeout']) {
+      const bad = run(['serve', '--data-dir', dir, '--listen', '127.0.0.1:0', flag, 'lots']);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain(`${flag} must be a whole number`);
+    }
+    const tls = selfSignedCertificate(work);
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'serve',
+        '--data-dir',
+        dir,
+        '--listen',
+        '127.0.0.1:0',
+        '--tls-cert',
+        tls.certPath,
+        '--tls-key',
+        tls.keyPath,
+        '--max-connections',
+        '50',
+        '--max-connections-per-address',
+        '7',
+        '--keep-alive-timeout',
+        '1',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const url = await new Promise<string>((ok, fail) => {
+      let err = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /listening on (\S+)/.exec(err);
+        if (m?.[1]) ok(m[1]);
+      });
+      child.once('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
+    });
+    for (let i = 0; i < 50 && !out.includes('escrow server listening'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const listening = out
+      .split('\n')
+      .filter((l) => l.includes('escrow server listening'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
+    expect(listening).toMatchObject({ max_connections: 50, max_connections_per_address: 7 });
+    // A kept-alive connection is closed about a second after its answer (Node adds one second).
+    const kept = await openSocket(url);
+    kept.write('GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n');
+    const k = await outcomeOf(kept, 6_000);
+    expect(statuses(k.received)).toEqual([404]);
+    expect(k.end).toBe('closed');
+    expect(k.ms).toBeLessThan(4_000);
+    // A connection that says nothing after its handshake is answered 408 once the header time (10 s) is up.
+    const silent = await outcomeOf(await openSocket(url), 20_000);
+    expect(statuses(silent.received)).toEqual([408]);
+    expect(silent.ms).toBeGreaterThan(9_000);
+    expect(silent.ms).toBeLessThan(13_000);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  }, 60_000);
 });

@@ -10,6 +10,7 @@ const USAGE = `usage:
   escrow-server init --data-dir DIR [--database postgres://…] [--json]
   escrow-server serve --data-dir DIR --listen HOST:PORT [--database postgres://…]
                       [--tls-cert FILE --tls-key FILE] [--rotate-key-after-read]
+                      [--max-connections N] [--max-connections-per-address N] [--keep-alive-timeout SECONDS]
   escrow-server rotate-escrow-cert --data-dir DIR
   escrow-server add-admin-token --data-dir DIR [--database postgres://…] --role admin|observer [--name NAME]
 `;
@@ -38,6 +39,9 @@ function options(argv: string[]) {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'rotate-key-after-read': { type: 'boolean', default: false },
+        'max-connections': { type: 'string' },
+        'max-connections-per-address': { type: 'string' },
+        'keep-alive-timeout': { type: 'string' },
         role: { type: 'string' },
         name: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -46,6 +50,30 @@ function options(argv: string[]) {
   } catch (err) {
     throw new UsageError(errorMessage(err));
   }
+}
+
+/** A whole number flag; undefined when not given. */
+function count(v: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}`);
+  return Number(v);
+}
+
+/**
+ * Connection limits from the flags: --max-connections (default: what the open-file limit allows),
+ * --max-connections-per-address (default 1024; 0 = no cap; NAT'd fleets may need more), and
+ * --keep-alive-timeout in seconds (default 10; above a load balancer's idle timeout when one sits in front).
+ */
+function connectionFlags(o: ReturnType<typeof options>['values']) {
+  const max = count(o['max-connections'], '--max-connections', 1, 10_000_000);
+  const perAddress = count(o['max-connections-per-address'], '--max-connections-per-address', 0, 10_000_000);
+  const keepAlive = count(o['keep-alive-timeout'], '--keep-alive-timeout', 1, 3600);
+  return {
+    ...(max === undefined ? {} : { maxConnections: max }),
+    ...(perAddress === undefined ? {} : { maxConnectionsPerAddress: perAddress }),
+    ...(keepAlive === undefined ? {} : { keepAliveTimeoutMs: keepAlive * 1000 }),
+  };
 }
 
 function required(v: string | undefined, flag: string): string {
@@ -85,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
         ...db,
         ...(o['tls-cert'] && o['tls-key'] ? { tls: { certPath: o['tls-cert'], keyPath: o['tls-key'] } } : {}),
         rotateKeyAfterRead: o['rotate-key-after-read'],
+        connections: connectionFlags(o),
       });
       process.stderr.write(`escrow-server listening on ${server.url}\n`);
       await new Promise<void>((resolve) => {
