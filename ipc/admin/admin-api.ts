@@ -6,8 +6,15 @@ import { text } from '../schema-helpers.js';
  * Responses are built from the status rules and documented in docs; requests are what must be validated.
  */
 
+/** Ids are 32-bit in both databases (PostgreSQL INTEGER): a larger one is a 400, not a database error. */
+const MAX_ID = 2 ** 31 - 1;
+
 /** Fleet's "No team" is team_id null (older clients send 0). */
-const TeamId = z.union([z.number().int().positive(), z.literal(0).transform(() => null), z.null()]);
+const TeamId = z.union([
+  z.number().int().positive().max(MAX_ID),
+  z.literal(0).transform(() => null),
+  z.null(),
+]);
 
 export const DiskEncryptionRequest = z
   .object({
@@ -50,20 +57,23 @@ export type CreateTeamRequest = z.infer<typeof CreateTeamRequest>;
 
 export const TransferHostsRequest = z.object({
   team_id: TeamId,
-  hosts: z.array(z.number().int().positive()).min(1, 'hosts must list at least one host id').max(10_000),
+  hosts: z
+    .array(z.number().int().positive().max(MAX_ID))
+    .min(1, 'hosts must list at least one host id')
+    .max(10_000),
 });
 export type TransferHostsRequest = z.infer<typeof TransferHostsRequest>;
 
 /** `?team_id=` on list/summary: absent = all hosts, 0 = "No team", n = that team. */
 export const TeamFilterQuery = z.object({
-  team_id: z.coerce.number().int().min(0).optional(),
+  team_id: z.coerce.number().int().min(0).max(MAX_ID).optional(),
 });
 
-export const HostIdParams = z.object({ id: z.coerce.number().int().positive() });
+export const HostIdParams = z.object({ id: z.coerce.number().int().positive().max(MAX_ID) });
 
 export const ActivitiesQuery = z.object({
   per_page: z.coerce.number().int().min(1).max(1000).default(100),
-  after_id: z.coerce.number().int().min(0).optional(),
+  after_id: z.coerce.number().int().min(0).max(MAX_ID).optional(),
 });
 
 export const Role = z.enum(['admin', 'observer']);

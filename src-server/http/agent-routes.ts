@@ -83,7 +83,12 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
     }
     const nodeKey = newSecret();
     const { enroll_secret: _secret, ...identity } = body;
-    const { hostId, reenrolled } = await ctx.store.enrollHost(identity, digest(nodeKey));
+    const nodeKeyHash = digest(nodeKey);
+    // Two first enrolls of the same hardware at once both find no row and both insert; the database's
+    // UNIQUE index refuses the second, which is then a re-enroll of the row the first one made.
+    const { hostId, reenrolled } = await ctx.store
+      .enrollHost(identity, nodeKeyHash)
+      .catch(() => ctx.store.enrollHost(identity, nodeKeyHash));
     if (reenrolled) ctx.limits.newHostsPerSecret.refund(secret);
     ctx.log.info({ host_id: hostId, reenrolled, platform: body.platform }, 'host enrolled');
     if (reenrolled) await ctx.waiters.notify([hostId]);
