@@ -25,6 +25,8 @@ export function requestFrom(
     headers?: Record<string, string>;
     localAddress?: string;
     timeoutMs?: number;
+    /** Send `content-type: application/json` with a body unless the headers say otherwise (default true). */
+    jsonByDefault?: boolean;
   },
 ): Promise<RawAnswer> {
   const u = new URL(url);
@@ -46,7 +48,11 @@ export function requestFrom(
         rejectUnauthorized: false,
         ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
         headers: {
-          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(payload === undefined || opts.jsonByDefault === false
+            ? {}
+            : { 'content-type': 'application/json' }),
+          // Always framed: Node's client sends a GET's or DELETE's body with neither length nor chunking.
+          ...(payload === undefined ? {} : { 'content-length': String(Buffer.byteLength(payload)) }),
           ...opts.headers,
         },
         timeout: opts.timeoutMs ?? 10_000,
