@@ -145,7 +145,8 @@ export function statusCounts(db: SqlDriver, f: Pick<HostFilter, 'teamId' | 'scop
   const w = hostWhere(f);
   return db.all<StatusCount>(
     `SELECT disk_encryption_status AS status, platform, team_id, CAST(COUNT(*) AS INTEGER) AS hosts FROM hosts
-     ${w.sql} GROUP BY disk_encryption_status, platform, team_id ORDER BY team_id, platform, disk_encryption_status`,
+     ${w.sql} GROUP BY disk_encryption_status, platform, team_id
+     ORDER BY COALESCE(team_id, 0), platform, disk_encryption_status`,
     w.params,
   );
 }
