@@ -32,6 +32,7 @@ if (existsSync('src-main/preload/preload.ts')) {
 }
 if (existsSync('src-renderer/vite.config.ts')) {
   run('npx', ['vite', 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'warn']);
+  run('npx', ['vite', 'build', '--config', 'src-console/vite.config.ts', '--logLevel', 'warn']);
   run('npx', ['vite', 'build', '--config', 'web-harness/vite.config.ts', '--logLevel', 'warn']);
 }
 // pino and other CommonJS dependencies call require(); an ES module bundle needs one defined.

@@ -1,0 +1,311 @@
+import { useId, useRef, useState } from 'react';
+import { adminApi } from '../api/admin.js';
+import type { HostDetail, Team } from '../api/types.js';
+import { announce } from '../components/announcer.js';
+import { Dialog } from '../components/dialog.js';
+import { LoadError, Loading, PageHeading } from '../components/page.js';
+import { StatusBadge } from '../components/status.js';
+import { formatAgo, formatDateTime } from '../format.js';
+import { href, Link } from '../router.js';
+import { useSession } from '../session.js';
+import { NO_TEAM, PLATFORM_NAMES } from '../strings.js';
+import { useResource } from '../use-resource.js';
+import { RevealDialog } from './reveal-dialog.js';
+
+const ARCHIVE_REASONS: Record<string, string> = {
+  replaced: 'Replaced by a newer key',
+  re_enrolled: 'Host enrolled again',
+  encryption_disabled: 'Escrow turned off',
+  team_changed: 'Host changed team',
+};
+
+/** One host: where its key stands and why, what happened to it, and the actions on its key. */
+export function HostScreen({ id }: { id: number }) {
+  const { can } = useSession();
+  const res = useResource(
+    async (signal) => {
+      const [host, teams, timeline, archived] = await Promise.all([
+        adminApi.host(id, signal),
+        adminApi.teams(signal),
+        adminApi.timeline(id, signal),
+        adminApi.archivedKeys(id, signal),
+      ]);
+      return { host, teams, timeline, archived };
+    },
+    [id],
+  );
+  const [dialog, setDialog] = useState<'reveal' | 'rotate' | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  if (!res.data) {
+    return (
+      <>
+        <PageHeading title="Host" />
+        {res.error ? <LoadError message={res.error} retry={res.reload} /> : <Loading />}
+      </>
+    );
+  }
+  const { host, teams, timeline, archived } = res.data;
+  const team = teams.find((t) => t.id === host.team_id) ?? null;
+  const hasKey = Boolean(host.key?.escrowed);
+  const finished = (text: string) => {
+    setDialog(null);
+    setDone(text);
+    announce(text);
+    res.reload();
+  };
+
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to={href('/hosts')}>Hosts</Link> <span aria-hidden="true">/</span>
+      </p>
+      <PageHeading title={host.hostname}>
+        {can.revealKeys ? (
+          <button type="button" className="primary" disabled={!hasKey} onClick={() => setDialog('reveal')}>
+            Reveal key
+          </button>
+        ) : null}
+        {can.rotateKeys ? (
+          <button type="button" disabled={!hasKey} onClick={() => setDialog('rotate')}>
+            Rotate key
+          </button>
+        ) : null}
+      </PageHeading>
+      <div aria-live="polite" className="live-region">
+        {done ? <p className="notice tone-ok">{done}</p> : null}
+      </div>
+      {res.error ? <LoadError message={res.error} retry={res.reload} /> : null}
+
+      <section className={`summary-card tone-${host.status ?? 'unmanaged'}`} aria-labelledby="status-title">
+        <h2 id="status-title" className="visually-hidden">
+          Status
+        </h2>
+        <StatusBadge status={host.status} />
+        <p>{host.detail}</p>
+        {host.key?.client_error ? (
+          <p className="muted small">
+            The host said: <q>{host.key.client_error}</q>
+          </p>
+        ) : null}
+        {host.rotate_requested ? (
+          <p className="muted small">A new key has been requested and not yet received.</p>
+        ) : null}
+        {can.revealKeys && !hasKey ? (
+          <p className="muted small">There is no escrowed key to reveal yet.</p>
+        ) : null}
+      </section>
+
+      <div className="two-columns">
+        <section aria-labelledby="facts-title" className="card">
+          <h2 id="facts-title">Host</h2>
+          <dl className="facts">
+            <dt>Platform</dt>
+            <dd>
+              {PLATFORM_NAMES[host.platform]} <span className="muted">· {host.os_version}</span>
+            </dd>
+            <dt>Serial</dt>
+            <dd className="mono">{host.hardware_serial}</dd>
+            <dt>Hardware UUID</dt>
+            <dd className="mono">{host.uuid}</dd>
+            {host.primary_user ? (
+              <>
+                <dt>User</dt>
+                <dd>{host.primary_user}</dd>
+              </>
+            ) : null}
+            <dt>Team</dt>
+            <dd>{team?.name ?? NO_TEAM}</dd>
+            <dt>Last seen</dt>
+            <dd>
+              {formatAgo(host.seen_time)} <span className="muted">· {formatDateTime(host.seen_time)}</span>
+            </dd>
+            <dt>Enrolled</dt>
+            <dd>{formatDateTime(host.enrolled_at)}</dd>
+            <dt>Key escrowed</dt>
+            <dd>{host.key?.escrowed ? formatDateTime(host.key.updated_at) : 'No'}</dd>
+          </dl>
+          {can.moveHosts ? <TeamChange host={host} teams={teams} onMoved={finished} /> : null}
+        </section>
+
+        <section aria-labelledby="volumes-title" className="card">
+          <h2 id="volumes-title">Volumes</h2>
+          {host.volumes.length === 0 ? (
+            <p className="muted">The host has not reported its volumes yet.</p>
+          ) : (
+            <ul className="plain-list volumes">
+              {host.volumes.map((v) => (
+                <li key={v.device}>
+                  <strong>{v.label || v.device}</strong> <span className="muted mono small">{v.device}</span>
+                  <span className="block small">
+                    {v.encryption}
+                    {v.key_slot !== null ? ` · recovery key in slot ${v.key_slot}` : ''}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+
+      <section aria-labelledby="timeline-title" className="section">
+        <h2 id="timeline-title">Timeline</h2>
+        {timeline.length === 0 ? (
+          <p className="muted">Nothing has happened to this host yet.</p>
+        ) : (
+          <ol className="timeline">
+            {timeline.map((e, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: events have no id and may share a time.
+              <li key={i}>
+                <time dateTime={e.at}>{formatDateTime(e.at)}</time>
+                <span>
+                  {e.text}
+                  {e.actor ? <span className="muted"> · {e.actor}</span> : null}
+                </span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+
+      <section aria-labelledby="archived-title" className="section">
+        <h2 id="archived-title">Archived keys</h2>
+        <p className="muted small">
+          Earlier keys of this host. A disk restored from an old backup may still open with one of them.
+        </p>
+        {archived.length === 0 ? (
+          <p className="muted">No archived keys.</p>
+        ) : (
+          <ul className="plain-list">
+            {archived.map((a) => (
+              <li key={a.id}>
+                {ARCHIVE_REASONS[a.reason] ?? a.reason} · archived {formatDateTime(a.archived_at)}
+                {a.key_slot !== null ? <span className="muted"> · slot {a.key_slot}</span> : null}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+
+      {dialog === 'reveal' ? (
+        <RevealDialog
+          host={host}
+          team={team}
+          onClose={() => {
+            setDialog(null);
+            res.reload();
+          }}
+          onRevealed={() => undefined}
+        />
+      ) : null}
+      {dialog === 'rotate' ? (
+        <RotateDialog
+          host={host}
+          onClose={() => setDialog(null)}
+          onDone={() => finished('Rotation requested: the host makes a new key at its next check-in.')}
+        />
+      ) : null}
+    </>
+  );
+}
+
+function RotateDialog({
+  host,
+  onClose,
+  onDone,
+}: {
+  host: HostDetail;
+  onClose: () => void;
+  onDone: () => void;
+}) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const rotate = async () => {
+    setBusy(true);
+    try {
+      await adminApi.rotateKey(host.id);
+      onDone();
+    } catch (err) {
+      setBusy(false);
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <Dialog title={`Rotate the key of ${host.hostname}?`} onClose={onClose}>
+      <p>
+        The host makes a new recovery key at its next check-in and escrows it; the current key then stops
+        working and is archived.
+      </p>
+      <div aria-live="assertive" className="live-region">
+        {error ? <p className="notice tone-error">{error}</p> : null}
+      </div>
+      <div className="actions">
+        <button type="button" onClick={onClose} data-autofocus>
+          Cancel
+        </button>
+        <button type="button" className="primary" disabled={busy} onClick={() => void rotate()}>
+          Rotate key
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+function TeamChange({
+  host,
+  teams,
+  onMoved,
+}: {
+  host: HostDetail;
+  teams: Team[];
+  onMoved: (text: string) => void;
+}) {
+  const selectId = useId();
+  const hintId = useId();
+  const ref = useRef<HTMLSelectElement>(null);
+  const [error, setError] = useState<string | null>(null);
+  const move = async () => {
+    const v = ref.current?.value ?? '';
+    const teamId = v === '' ? null : Number(v);
+    if (teamId === host.team_id) return;
+    try {
+      await adminApi.transferHosts(teamId, [host.id]);
+      onMoved(`Moved to ${teams.find((t) => t.id === teamId)?.name ?? NO_TEAM}.`);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <div className="team-change">
+      <label htmlFor={selectId} className="field-label">
+        Move to team
+      </label>
+      <div className="field-row">
+        <select
+          id={selectId}
+          ref={ref}
+          defaultValue={host.team_id === null ? '' : String(host.team_id)}
+          aria-describedby={hintId}
+        >
+          <option value="">{NO_TEAM}</option>
+          {teams.map((t) => (
+            <option key={t.id} value={String(t.id)}>
+              {t.name}
+            </option>
+          ))}
+        </select>
+        <button type="button" onClick={() => void move()}>
+          Move
+        </button>
+      </div>
+      <p id={hintId} className="hint">
+        A team with escrow turned off archives this host’s key.
+      </p>
+      {error ? (
+        <p className="notice tone-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,186 @@
+import { type FormEvent, useId, useRef, useState } from 'react';
+import { adminApi } from '../api/admin.js';
+import type { Role, Team, UserRow } from '../api/types.js';
+import { announce } from '../components/announcer.js';
+import { Dialog } from '../components/dialog.js';
+import { LoadError, Loading, PageHeading } from '../components/page.js';
+import { ScrollTable } from '../components/table.js';
+import { formatDateTime } from '../format.js';
+import { ROLE_NAMES } from '../roles.js';
+import { useResource } from '../use-resource.js';
+
+export const ROLES: readonly Role[] = ['admin', 'maintainer', 'helpdesk', 'observer'];
+export const ROLE_HINTS: Record<Role, string> = {
+  admin: 'Everything, including users, API tokens and organisation settings.',
+  maintainer: 'Hosts, keys and team policy.',
+  helpdesk: 'Find hosts, reveal and rotate keys.',
+  observer: 'See hosts, statuses and activities; never a key.',
+};
+
+/** Who may sign in to the console, with which role, for which teams (admins only). */
+export function UsersScreen() {
+  const res = useResource(async (signal) => {
+    const [users, teams] = await Promise.all([adminApi.users(signal), adminApi.teams(signal)]);
+    return { users, teams };
+  }, []);
+  const [creating, setCreating] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
+  const teamNames = (u: UserRow, teams: Team[]) =>
+    u.team_ids.length === 0
+      ? 'All teams'
+      : u.team_ids.map((id) => teams.find((t) => t.id === id)?.name ?? `#${id}`).join(', ');
+
+  return (
+    <>
+      <PageHeading title="Users">
+        <button type="button" className="primary" onClick={() => setCreating(true)}>
+          New user
+        </button>
+      </PageHeading>
+      <div aria-live="polite" className="live-region">
+        {saved ? <p className="notice tone-ok">{saved}</p> : null}
+      </div>
+      {res.error ? <LoadError message={res.error} retry={res.reload} /> : null}
+      {!res.data ? (
+        res.loading ? (
+          <Loading />
+        ) : null
+      ) : (
+        <ScrollTable label="Users">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Teams</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {res.data.users.map((u) => (
+                <tr key={u.id}>
+                  <th scope="row">{u.name}</th>
+                  <td>{u.email}</td>
+                  <td>{ROLE_NAMES[u.role]}</td>
+                  <td>{teamNames(u, res.data?.teams ?? [])}</td>
+                  <td>{formatDateTime(u.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </ScrollTable>
+      )}
+      {creating && res.data ? (
+        <CreateUser
+          teams={res.data.teams}
+          onClose={() => setCreating(false)}
+          onCreated={(u) => {
+            setCreating(false);
+            const text = `${u.email} can now sign in as ${ROLE_NAMES[u.role]}.`;
+            setSaved(text);
+            announce(text);
+            res.reload();
+          }}
+        />
+      ) : null}
+    </>
+  );
+}
+
+function CreateUser({
+  teams,
+  onClose,
+  onCreated,
+}: {
+  teams: Team[];
+  onClose: () => void;
+  onCreated: (u: UserRow) => void;
+}) {
+  const base = useId();
+  const form = useRef<HTMLFormElement>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const f = new FormData(form.current ?? undefined);
+    const email = String(f.get('email') ?? '').trim();
+    const name = String(f.get('name') ?? '').trim();
+    const password = String(f.get('password') ?? '');
+    const role = String(f.get('role') ?? 'observer') as Role;
+    const team_ids = f.getAll('team').map(Number);
+    if (!/^[^\s@]+@[^\s@]+$/.test(email)) return fail('Enter the user’s email address.', 'email');
+    if (password.length < 12) return fail('The first password needs at least 12 characters.', 'password');
+    setBusy(true);
+    try {
+      onCreated(await adminApi.createUser({ email, name: name || email, password, role, team_ids }));
+    } catch (err) {
+      setBusy(false);
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  const fail = (text: string, field: string) => {
+    setError(text);
+    form.current?.querySelector<HTMLInputElement>(`[name="${field}"]`)?.focus();
+  };
+  return (
+    <Dialog title="New user" onClose={onClose}>
+      <form ref={form} onSubmit={(e) => void submit(e)} noValidate>
+        <label htmlFor={`${base}-email`} className="field-label">
+          Email
+        </label>
+        <input id={`${base}-email`} name="email" type="email" autoComplete="off" data-autofocus />
+        <label htmlFor={`${base}-name`} className="field-label">
+          Name
+        </label>
+        <input id={`${base}-name`} name="name" type="text" autoComplete="off" />
+        <label htmlFor={`${base}-password`} className="field-label">
+          First password
+        </label>
+        <input
+          id={`${base}-password`}
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          aria-describedby={`${base}-pw-hint`}
+        />
+        <p id={`${base}-pw-hint`} className="hint">
+          At least 12 characters. Give it to the user by a separate channel.
+        </p>
+        <fieldset className="choices">
+          <legend className="field-label">Role</legend>
+          {ROLES.map((r, i) => (
+            <div key={r} className="check-row">
+              <input id={`${base}-role-${r}`} type="radio" name="role" value={r} defaultChecked={i === 3} />
+              <label htmlFor={`${base}-role-${r}`}>
+                {ROLE_NAMES[r]} <span className="muted small">— {ROLE_HINTS[r]}</span>
+              </label>
+            </div>
+          ))}
+        </fieldset>
+        {teams.length > 0 ? (
+          <fieldset className="choices">
+            <legend className="field-label">Teams (none ticked: every team)</legend>
+            {teams.map((t) => (
+              <div key={t.id} className="check-row">
+                <input id={`${base}-team-${t.id}`} type="checkbox" name="team" value={String(t.id)} />
+                <label htmlFor={`${base}-team-${t.id}`}>{t.name}</label>
+              </div>
+            ))}
+          </fieldset>
+        ) : null}
+        <div aria-live="assertive" className="live-region">
+          {error ? <p className="notice tone-error">{error}</p> : null}
+        </div>
+        <div className="actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            Create user
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

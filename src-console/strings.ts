@@ -1,0 +1,69 @@
+import type { DiskEncryptionStatus, Platform } from './api/types.js';
+import type { Tone } from './components/status.js';
+
+/** Words shown for the API's names, in one place (a translation replaces this file). */
+export const STATUS_NAMES: Record<DiskEncryptionStatus | 'unmanaged', string> = {
+  verified: 'Verified',
+  verifying: 'Verifying',
+  action_required: 'Action required',
+  enforcing: 'Enforcing',
+  failed: 'Failed',
+  removing_enforcement: 'Removing enforcement',
+  unmanaged: 'Not managed',
+};
+
+export const STATUS_TONES: Record<DiskEncryptionStatus | 'unmanaged', Tone> = {
+  verified: 'ok',
+  verifying: 'info',
+  action_required: 'warn',
+  enforcing: 'info',
+  failed: 'error',
+  removing_enforcement: 'info',
+  unmanaged: 'muted',
+};
+
+/** The order statuses are listed in everywhere: worst first, so the eye meets trouble first. */
+export const STATUS_ORDER: readonly (DiskEncryptionStatus | 'unmanaged')[] = [
+  'failed',
+  'action_required',
+  'enforcing',
+  'verifying',
+  'removing_enforcement',
+  'verified',
+  'unmanaged',
+];
+
+export const PLATFORM_NAMES: Record<Platform, string> = {
+  linux: 'Linux',
+  darwin: 'macOS',
+  windows: 'Windows',
+};
+export const PLATFORMS: readonly Platform[] = ['linux', 'darwin', 'windows'];
+
+export const NO_TEAM = 'No team';
+
+export function statusName(s: DiskEncryptionStatus | null): string {
+  return STATUS_NAMES[s ?? 'unmanaged'];
+}
+
+/** Activity types in words; an unknown type is shown as its name with spaces. */
+const ACTIVITY_NAMES: Record<string, string> = {
+  read_host_disk_encryption_key: 'Revealed a recovery key',
+  read_host_archived_disk_encryption_keys: 'Read archived keys',
+  requested_disk_encryption_key_rotation: 'Requested key rotation',
+  enabled_disk_encryption: 'Turned on escrow',
+  disabled_disk_encryption: 'Turned off escrow',
+  edited_team_policy: 'Changed a team policy',
+  created_team: 'Created a team',
+  transferred_hosts: 'Moved hosts',
+  created_user: 'Created a user',
+  changed_user_role: 'Changed a user',
+  created_api_token: 'Created an API token',
+  revoked_api_token: 'Revoked an API token',
+  edited_organization: 'Changed organisation settings',
+  signed_in: 'Signed in',
+  failed_sign_in: 'Failed sign-in',
+};
+export function activityName(type: string): string {
+  return ACTIVITY_NAMES[type] ?? type.replace(/_/g, ' ');
+}
