@@ -1,7 +1,7 @@
 import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import { adminApi } from './api/admin.js';
 import { ApiError, onUnauthorized, setCsrfToken } from './api/client.js';
-import type { SessionResponse } from './api/types.js';
+import type { MeResponse } from './api/types.js';
 import { Announcer } from './components/announcer.js';
 import { Loading, PageHeading } from './components/page.js';
 import { type Capabilities, ROLE_NAMES } from './roles.js';
@@ -24,18 +24,20 @@ interface NavItem {
 }
 
 const NAV: readonly NavItem[] = [
-  { path: '/', label: 'Dashboard' },
+  { path: '/', label: 'Dashboard', allowed: (c) => c.seeDashboard },
   { path: '/hosts', label: 'Hosts' },
-  { path: '/activities', label: 'Activities' },
-  { path: '/policy', label: 'Policy and teams', allowed: (c) => c.seePolicy },
+  { path: '/activities', label: 'Activities', allowed: (c) => c.seeActivities },
+  { path: '/policy', label: 'Policy and teams', allowed: (c) => c.seeTeams },
   { path: '/users', label: 'Users', allowed: (c) => c.manageUsers },
-  { path: '/tokens', label: 'API tokens', allowed: (c) => c.manageUsers },
-  { path: '/organisation', label: 'Organisation', allowed: (c) => c.editOrganisation },
+  { path: '/tokens', label: 'API tokens', allowed: (c) => c.manageTokens },
+  { path: '/organisation', label: 'Organisation', allowed: (c) => c.seeOrganisation },
 ];
 
 function screenFor(path: string, session: Session): ReactNode {
   const host = /^\/hosts\/(\d+)$/.exec(path);
   if (host) return <HostScreen id={Number(host[1])} />;
+  // The dashboard is home; whoever may not see it (helpdesk) starts at the hosts instead.
+  if (path === '/' && !session.can.seeDashboard) return <HostsScreen />;
   const item = NAV.find((n) => n.path === path);
   if (!item) return <NotFound />;
   if (item.allowed && !item.allowed(session.can)) return <NotAllowed />;
@@ -65,10 +67,10 @@ const signInUrl = () =>
 export function App() {
   const location = useLocation();
   // undefined while the first probe runs; null when nobody is signed in.
-  const [session, setSession] = useState<SessionResponse | null | undefined>(undefined);
+  const [session, setSession] = useState<MeResponse | null | undefined>(undefined);
   const [probeError, setProbeError] = useState<string | null>(null);
 
-  const start = useCallback((s: SessionResponse | null) => {
+  const start = useCallback((s: MeResponse | null) => {
     setCsrfToken(s?.csrf_token ?? null);
     setSession(s);
   }, []);
@@ -78,7 +80,7 @@ export function App() {
       start(null);
       navigate(signInUrl(), { replace: true });
     });
-    adminApi.session().then(
+    adminApi.me().then(
       (s) => start(s),
       (err: unknown) => {
         if (err instanceof ApiError && err.status === 401) start(null);
@@ -90,7 +92,7 @@ export function App() {
   const signedIn = useMemo(
     () =>
       session
-        ? sessionFor(session.user, () => {
+        ? sessionFor(session, () => {
             void adminApi.signOut().finally(() => {
               start(null);
               navigate(href('/sign-in'), { replace: true });
@@ -165,8 +167,8 @@ function Header({ session, path }: { session: Session; path: string }) {
       </nav>
       <div className="who">
         <span className="who-name">
-          {session.user.name || session.user.email}
-          <span className="muted"> · {ROLE_NAMES[session.user.role]}</span>
+          {session.displayName}
+          <span className="muted"> · {ROLE_NAMES[session.me.role]}</span>
         </span>
         <button type="button" onClick={session.signOut}>
           Sign out

@@ -4,23 +4,16 @@
  * - LUKS (our agent's keys): 8 groups of 8 modhex characters, `cbdefghi-jklnrtuv-…`;
  * - BitLocker: 8 groups of 6 digits;
  * - FileVault personal recovery key: groups of 4 letters and digits, `ABCD-EFGH-…`.
- * A key of any other shape is shown exactly as stored: a regrouped wrong key would be worse than an
+ * The server says which kind a key is. A key of any other shape is shown exactly as stored: a regrouped wrong key would be worse than an
  * ungrouped one.
  */
-export type KeyKind = 'luks' | 'bitlocker' | 'filevault';
+import type { KeyKind } from './api/types.js';
 
 const SHAPES: Record<KeyKind, { group: number; groups: number; chars: RegExp }> = {
   luks: { group: 8, groups: 8, chars: /^[cbdefghijklnrtuv]+$/ },
   bitlocker: { group: 6, groups: 8, chars: /^[0-9]+$/ },
   filevault: { group: 4, groups: 6, chars: /^[A-Z0-9]+$/ },
 };
-
-export function keyKindOf(platform: string): KeyKind | null {
-  if (platform === 'linux') return 'luks';
-  if (platform === 'windows') return 'bitlocker';
-  if (platform === 'darwin') return 'filevault';
-  return null;
-}
 
 /** The key's groups; a single group (the key as stored) when it does not have its platform's shape. */
 export function keyGroups(key: string, kind: KeyKind | null): string[] {

@@ -1,60 +1,38 @@
-import type { Role } from './api/types.js';
+import type { Permission, Role } from './api/types.js';
 
 /**
- * What each role may do, as the console shows it. The server decides and refuses anyway; this only keeps
- * the console from offering what would be refused (an observer never sees a Reveal button at all).
+ * What the console offers, from the permissions the server lists in /me (the server decides, and refuses
+ * anyway; this only keeps the console from offering what would be refused: an observer never sees a Reveal
+ * button, helpdesk never sees policy or users).
  */
 export interface Capabilities {
+  seeDashboard: boolean;
+  seeActivities: boolean;
   revealKeys: boolean;
   rotateKeys: boolean;
-  moveHosts: boolean;
-  editPolicy: boolean;
-  seePolicy: boolean;
-  manageUsers: boolean;
+  seeTeams: boolean;
+  /** Teams, policy and moving hosts. */
+  editTeams: boolean;
+  seeOrganisation: boolean;
   editOrganisation: boolean;
+  manageUsers: boolean;
+  manageTokens: boolean;
 }
 
-const CAPABILITIES: Record<Role, Capabilities> = {
-  admin: {
-    revealKeys: true,
-    rotateKeys: true,
-    moveHosts: true,
-    editPolicy: true,
-    seePolicy: true,
-    manageUsers: true,
-    editOrganisation: true,
-  },
-  maintainer: {
-    revealKeys: true,
-    rotateKeys: true,
-    moveHosts: true,
-    editPolicy: true,
-    seePolicy: true,
-    manageUsers: false,
-    editOrganisation: false,
-  },
-  helpdesk: {
-    revealKeys: true,
-    rotateKeys: true,
-    moveHosts: false,
-    editPolicy: false,
-    seePolicy: false,
-    manageUsers: false,
-    editOrganisation: false,
-  },
-  observer: {
-    revealKeys: false,
-    rotateKeys: false,
-    moveHosts: false,
-    editPolicy: false,
-    seePolicy: false,
-    manageUsers: false,
-    editOrganisation: false,
-  },
-};
-
-export function capabilitiesOf(role: Role): Capabilities {
-  return CAPABILITIES[role];
+export function capabilitiesOf(permissions: readonly Permission[]): Capabilities {
+  const has = (p: Permission) => permissions.includes(p);
+  return {
+    seeDashboard: has('dashboard.read'),
+    seeActivities: has('activities.read'),
+    revealKeys: has('keys.reveal'),
+    rotateKeys: has('keys.rotate'),
+    seeTeams: has('teams.read'),
+    editTeams: has('teams.write'),
+    seeOrganisation: has('org.read'),
+    editOrganisation: has('org.write'),
+    manageUsers: has('users.manage'),
+    manageTokens: has('tokens.manage'),
+  };
 }
 
 export const ROLE_NAMES: Record<Role, string> = {

@@ -1,87 +1,110 @@
-import { api, request, withQuery } from './client.js';
+import { request, withQuery } from './client.js';
+import { methodOf, pathOf } from './routes.js';
 import type {
   ActivitiesPage,
   ActivitiesQuery,
-  ApiTokenRow,
-  ArchivedKeyRow,
+  ApiTokensList,
+  ArchivedKeys,
+  CreateApiTokenRequest,
   CreatedToken,
+  CreateUserRequest,
   DashboardResponse,
-  HostDetail,
+  HistoryResponse,
+  HostCount,
+  HostDetails,
+  HostListQuery,
   HostsPage,
-  HostsQuery,
-  OrgSettings,
+  MeResponse,
+  NeedsAttentionPage,
+  Optional,
+  OrgInfo,
+  OrgInfoResponse,
+  RevealedArchivedKeys,
+  RevealRequest,
   RevealResponse,
-  Role,
-  SessionResponse,
   Team,
-  TimelineEvent,
-  UserRow,
+  TeamsResponse,
+  UpdateTeamRequest,
+  UpdateUserRequest,
+  User,
+  UsersList,
 } from './types.js';
 
-/** Every admin API path the console uses, in one place; screens call these and never build URLs. */
-const BASE = '/api/latest/fleet';
+/** Every admin call the console makes, by the contract's route names; screens never build URLs. */
+type HostFilters = Optional<Omit<HostListQuery, 'page'>>;
+type ActivityFilters = Optional<Omit<ActivitiesQuery, 'after_id'>>;
+
+const call = <T>(name: Parameters<typeof pathOf>[0], opts: Parameters<typeof request>[2] = {}, params = {}) =>
+  request<T>(methodOf(name), pathOf(name, params), opts);
+const id = (n: number) => ({ id: n });
 
 export const adminApi = {
-  session: () => request<SessionResponse>('GET', `${BASE}/session`, { allowUnauthorized: true }),
+  me: () => call<MeResponse>('me', { allowUnauthorized: true }),
   signIn: (email: string, password: string) =>
-    request<SessionResponse>('POST', `${BASE}/session`, {
-      body: { email, password },
-      allowUnauthorized: true,
-    }),
-  signOut: () => request<void>('DELETE', `${BASE}/session`, { allowUnauthorized: true }),
+    call<MeResponse>('signIn', { body: { email, password }, allowUnauthorized: true }),
+  signOut: () => call<void>('signOut', { allowUnauthorized: true }),
 
-  dashboard: (signal?: AbortSignal) => api.get<DashboardResponse>(`${BASE}/dashboard`, undefined, signal),
+  dashboard: (teamId: number | undefined, signal?: AbortSignal) =>
+    call<DashboardResponse>('dashboard', { query: { team_id: teamId }, signal }),
+  history: (teamId: number | undefined, signal?: AbortSignal) =>
+    call<HistoryResponse>('dashboardHistory', { query: { days: 30, team_id: teamId }, signal }),
+  needsAttention: (teamId: number | undefined, signal?: AbortSignal) =>
+    call<NeedsAttentionPage>('needsAttention', { query: { team_id: teamId, per_page: 20 }, signal }),
 
-  hosts: (q: HostsQuery, signal?: AbortSignal) => api.get<HostsPage>(`${BASE}/hosts`, { ...q }, signal),
-  /** A link, not a fetch: the browser downloads the file itself (streamed; no size limit in the page). */
-  hostsCsvUrl: (q: HostsQuery) => withQuery(`${BASE}/hosts/export.csv`, { ...q, after: null, before: null }),
-  host: (id: number, signal?: AbortSignal) =>
-    api.get<{ host: HostDetail }>(`${BASE}/hosts/${id}`, undefined, signal).then((r) => r.host),
+  hosts: (q: HostFilters, signal?: AbortSignal) => call<HostsPage>('listHosts', { query: { ...q }, signal }),
+  countHosts: (q: HostFilters, signal?: AbortSignal) =>
+    call<HostCount>('countHosts', {
+      query: { query: q.query, status: q.status, platform: q.platform, team_id: q.team_id },
+      signal,
+    }).then((r) => r.count),
+  /** A link, not a fetch: the browser streams the file to disk itself, however many hosts there are. */
+  hostsCsvUrl: (q: HostFilters) =>
+    withQuery(pathOf('exportHosts'), { ...q, cursor: null, per_page: null, format: 'csv' }),
+  host: (hostId: number, signal?: AbortSignal) =>
+    call<{ host: HostDetails }>('getHost', { signal }, id(hostId)).then((r) => r.host),
   hostByIdentifier: (identifier: string) =>
-    api
-      .get<{ host: HostDetail }>(`${BASE}/hosts/identifier/${encodeURIComponent(identifier)}`)
-      .then((r) => r.host),
-  timeline: (id: number, signal?: AbortSignal) =>
-    api
-      .get<{ events: TimelineEvent[] }>(`${BASE}/hosts/${id}/timeline`, undefined, signal)
-      .then((r) => r.events),
-  archivedKeys: (id: number, signal?: AbortSignal) =>
-    api
-      .get<{ archived_keys: ArchivedKeyRow[] }>(`${BASE}/hosts/${id}/archived_keys`, undefined, signal)
-      .then((r) => r.archived_keys),
-  revealKey: (id: number, reason: string, rotateAfter: boolean) =>
-    api.post<RevealResponse>(`${BASE}/hosts/${id}/encryption_key/reveal`, {
-      reason,
-      rotate_after_reveal: rotateAfter,
-    }),
-  rotateKey: (id: number) => api.post<void>(`${BASE}/hosts/${id}/rotate_encryption_key`),
+    call<{ host: HostDetails }>('hostByIdentifier', {}, { identifier }).then((r) => r.host),
+  timeline: (hostId: number, signal?: AbortSignal) =>
+    call<ActivitiesPage>('hostActivities', { query: { per_page: 50 }, signal }, id(hostId)),
+  archivedKeys: (hostId: number, signal?: AbortSignal) =>
+    call<ArchivedKeys>('archivedKeys', { signal }, id(hostId)).then((r) => r.archived_keys),
+  revealKey: (hostId: number, body: RevealRequest) =>
+    call<RevealResponse>('revealKeyPost', { body }, id(hostId)),
+  revealArchivedKey: (hostId: number, archivedKeyId: number, reason: string | undefined) =>
+    call<RevealedArchivedKeys>(
+      'revealArchivedKeysPost',
+      { body: { archived_key_id: archivedKeyId, ...(reason ? { reason } : {}) } },
+      id(hostId),
+    ),
+  rotateKey: (hostId: number) => call<void>('rotateKey', { body: {} }, id(hostId)),
   transferHosts: (teamId: number | null, hostIds: number[]) =>
-    api.post<{ moved_host_ids: number[] }>(`${BASE}/hosts/transfer`, { team_id: teamId, hosts: hostIds }),
+    call<{ moved_host_ids: number[] }>('transferHosts', { body: { team_id: teamId, hosts: hostIds } }),
 
-  teams: (signal?: AbortSignal) =>
-    api.get<{ teams: Team[] }>(`${BASE}/teams`, undefined, signal).then((r) => r.teams),
-  createTeam: (name: string) => api.post<{ team: Team }>(`${BASE}/teams`, { name }).then((r) => r.team),
-  updateTeamPolicy: (teamId: number | null, policy: Partial<Omit<Team, 'id' | 'name' | 'host_count'>>) =>
-    api.patch<{ team: Team }>(`${BASE}/teams/${teamId ?? 0}/policy`, policy).then((r) => r.team),
+  teams: (signal?: AbortSignal) => call<TeamsResponse>('listTeams', { signal }),
+  createTeam: (name: string) => call<{ team: Team }>('createTeam', { body: { name } }).then((r) => r.team),
+  updateTeam: (teamId: number, change: Optional<UpdateTeamRequest>) =>
+    call<{ team: Team }>('updateTeam', { body: change }, id(teamId)).then((r) => r.team),
+  /** "No team" has no team id to PATCH; its policy is Fleet's disk_encryption call with team_id null. */
+  updateNoTeamPolicy: (change: Optional<UpdateTeamRequest> & { enable_disk_encryption: boolean }) =>
+    call<void>('setDiskEncryption', { body: { team_id: null, ...change } }),
 
-  activities: (q: ActivitiesQuery, signal?: AbortSignal) =>
-    api.get<ActivitiesPage>(`${BASE}/activities`, { ...q }, signal),
-  activitiesCsvUrl: (q: ActivitiesQuery) =>
-    withQuery(`${BASE}/activities/export.csv`, { ...q, after: null, before: null }),
+  activities: (q: ActivityFilters, signal?: AbortSignal) =>
+    call<ActivitiesPage>('listActivities', { query: { ...q }, signal }),
+  activitiesCsvUrl: (q: ActivityFilters) =>
+    withQuery(pathOf('exportActivities'), { ...q, cursor: null, per_page: null, format: 'csv' }),
 
-  org: (signal?: AbortSignal) => api.get<OrgSettings>(`${BASE}/organization`, undefined, signal),
-  updateOrg: (s: OrgSettings) => api.patch<OrgSettings>(`${BASE}/organization`, s),
+  org: (signal?: AbortSignal) => call<OrgInfoResponse>('getOrg', { signal }).then((r) => r.org_info),
+  updateOrg: (org: OrgInfo) =>
+    call<OrgInfoResponse>('updateOrg', { body: { org_info: org } }).then((r) => r.org_info),
 
-  users: (signal?: AbortSignal) =>
-    api.get<{ users: UserRow[] }>(`${BASE}/users`, undefined, signal).then((r) => r.users),
-  createUser: (u: { email: string; name: string; password: string; role: Role; team_ids: number[] }) =>
-    api.post<{ user: UserRow }>(`${BASE}/users`, u).then((r) => r.user),
-  updateUser: (id: number, u: { role: Role; team_ids: number[] }) =>
-    api.patch<{ user: UserRow }>(`${BASE}/users/${id}`, u).then((r) => r.user),
+  users: (signal?: AbortSignal) => call<UsersList>('listUsers', { signal }).then((r) => r.users),
+  createUser: (u: Optional<CreateUserRequest>) =>
+    call<{ user: User }>('createUser', { body: u }).then((r) => r.user),
+  updateUser: (userId: number, u: Optional<UpdateUserRequest>) =>
+    call<{ user: User }>('updateUser', { body: u }, id(userId)).then((r) => r.user),
 
   tokens: (signal?: AbortSignal) =>
-    api.get<{ tokens: ApiTokenRow[] }>(`${BASE}/api_tokens`, undefined, signal).then((r) => r.tokens),
-  createToken: (t: { name: string; role: Role; expires_in_days: number | null }) =>
-    api.post<CreatedToken>(`${BASE}/api_tokens`, t),
-  revokeToken: (id: number) => api.del<void>(`${BASE}/api_tokens/${id}`),
+    call<ApiTokensList>('listApiTokens', { signal }).then((r) => r.api_tokens),
+  createToken: (t: Optional<CreateApiTokenRequest>) => call<CreatedToken>('createApiToken', { body: t }),
+  revokeToken: (tokenId: number) => call<void>('revokeApiToken', {}, id(tokenId)),
 };

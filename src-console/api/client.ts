@@ -8,10 +8,15 @@
  * the page's JavaScript (docs/decisions/0005-admin-console.md).
  */
 
+import { CSRF } from './routes.js';
+import type { ErrorCode } from './types.js';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The contract's machine-readable reason, when the server gave one. */
+    readonly code: ErrorCode | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -37,8 +42,6 @@ export function onUnauthorized(handler: () => void): void {
   state.onUnauthorized = handler;
 }
 
-export const CSRF_HEADER = 'x-csrf-token';
-
 export function withQuery(path: string, query?: Query): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) {
@@ -49,9 +52,9 @@ export function withQuery(path: string, query?: Query): string {
 }
 
 export interface RequestOptions {
-  query?: Query;
+  query?: Query | undefined;
   body?: unknown;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Sign-in and the session probe handle 401 themselves (it means "not signed in", not "expired"). */
   allowUnauthorized?: boolean;
 }
@@ -59,7 +62,7 @@ export interface RequestOptions {
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && method !== 'HEAD' && state.csrfToken) headers[CSRF_HEADER] = state.csrfToken;
+  if (method !== 'GET' && method !== 'HEAD' && state.csrfToken) headers[CSRF] = state.csrfToken;
   let res: Response;
   try {
     res = await fetch(withQuery(path, opts.query), {
@@ -76,7 +79,7 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   if (res.status === 401 && !opts.allowUnauthorized) {
     state.csrfToken = null;
     state.onUnauthorized();
-    throw new ApiError(401, 'Your session has ended. Please sign in again.');
+    throw new ApiError(401, 'Your session has ended. Please sign in again.', 'session_expired');
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
@@ -86,7 +89,14 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   } catch {
     // A proxy's HTML error page, say: fall through to the status line.
   }
-  if (!res.ok) throw new ApiError(res.status, errorText(res.status, body));
+  if (!res.ok) {
+    const code = body && typeof body === 'object' ? (body as { code?: unknown }).code : null;
+    throw new ApiError(
+      res.status,
+      errorText(res.status, body),
+      typeof code === 'string' ? (code as ErrorCode) : null,
+    );
+  }
   return body as T;
 }
 
@@ -102,11 +112,3 @@ function errorText(status: number, body: unknown): string {
   if (status === 429) return 'Too many requests; wait a moment and try again.';
   return `The server answered ${status}.`;
 }
-
-export const api = {
-  get: <T>(path: string, query?: Query, signal?: AbortSignal) =>
-    request<T>('GET', path, { ...(query ? { query } : {}), ...(signal ? { signal } : {}) }),
-  post: <T>(path: string, body?: unknown) => request<T>('POST', path, { body: body ?? {} }),
-  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, { body }),
-  del: <T>(path: string) => request<T>('DELETE', path),
-};

@@ -1,189 +1,76 @@
 /**
- * The admin API's shapes as the console uses them. Until the admin contract (ipc/admin) carries them,
- * they are written here; each then becomes a re-export of the contract's inferred type, and the
- * compiler names every screen that disagrees.
+ * The admin API's types, all inferred from the contract's schemas in ipc/admin (types only: no schema
+ * reaches the page). The screens import them from here so one file names what the console depends on.
  */
-export type Role = 'admin' | 'maintainer' | 'helpdesk' | 'observer';
-export type Platform = 'linux' | 'darwin' | 'windows';
-export type DiskEncryptionStatus =
-  | 'verified'
-  | 'verifying'
-  | 'action_required'
-  | 'enforcing'
-  | 'failed'
-  | 'removing_enforcement';
+import type { z } from 'zod';
+import type {
+  ActivitiesResponse,
+  ApiTokensResponse,
+  ArchivedKeysResponse,
+  CreateApiTokenResponse,
+  DashboardResponse as DashboardSchema,
+  HistoryResponse as HistorySchema,
+  HostCountResponse,
+  HostListResponse,
+  NeedsAttentionResponse as NeedsAttentionSchema,
+  OrgResponse,
+  RevealArchivedResponse,
+  TeamsResponse as TeamsSchema,
+  UsersResponse,
+} from '../../ipc/admin/admin-api.js';
 
-export interface SessionUser {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  /** Empty = every team (a global role). */
-  team_ids: number[];
-}
-export interface SessionResponse {
-  user: SessionUser;
-  csrf_token: string;
-}
+export type {
+  ActivitiesQuery,
+  Activity,
+  AdminError,
+  AdminRouteName,
+  ApiToken,
+  AttentionReason,
+  CreateApiTokenRequest,
+  CreateUserRequest,
+  DiskEncryptionStatus,
+  ErrorCode,
+  HostDetails,
+  HostListQuery,
+  HostOrderKey,
+  HostSummary,
+  KeyKind,
+  MeResponse,
+  OrgInfo,
+  Permission,
+  Platform,
+  Policy,
+  RevealRequest,
+  RevealResponse,
+  Role,
+  StatusFilter,
+  Team,
+  UpdateTeamRequest,
+  UpdateUserRequest,
+  User,
+} from '../../ipc/admin/admin-api.js';
 
-export interface Team {
-  id: number;
-  name: string;
-  enable_disk_encryption: boolean;
-  logout_deadline: string | null;
-  max_deferrals: number | null;
-  rotate_after_reveal: boolean;
-  reveal_reason_required: boolean;
-  host_count?: number;
-}
+/** Answers as they arrive on the wire (z.output: after the server's own transforms). */
+export type HostsPage = z.output<typeof HostListResponse>;
+export type HostCount = z.output<typeof HostCountResponse>;
+export type ActivitiesPage = z.output<typeof ActivitiesResponse>;
+export type ArchivedKeys = z.output<typeof ArchivedKeysResponse>;
+export type ArchivedKeyMeta = ArchivedKeys['archived_keys'][number];
+export type RevealedArchivedKeys = z.output<typeof RevealArchivedResponse>;
+export type DashboardResponse = z.output<typeof DashboardSchema>;
+export type StatusCount = DashboardResponse['counts'][number];
+export type HistoryResponse = z.output<typeof HistorySchema>;
+export type DailySnapshot = HistoryResponse['days'][number];
+export type NeedsAttentionPage = z.output<typeof NeedsAttentionSchema>;
+export type TeamsResponse = z.output<typeof TeamsSchema>;
+export type NoTeamPolicy = NonNullable<TeamsResponse['no_team']>;
+export type OrgInfoResponse = z.output<typeof OrgResponse>;
+export type UsersList = z.output<typeof UsersResponse>;
+export type ApiTokensList = z.output<typeof ApiTokensResponse>;
+export type CreatedToken = z.output<typeof CreateApiTokenResponse>;
 
-export interface HostRow {
-  id: number;
-  hostname: string;
-  hardware_serial: string;
-  uuid: string;
-  platform: Platform;
-  os_version: string;
-  team_id: number | null;
-  team_name: string | null;
-  primary_user: string | null;
-  seen_time: string;
-  status: DiskEncryptionStatus | null;
-  detail: string;
-}
-
-export type HostSortKey = 'hostname' | 'hardware_serial' | 'platform' | 'status' | 'team_name' | 'seen_time';
-
-export interface HostsQuery {
-  query?: string;
-  status?: DiskEncryptionStatus;
-  platform?: Platform;
-  team_id?: number;
-  order_key?: HostSortKey;
-  order_direction?: 'asc' | 'desc';
-  after?: string;
-  before?: string;
-  per_page?: number;
-}
-export interface HostsPage {
-  hosts: HostRow[];
-  next_cursor: string | null;
-  prev_cursor: string | null;
-  total: number;
-}
-
-export interface Volume {
-  device: string;
-  label: string | null;
-  encryption: string;
-  key_slot: number | null;
-}
-export interface HostDetail extends HostRow {
-  enrolled_at: string;
-  volumes: Volume[];
-  key: {
-    escrowed: boolean;
-    decryptable: boolean | null;
-    updated_at: string;
-    client_error: string;
-  } | null;
-  rotate_requested: boolean;
-}
-
-export interface TimelineEvent {
-  at: string;
-  kind: string;
-  text: string;
-  actor: string | null;
-}
-
-export interface ArchivedKeyRow {
-  id: number;
-  key_slot: number | null;
-  reason: string;
-  created_at: string;
-  archived_at: string;
-}
-
-export interface RevealResponse {
-  host_id: number;
-  key: string;
-  updated_at: string;
-  rotation_requested: boolean;
-}
-
-export interface StatusCount {
-  status: DiskEncryptionStatus | 'unmanaged';
-  platform: Platform;
-  team_id: number | null;
-  count: number;
-}
-export interface DailySnapshot {
-  date: string;
-  counts: Partial<Record<DiskEncryptionStatus | 'unmanaged', number>>;
-}
-export interface NeedsAttention {
-  host_id: number;
-  hostname: string;
-  status: DiskEncryptionStatus | null;
-  reason: string;
-  since: string | null;
-}
-export interface DashboardResponse {
-  counts: StatusCount[];
-  daily: DailySnapshot[];
-  needs_attention: NeedsAttention[];
-}
-
-export interface Activity {
-  id: number;
-  created_at: string;
-  actor: string;
-  type: string;
-  host_id: number | null;
-  host_display_name: string | null;
-  reason: string | null;
-  details: Record<string, unknown>;
-}
-export interface ActivitiesQuery {
-  actor?: string;
-  host_id?: number;
-  type?: string;
-  since?: string;
-  until?: string;
-  after?: string;
-  before?: string;
-  per_page?: number;
-}
-export interface ActivitiesPage {
-  activities: Activity[];
-  next_cursor: string | null;
-  prev_cursor: string | null;
-}
-
-export interface OrgSettings {
-  org_name: string;
-  contact_url: string;
-  contact_email: string;
-  contact_phone: string;
-}
-
-export interface UserRow {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  team_ids: number[];
-  created_at: string;
-}
-export interface ApiTokenRow {
-  id: number;
-  name: string;
-  role: Role;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-}
-export interface CreatedToken extends ApiTokenRow {
-  token: string;
-}
+/**
+ * A query as the console sends it: the contract's list query, every field optional (the server fills in
+ * the defaults), and `per_page` a plain number.
+ */
+export type Optional<T> = { [K in keyof T]?: T[K] | undefined };

@@ -1,11 +1,11 @@
 import type { ReactNode } from 'react';
-import type { DiskEncryptionStatus } from '../api/types.js';
+import type { DiskEncryptionStatus, StatusFilter } from '../api/types.js';
 import { STATUS_TONES, statusName } from '../strings.js';
 
 export type Tone = 'ok' | 'warn' | 'error' | 'info' | 'muted';
 
 /** The one badge for states: a coloured shape plus the word, never colour alone. */
-export function StatusBadge({ status }: { status: DiskEncryptionStatus | null }) {
+export function StatusBadge({ status }: { status: DiskEncryptionStatus | StatusFilter | null }) {
   const tone = STATUS_TONES[status ?? 'unmanaged'];
   return (
     <span className={`badge tone-${tone}`}>

@@ -1,59 +1,68 @@
 import { type FormEvent, useEffect, useId, useRef } from 'react';
 import { adminApi } from '../api/admin.js';
-import type { ActivitiesQuery } from '../api/types.js';
+import type { ActivitiesQuery, Optional } from '../api/types.js';
 import { announce } from '../components/announcer.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
-import { Pager, ScrollTable } from '../components/table.js';
+import { ScrollTable } from '../components/table.js';
 import { formatDateTime } from '../format.js';
 import { href, Link, navigate, useLocation } from '../router.js';
 import { activityName } from '../strings.js';
 import { useResource } from '../use-resource.js';
+import { KeysetPager, previousCursor, rememberCursor } from './keyset.js';
 
+/** The types offered in the filter: what admins look for; any other type still shows in the list. */
 const TYPES = [
   'read_host_disk_encryption_key',
+  'read_host_archived_disk_encryption_keys',
   'requested_disk_encryption_key_rotation',
   'transferred_hosts',
   'enabled_disk_encryption',
   'disabled_disk_encryption',
-  'edited_team_policy',
+  'edited_team',
   'created_user',
+  'edited_user',
   'created_api_token',
   'revoked_api_token',
-  'edited_organization',
+  'edited_org_info',
+  'signed_in',
+  'key_escrowed',
+  'escrow_failed',
 ];
 
+type Query = Optional<Omit<ActivitiesQuery, 'after_id'>>;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** Day boundaries in the admin's own time zone, sent as instants. */
 const dayStart = (d: string) => new Date(`${d}T00:00:00`).toISOString();
 const dayEnd = (d: string) => new Date(new Date(`${d}T00:00:00`).getTime() + 86_400_000).toISOString();
 
-function queryFromUrl(q: URLSearchParams): ActivitiesQuery & { from?: string; to?: string } {
-  const out: ActivitiesQuery & { from?: string; to?: string } = { per_page: 50 };
-  for (const k of ['actor', 'type', 'after', 'before'] as const) {
-    const v = q.get(k);
-    if (v) out[k] = v;
-  }
+function queryFromUrl(q: URLSearchParams): { api: Query; from: string; to: string } {
+  const api: Query = { per_page: 50 };
+  const actor = q.get('actor');
+  if (actor) api.actor = actor;
+  const type = q.get('type');
+  if (type && /^[a-z_]+$/.test(type)) api.type = type;
   const host = q.get('host_id');
-  if (host && /^\d+$/.test(host)) out.host_id = Number(host);
-  const from = q.get('from');
-  if (from && /^\d{4}-\d{2}-\d{2}$/.test(from)) {
-    out.from = from;
-    out.since = dayStart(from);
-  }
-  const to = q.get('to');
-  if (to && /^\d{4}-\d{2}-\d{2}$/.test(to)) {
-    out.to = to;
-    out.until = dayEnd(to);
-  }
-  return out;
+  if (host && /^\d+$/.test(host)) api.host_id = Number(host);
+  const cursor = q.get('cursor');
+  if (cursor) api.cursor = cursor;
+  const from = q.get('from') ?? '';
+  if (DAY.test(from)) api.since = dayStart(from);
+  const to = q.get('to') ?? '';
+  if (DAY.test(to)) api.until = dayEnd(to);
+  return { api, from: DAY.test(from) ? from : '', to: DAY.test(to) ? to : '' };
+}
+
+/** A reveal's reason, when the activity carries one (it is also in the summary, in words). */
+function reasonOf(details: Record<string, unknown>): string | null {
+  return typeof details.reason === 'string' && details.reason ? details.reason : null;
 }
 
 /** Who did what, when, to which host, and why: the audit trail, filterable and exportable. */
 export function ActivitiesScreen() {
   const { query } = useLocation();
-  const q = queryFromUrl(query);
+  const { api: q, from, to } = queryFromUrl(query);
   const key = query.toString();
-  const { from, to, ...apiQuery } = q;
-  const res = useResource((signal) => adminApi.activities(apiQuery, signal), [key]);
+  const res = useResource((signal) => adminApi.activities(q, signal), [key]);
   const ids = { actor: useId(), type: useId(), from: useId(), to: useId(), host: useId() };
   const form = useRef<HTMLFormElement>(null);
 
@@ -79,13 +88,13 @@ export function ActivitiesScreen() {
     }
   }, [res.loading, res.data]);
 
-  const page = (change: { after?: string | null; before?: string | null }) =>
-    navigate(href('/activities', { ...Object.fromEntries(query), after: null, before: null, ...change }));
+  const page = (cursor: string | null) =>
+    navigate(href('/activities', { ...Object.fromEntries(query), cursor }));
 
   return (
     <>
       <PageHeading title="Activities">
-        <a className="button-link" href={adminApi.activitiesCsvUrl(apiQuery)} download>
+        <a className="button-link" href={adminApi.activitiesCsvUrl(q)} download>
           Export CSV
         </a>
       </PageHeading>
@@ -118,11 +127,11 @@ export function ActivitiesScreen() {
         </div>
         <div className="filter">
           <label htmlFor={ids.from}>From</label>
-          <input id={ids.from} name="from" type="date" defaultValue={from ?? ''} />
+          <input id={ids.from} name="from" type="date" defaultValue={from} />
         </div>
         <div className="filter">
           <label htmlFor={ids.to}>To</label>
-          <input id={ids.to} name="to" type="date" defaultValue={to ?? ''} />
+          <input id={ids.to} name="to" type="date" defaultValue={to} />
         </div>
         <button type="submit" className="primary">
           Filter
@@ -144,28 +153,26 @@ export function ActivitiesScreen() {
                   <th scope="col">When</th>
                   <th scope="col">Who</th>
                   <th scope="col">What</th>
-                  <th scope="col">Host</th>
                   <th scope="col">Reason</th>
                 </tr>
               </thead>
               <tbody>
                 {res.data.activities.map((a) => (
                   <tr key={a.id}>
-                    <td>
+                    <td className="nowrap">
                       <time dateTime={a.created_at}>{formatDateTime(a.created_at)}</time>
                     </td>
                     <td>{a.actor}</td>
-                    <td>{activityName(a.type)}</td>
                     <td>
+                      <span className="block">{activityName(a.type)}</span>
+                      <span className="small muted">{a.summary}</span>
                       {a.host_id !== null ? (
-                        <Link to={href(`/hosts/${a.host_id}`)}>
-                          {a.host_display_name ?? `Host ${a.host_id}`}
-                        </Link>
-                      ) : (
-                        <span className="muted">—</span>
-                      )}
+                        <span className="block small">
+                          <Link to={href(`/hosts/${a.host_id}`)}>Open host {a.host_id}</Link>
+                        </span>
+                      ) : null}
                     </td>
-                    <td>{a.reason ?? <span className="muted">—</span>}</td>
+                    <td>{reasonOf(a.details) ?? <span className="muted">—</span>}</td>
                   </tr>
                 ))}
               </tbody>
@@ -174,12 +181,16 @@ export function ActivitiesScreen() {
         </div>
       )}
       {res.data ? (
-        <Pager
+        <KeysetPager
           label="Activity pages"
-          prev={res.data.prev_cursor !== null}
-          next={res.data.next_cursor !== null}
-          onPrev={() => page({ before: res.data?.prev_cursor ?? null })}
-          onNext={() => page({ after: res.data?.next_cursor ?? null })}
+          hasPrevious={res.data.meta.has_previous_results}
+          hasNext={res.data.next_cursor !== null}
+          onPrevious={() => page(previousCursor('activities', q.cursor))}
+          onNext={() => {
+            const next = res.data?.next_cursor ?? null;
+            rememberCursor('activities', next, q.cursor);
+            page(next);
+          }}
         />
       ) : null}
     </>

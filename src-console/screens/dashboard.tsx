@@ -1,137 +1,136 @@
 import { useId, useState } from 'react';
 import { adminApi } from '../api/admin.js';
-import type { DashboardResponse, StatusCount, Team } from '../api/types.js';
+import type { DashboardResponse, NeedsAttentionPage, TeamsResponse } from '../api/types.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
 import { StatusBadge } from '../components/status.js';
-import { formatCount, formatDateTime } from '../format.js';
+import { ScrollTable } from '../components/table.js';
+import { formatCount } from '../format.js';
 import { href, Link } from '../router.js';
+import { useSession } from '../session.js';
 import { NO_TEAM, PLATFORM_NAMES, PLATFORMS, STATUS_ORDER } from '../strings.js';
 import { useResource } from '../use-resource.js';
 import { TrendChart } from './trend-chart.js';
 
 /** The fleet at a glance: where every host stands, how that moved in 30 days, and who needs a hand. */
 export function DashboardScreen() {
-  const [team, setTeam] = useState('all');
+  const { can } = useSession();
+  // '' = every team the caller sees; '0' = no team; else a team id (the server scopes all three calls).
+  const [team, setTeam] = useState('');
+  const teamId = team === '' ? undefined : Number(team);
   const selectId = useId();
-  const res = useResource(async (signal) => {
-    const [dashboard, teams] = await Promise.all([adminApi.dashboard(signal), adminApi.teams(signal)]);
-    return { dashboard, teams };
-  }, []);
+  const teams = useResource(
+    (signal) => (can.seeTeams ? adminApi.teams(signal) : Promise.resolve<TeamsResponse | null>(null)),
+    [can.seeTeams],
+  );
+  const res = useResource(
+    async (signal) => {
+      const [dashboard, history, attention] = await Promise.all([
+        adminApi.dashboard(teamId, signal),
+        adminApi.history(teamId, signal),
+        adminApi.needsAttention(teamId, signal),
+      ]);
+      return { dashboard, history, attention };
+    },
+    [teamId],
+  );
 
   return (
     <>
-      <PageHeading title="Dashboard" />
-      {res.error ? <LoadError message={res.error} retry={res.reload} /> : null}
-      {!res.data ? (
-        res.loading ? (
-          <Loading />
-        ) : null
-      ) : (
-        <Body
-          dashboard={res.data.dashboard}
-          teams={res.data.teams}
-          team={team}
-          setTeam={setTeam}
-          selectId={selectId}
-        />
-      )}
-    </>
-  );
-}
-
-function Body({
-  dashboard,
-  teams,
-  team,
-  setTeam,
-  selectId,
-}: {
-  dashboard: DashboardResponse;
-  teams: Team[];
-  team: string;
-  setTeam: (t: string) => void;
-  selectId: string;
-}) {
-  const counts = dashboard.counts.filter(
-    (c) => team === 'all' || (team === 'none' ? c.team_id === null : c.team_id === Number(team)),
-  );
-  const teamQuery = team === 'all' ? null : team === 'none' ? 0 : Number(team);
-  return (
-    <>
-      <section aria-labelledby="counts-title" className="section">
-        <div className="section-head">
-          <h2 id="counts-title">Hosts by status and platform</h2>
+      <PageHeading title="Dashboard">
+        {teams.data ? (
           <div className="inline-field">
             <label htmlFor={selectId}>Team</label>
             <select id={selectId} value={team} onChange={(e) => setTeam(e.target.value)}>
-              <option value="all">All teams</option>
-              <option value="none">{NO_TEAM}</option>
-              {teams.map((t) => (
+              <option value="">All teams</option>
+              {teams.data.no_team ? <option value="0">{NO_TEAM}</option> : null}
+              {teams.data.teams.map((t) => (
                 <option key={t.id} value={String(t.id)}>
                   {t.name}
                 </option>
               ))}
             </select>
           </div>
+        ) : null}
+      </PageHeading>
+      {res.error ? <LoadError message={res.error} retry={res.reload} /> : null}
+      {!res.data ? (
+        res.loading ? (
+          <Loading />
+        ) : null
+      ) : (
+        <div aria-busy={res.loading}>
+          <section aria-labelledby="counts-title" className="section first">
+            <h2 id="counts-title">Hosts by status and platform</h2>
+            <CountsTable dashboard={res.data.dashboard} teamId={teamId} />
+          </section>
+          <section aria-labelledby="trend-title" className="section">
+            <h2 id="trend-title">The last 30 days</h2>
+            <TrendChart daily={res.data.history.days} />
+          </section>
+          <Attention page={res.data.attention} total={res.data.dashboard.needs_attention} />
         </div>
-        <CountsTable counts={counts} teamQuery={teamQuery} />
-      </section>
-
-      <section aria-labelledby="trend-title" className="section">
-        <h2 id="trend-title">The last 30 days</h2>
-        <TrendChart daily={dashboard.daily} />
-      </section>
-
-      <section aria-labelledby="attention-title" className="section">
-        <h2 id="attention-title">Needs attention</h2>
-        {dashboard.needs_attention.length === 0 ? (
-          <p className="muted">Nothing needs attention: every managed host has a verified key.</p>
-        ) : (
-          <ul className="attention-list">
-            {dashboard.needs_attention.map((a) => (
-              <li key={a.host_id} className="card">
-                <div className="attention-head">
-                  <Link to={href(`/hosts/${a.host_id}`)} className="strong-link">
-                    {a.hostname}
-                  </Link>
-                  <StatusBadge status={a.status} />
-                </div>
-                <p>{a.reason}</p>
-                {a.since ? <p className="muted small">Since {formatDateTime(a.since)}</p> : null}
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      )}
     </>
   );
 }
 
+function Attention({ page, total }: { page: NeedsAttentionPage; total: number }) {
+  return (
+    <section aria-labelledby="attention-title" className="section">
+      <h2 id="attention-title">
+        Needs attention <span className="muted">({formatCount(total)})</span>
+      </h2>
+      {page.hosts.length === 0 ? (
+        <p className="muted">Nothing needs attention.</p>
+      ) : (
+        <ul className="attention-list">
+          {page.hosts.map(({ host, reasons }) => (
+            <li key={host.id} className="card">
+              <div className="attention-head">
+                <Link to={href(`/hosts/${host.id}`)} className="strong-link">
+                  {host.display_name}
+                </Link>
+                <StatusBadge status={host.mdm.os_settings.disk_encryption.status} />
+                <span className="muted small">
+                  {PLATFORM_NAMES[host.platform]} · {host.team_name ?? NO_TEAM}
+                </span>
+              </div>
+              <ul className="reasons">
+                {reasons.map((r) => (
+                  <li key={r.code}>{r.text}</li>
+                ))}
+              </ul>
+            </li>
+          ))}
+        </ul>
+      )}
+      {total > page.hosts.length ? (
+        <p className="small">
+          Showing {page.hosts.length} of {formatCount(total)}.{' '}
+          <Link to={href('/hosts', { status: 'action_required' })}>See hosts that need action</Link>
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
 /** Rows are statuses (worst first), columns platforms; each number links to that filtered host list. */
-function CountsTable({ counts, teamQuery }: { counts: StatusCount[]; teamQuery: number | null }) {
-  const cell = (status: string, platform?: string) =>
+function CountsTable({ dashboard, teamId }: { dashboard: DashboardResponse; teamId: number | undefined }) {
+  const counts = dashboard.counts;
+  const sum = (status?: string, platform?: string) =>
     counts
-      .filter((c) => c.status === status && (!platform || c.platform === platform))
-      .reduce((s, c) => s + c.count, 0);
-  const statuses = STATUS_ORDER.filter((s) => cell(s) > 0);
-  const total = counts.reduce((s, c) => s + c.count, 0);
-  if (total === 0) return <p className="muted">No hosts have enrolled yet.</p>;
+      .filter((c) => (!status || c.status === status) && (!platform || c.platform === platform))
+      .reduce((s, c) => s + c.hosts, 0);
+  const statuses = STATUS_ORDER.filter((s) => sum(s) > 0);
+  if (dashboard.total_hosts === 0) return <p className="muted">No hosts have enrolled yet.</p>;
   const link = (status: string, platform: string | null, n: number) =>
     n === 0 ? (
       <span className="muted">0</span>
     ) : (
-      <Link
-        to={href('/hosts', {
-          status: status === 'unmanaged' ? null : status,
-          platform,
-          team_id: teamQuery,
-        })}
-      >
-        {formatCount(n)}
-      </Link>
+      <Link to={href('/hosts', { status, platform, team_id: teamId })}>{formatCount(n)}</Link>
     );
   return (
-    <div className="table-scroll">
+    <ScrollTable label="Hosts by status and platform">
       <table className="counts">
         <thead>
           <tr>
@@ -142,7 +141,7 @@ function CountsTable({ counts, teamQuery }: { counts: StatusCount[]; teamQuery: 
               </th>
             ))}
             <th scope="col" className="num">
-              All
+              All platforms
             </th>
           </tr>
         </thead>
@@ -150,14 +149,14 @@ function CountsTable({ counts, teamQuery }: { counts: StatusCount[]; teamQuery: 
           {statuses.map((s) => (
             <tr key={s}>
               <th scope="row">
-                <StatusBadge status={s === 'unmanaged' ? null : s} />
+                <StatusBadge status={s} />
               </th>
               {PLATFORMS.map((p) => (
                 <td key={p} className="num">
-                  {link(s, p, cell(s, p))}
+                  {link(s, p, sum(s, p))}
                 </td>
               ))}
-              <td className="num">{link(s, null, cell(s))}</td>
+              <td className="num">{link(s, null, sum(s))}</td>
             </tr>
           ))}
         </tbody>
@@ -166,13 +165,13 @@ function CountsTable({ counts, teamQuery }: { counts: StatusCount[]; teamQuery: 
             <th scope="row">All statuses</th>
             {PLATFORMS.map((p) => (
               <td key={p} className="num">
-                {formatCount(counts.filter((c) => c.platform === p).reduce((s, c) => s + c.count, 0))}
+                {formatCount(sum(undefined, p))}
               </td>
             ))}
-            <td className="num">{formatCount(total)}</td>
+            <td className="num">{formatCount(dashboard.total_hosts)}</td>
           </tr>
         </tfoot>
       </table>
-    </div>
+    </ScrollTable>
   );
 }

@@ -1,6 +1,6 @@
 import { useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
-import type { HostDetail, Team } from '../api/types.js';
+import type { ArchivedKeyMeta, HostDetails, KeyKind, Team } from '../api/types.js';
 import { announce } from '../components/announcer.js';
 import { Dialog } from '../components/dialog.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
@@ -11,6 +11,8 @@ import { useSession } from '../session.js';
 import { NO_TEAM, PLATFORM_NAMES } from '../strings.js';
 import { useResource } from '../use-resource.js';
 import { RevealDialog } from './reveal-dialog.js';
+
+const KIND_NAMES: Record<KeyKind, string> = { luks: 'LUKS', filevault: 'FileVault', bitlocker: 'BitLocker' };
 
 const ARCHIVE_REASONS: Record<string, string> = {
   replaced: 'Replaced by a newer key',
@@ -24,30 +26,31 @@ export function HostScreen({ id }: { id: number }) {
   const { can } = useSession();
   const res = useResource(
     async (signal) => {
-      const [host, teams, timeline, archived] = await Promise.all([
+      const [host, timeline, archived, teams] = await Promise.all([
         adminApi.host(id, signal),
-        adminApi.teams(signal),
         adminApi.timeline(id, signal),
         adminApi.archivedKeys(id, signal),
+        can.editTeams ? adminApi.teams(signal) : Promise.resolve(null),
       ]);
-      return { host, teams, timeline, archived };
+      return { host, timeline, archived, teams };
     },
     [id],
   );
-  const [dialog, setDialog] = useState<'reveal' | 'rotate' | null>(null);
+  const [dialog, setDialog] = useState<'reveal' | 'rotate' | ArchivedKeyMeta | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
   if (!res.data) {
     return (
       <>
-        <PageHeading title="Host" />
+        <PageHeading title={res.error ? 'Host not found' : 'Host'} />
         {res.error ? <LoadError message={res.error} retry={res.reload} /> : <Loading />}
       </>
     );
   }
-  const { host, teams, timeline, archived } = res.data;
-  const team = teams.find((t) => t.id === host.team_id) ?? null;
-  const hasKey = Boolean(host.key?.escrowed);
+  const { host, timeline, archived, teams } = res.data;
+  const key = host.disk_encryption_key;
+  const hasKey = Boolean(key?.escrowed);
+  const status = host.mdm.os_settings.disk_encryption;
   const finished = (text: string) => {
     setDialog(null);
     setDone(text);
@@ -60,7 +63,7 @@ export function HostScreen({ id }: { id: number }) {
       <p className="breadcrumb">
         <Link to={href('/hosts')}>Hosts</Link> <span aria-hidden="true">/</span>
       </p>
-      <PageHeading title={host.hostname}>
+      <PageHeading title={host.display_name}>
         {can.revealKeys ? (
           <button type="button" className="primary" disabled={!hasKey} onClick={() => setDialog('reveal')}>
             Reveal key
@@ -77,22 +80,31 @@ export function HostScreen({ id }: { id: number }) {
       </div>
       {res.error ? <LoadError message={res.error} retry={res.reload} /> : null}
 
-      <section className={`summary-card tone-${host.status ?? 'unmanaged'}`} aria-labelledby="status-title">
-        <h2 id="status-title" className="visually-hidden">
-          Status
+      <section className={`summary-card tone-${status.status ?? 'unmanaged'}`} aria-labelledby="status-title">
+        <h2 id="status-title" className="summary-title">
+          <StatusBadge status={status.status} />
+          <span className="visually-hidden">Status</span>
         </h2>
-        <StatusBadge status={host.status} />
-        <p>{host.detail}</p>
-        {host.key?.client_error ? (
+        <p>{status.detail}</p>
+        {host.needs_attention.length > 0 ? (
+          <ul className="reasons">
+            {host.needs_attention.map((r) => (
+              <li key={r.code}>{r.text}</li>
+            ))}
+          </ul>
+        ) : null}
+        {key?.client_error ? (
           <p className="muted small">
-            The host said: <q>{host.key.client_error}</q>
+            The host said: <q>{key.client_error}</q>
           </p>
         ) : null}
         {host.rotate_requested ? (
           <p className="muted small">A new key has been requested and not yet received.</p>
         ) : null}
-        {can.revealKeys && !hasKey ? (
-          <p className="muted small">There is no escrowed key to reveal yet.</p>
+        {(can.revealKeys || can.rotateKeys) && !hasKey ? (
+          <p className="muted small">
+            There is no escrowed key yet, so there is nothing to reveal or rotate.
+          </p>
         ) : null}
       </section>
 
@@ -108,24 +120,29 @@ export function HostScreen({ id }: { id: number }) {
             <dd className="mono">{host.hardware_serial}</dd>
             <dt>Hardware UUID</dt>
             <dd className="mono">{host.uuid}</dd>
-            {host.primary_user ? (
+            {host.logged_in_user ? (
               <>
                 <dt>User</dt>
-                <dd>{host.primary_user}</dd>
+                <dd>{host.logged_in_user}</dd>
               </>
             ) : null}
             <dt>Team</dt>
-            <dd>{team?.name ?? NO_TEAM}</dd>
+            <dd>{host.team_name ?? NO_TEAM}</dd>
             <dt>Last seen</dt>
             <dd>
               {formatAgo(host.seen_time)} <span className="muted">· {formatDateTime(host.seen_time)}</span>
             </dd>
             <dt>Enrolled</dt>
-            <dd>{formatDateTime(host.enrolled_at)}</dd>
+            <dd>{formatDateTime(host.last_enrolled_at)}</dd>
             <dt>Key escrowed</dt>
-            <dd>{host.key?.escrowed ? formatDateTime(host.key.updated_at) : 'No'}</dd>
+            <dd>{key?.escrowed ? formatDateTime(key.updated_at) : 'No'}</dd>
+            <dt>Reveal policy</dt>
+            <dd>
+              {host.policy.reason_required ? 'Reason required' : 'Reason optional'}
+              {host.policy.rotate_after_reveal ? ' · rotated after every reveal' : ''}
+            </dd>
           </dl>
-          {can.moveHosts ? <TeamChange host={host} teams={teams} onMoved={finished} /> : null}
+          {teams ? <TeamChange host={host} teams={teams.teams} onMoved={finished} /> : null}
         </section>
 
         <section aria-labelledby="volumes-title" className="card">
@@ -134,13 +151,14 @@ export function HostScreen({ id }: { id: number }) {
             <p className="muted">The host has not reported its volumes yet.</p>
           ) : (
             <ul className="plain-list volumes">
-              {host.volumes.map((v) => (
-                <li key={v.device}>
-                  <strong>{v.label || v.device}</strong> <span className="muted mono small">{v.device}</span>
-                  <span className="block small">
-                    {v.encryption}
-                    {v.key_slot !== null ? ` · recovery key in slot ${v.key_slot}` : ''}
+              {host.volumes.map((v, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: a volume may have no device name.
+                <li key={i}>
+                  <strong>{v.device ?? KIND_NAMES[v.kind]}</strong>{' '}
+                  <span className="muted small">
+                    {KIND_NAMES[v.kind]} · {v.encrypted ? 'encrypted' : 'not encrypted'}
                   </span>
+                  <span className="block small">{v.detail}</span>
                 </li>
               ))}
             </ul>
@@ -150,18 +168,14 @@ export function HostScreen({ id }: { id: number }) {
 
       <section aria-labelledby="timeline-title" className="section">
         <h2 id="timeline-title">Timeline</h2>
-        {timeline.length === 0 ? (
+        {timeline.activities.length === 0 ? (
           <p className="muted">Nothing has happened to this host yet.</p>
         ) : (
           <ol className="timeline">
-            {timeline.map((e, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: events have no id and may share a time.
-              <li key={i}>
-                <time dateTime={e.at}>{formatDateTime(e.at)}</time>
-                <span>
-                  {e.text}
-                  {e.actor ? <span className="muted"> · {e.actor}</span> : null}
-                </span>
+            {timeline.activities.map((e) => (
+              <li key={e.id}>
+                <time dateTime={e.created_at}>{formatDateTime(e.created_at)}</time>
+                <span>{e.summary}</span>
               </li>
             ))}
           </ol>
@@ -176,26 +190,33 @@ export function HostScreen({ id }: { id: number }) {
         {archived.length === 0 ? (
           <p className="muted">No archived keys.</p>
         ) : (
-          <ul className="plain-list">
+          <ul className="archived-list">
             {archived.map((a) => (
               <li key={a.id}>
-                {ARCHIVE_REASONS[a.reason] ?? a.reason} · archived {formatDateTime(a.archived_at)}
-                {a.key_slot !== null ? <span className="muted"> · slot {a.key_slot}</span> : null}
+                <span>
+                  {ARCHIVE_REASONS[a.reason] ?? a.reason} · archived {formatDateTime(a.archived_at)}
+                  {a.key_slot !== null ? <span className="muted"> · slot {a.key_slot}</span> : null}
+                </span>
+                {can.revealKeys ? (
+                  <button type="button" className="small-button" onClick={() => setDialog(a)}>
+                    Reveal
+                    <span className="visually-hidden"> the key archived {formatDateTime(a.archived_at)}</span>
+                  </button>
+                ) : null}
               </li>
             ))}
           </ul>
         )}
       </section>
 
-      {dialog === 'reveal' ? (
+      {dialog === 'reveal' || (dialog !== null && typeof dialog === 'object') ? (
         <RevealDialog
           host={host}
-          team={team}
+          archived={typeof dialog === 'object' ? dialog : undefined}
           onClose={() => {
             setDialog(null);
             res.reload();
           }}
-          onRevealed={() => undefined}
         />
       ) : null}
       {dialog === 'rotate' ? (
@@ -214,7 +235,7 @@ function RotateDialog({
   onClose,
   onDone,
 }: {
-  host: HostDetail;
+  host: HostDetails;
   onClose: () => void;
   onDone: () => void;
 }) {
@@ -231,7 +252,7 @@ function RotateDialog({
     }
   };
   return (
-    <Dialog title={`Rotate the key of ${host.hostname}?`} onClose={onClose}>
+    <Dialog title={`Rotate the key of ${host.display_name}?`} onClose={onClose}>
       <p>
         The host makes a new recovery key at its next check-in and escrows it; the current key then stops
         working and is archived.
@@ -256,7 +277,7 @@ function TeamChange({
   teams,
   onMoved,
 }: {
-  host: HostDetail;
+  host: HostDetails;
   teams: Team[];
   onMoved: (text: string) => void;
 }) {

@@ -1,67 +1,80 @@
 import { type FormEvent, useEffect, useId, useRef } from 'react';
 import { adminApi } from '../api/admin.js';
-import type { DiskEncryptionStatus, HostSortKey, HostsQuery, Platform } from '../api/types.js';
+import type { HostListQuery, HostOrderKey, Optional, Platform, StatusFilter } from '../api/types.js';
 import { announce } from '../components/announcer.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
 import { StatusBadge } from '../components/status.js';
-import { Pager, ScrollTable, SortHeader } from '../components/table.js';
-import { formatAgo, formatCount, formatDateTime } from '../format.js';
+import { ScrollTable, SortHeader } from '../components/table.js';
+import { formatAgo, formatCount } from '../format.js';
 import { href, Link, navigate, useLocation } from '../router.js';
+import { useSession } from '../session.js';
 import { NO_TEAM, PLATFORM_NAMES, PLATFORMS, STATUS_NAMES, STATUS_ORDER } from '../strings.js';
 import { useResource } from '../use-resource.js';
+import { KeysetPager, previousCursor, rememberCursor } from './keyset.js';
 
 const PER_PAGE = 50;
-const COLUMNS: readonly { key: HostSortKey; label: string }[] = [
+type Query = Optional<Omit<HostListQuery, 'page'>>;
+const COLUMNS: readonly { key: HostOrderKey | null; label: string }[] = [
   { key: 'hostname', label: 'Host' },
   { key: 'hardware_serial', label: 'Serial' },
   { key: 'platform', label: 'Platform' },
   { key: 'status', label: 'Status' },
-  { key: 'team_name', label: 'Team' },
+  { key: null, label: 'Team' },
   { key: 'seen_time', label: 'Last seen' },
 ];
+const SORTABLE: readonly string[] = COLUMNS.flatMap((c) => (c.key ? [c.key] : []));
 
-/** The list's whole state is in the URL, so a link or "back" shows the same search, filters and page. */
-function queryFromUrl(q: URLSearchParams): HostsQuery {
-  const out: HostsQuery = { per_page: PER_PAGE };
+/** The list's whole state is in the URL, so a link, a reload or "back" shows the same search and page. */
+function queryFromUrl(q: URLSearchParams): Query {
+  const out: Query = { per_page: PER_PAGE, order_key: 'hostname', order_direction: 'asc' };
   const text = q.get('query');
   if (text) out.query = text;
   const status = q.get('status');
-  if (status && status in STATUS_NAMES) out.status = status as DiskEncryptionStatus;
+  if (status && status in STATUS_NAMES) out.status = status as StatusFilter;
   const platform = q.get('platform');
   if (platform && platform in PLATFORM_NAMES) out.platform = platform as Platform;
   const team = q.get('team_id');
   if (team && /^\d+$/.test(team)) out.team_id = Number(team);
   const sort = q.get('order_key');
-  if (sort && COLUMNS.some((c) => c.key === sort)) out.order_key = sort as HostSortKey;
+  if (sort && SORTABLE.includes(sort)) out.order_key = sort as HostOrderKey;
   if (q.get('order_direction') === 'desc') out.order_direction = 'desc';
-  const after = q.get('after');
-  if (after) out.after = after;
-  const before = q.get('before');
-  if (before) out.before = before;
+  const cursor = q.get('cursor');
+  if (cursor) out.cursor = cursor;
   return out;
 }
 
 export function HostsScreen() {
+  const { can } = useSession();
   const { query } = useLocation();
   const q = queryFromUrl(query);
   const key = query.toString();
+  const { cursor: _cursor, ...filters } = q;
+  const filterKey = JSON.stringify(filters);
   const ids = { search: useId(), status: useId(), platform: useId(), team: useId(), hint: useId() };
   const searchRef = useRef<HTMLInputElement>(null);
   const hosts = useResource((signal) => adminApi.hosts(q, signal), [key]);
-  const teams = useResource((signal) => adminApi.teams(signal), []);
+  // The count is its own request, so the list never waits for it.
+  const count = useResource((signal) => adminApi.countHosts(filters, signal), [filterKey]);
+  const teams = useResource(
+    (signal) => (can.seeTeams ? adminApi.teams(signal) : Promise.resolve(null)),
+    [can.seeTeams],
+  );
 
-  /** A new search or filter starts at the first page; paging and sorting keep the rest. */
-  const go = (change: Partial<Record<keyof HostsQuery, string | number | null>>, replace = false) => {
-    const next: Record<string, string | number | null | undefined> = { ...q, per_page: null, ...change };
-    if (!('after' in change) && !('before' in change)) {
-      next.after = null;
-      next.before = null;
-    }
+  /** A new search or filter starts at the first page; paging keeps everything else. */
+  const go = (change: Record<string, string | number | null>, replace = false) => {
+    const next: Record<string, string | number | null | undefined> = {
+      ...q,
+      per_page: null,
+      cursor: null,
+      ...change,
+    };
+    if (next.order_key === 'hostname') next.order_key = null;
+    if (next.order_direction === 'asc') next.order_direction = null;
     navigate(href('/hosts', next), { replace });
   };
 
-  // Typing searches by itself after a short pause; the URL is replaced, not pushed, so "back" is not
-  // a walk through every letter.
+  // Typing searches by itself after a short pause; the URL is replaced, not pushed, so "back" is not a
+  // walk through every letter. Enter searches at once.
   const timer = useRef<number | undefined>(undefined);
   const onType = (value: string) => {
     window.clearTimeout(timer.current);
@@ -76,13 +89,10 @@ export function HostsScreen() {
 
   const data = hosts.data;
   useEffect(() => {
-    if (!hosts.loading && data) {
-      announce(data.total === 1 ? '1 host found' : `${formatCount(data.total)} hosts found`);
+    if (!count.loading && count.data !== null) {
+      announce(count.data === 1 ? '1 host found' : `${formatCount(count.data)} hosts found`);
     }
-  }, [hosts.loading, data]);
-
-  const sortKey = q.order_key ?? 'hostname';
-  const direction = q.order_direction ?? 'asc';
+  }, [count.loading, count.data]);
 
   return (
     <>
@@ -104,6 +114,7 @@ export function HostsScreen() {
               aria-describedby={ids.hint}
               autoComplete="off"
               spellCheck={false}
+              maxLength={256}
               onChange={(e) => onType(e.target.value)}
             />
             <span id={ids.hint} className="hint">
@@ -118,7 +129,7 @@ export function HostsScreen() {
               onChange={(e) => go({ status: e.target.value || null })}
             >
               <option value="">Any status</option>
-              {STATUS_ORDER.filter((s) => s !== 'unmanaged').map((s) => (
+              {STATUS_ORDER.map((s) => (
                 <option key={s} value={s}>
                   {STATUS_NAMES[s]}
                 </option>
@@ -140,22 +151,24 @@ export function HostsScreen() {
               ))}
             </select>
           </div>
-          <div className="filter">
-            <label htmlFor={ids.team}>Team</label>
-            <select
-              id={ids.team}
-              value={q.team_id === undefined ? '' : String(q.team_id)}
-              onChange={(e) => go({ team_id: e.target.value === '' ? null : Number(e.target.value) })}
-            >
-              <option value="">All teams</option>
-              <option value="0">{NO_TEAM}</option>
-              {(teams.data ?? []).map((t) => (
-                <option key={t.id} value={String(t.id)}>
-                  {t.name}
-                </option>
-              ))}
-            </select>
-          </div>
+          {teams.data ? (
+            <div className="filter">
+              <label htmlFor={ids.team}>Team</label>
+              <select
+                id={ids.team}
+                value={q.team_id === undefined ? '' : String(q.team_id)}
+                onChange={(e) => go({ team_id: e.target.value === '' ? null : Number(e.target.value) })}
+              >
+                <option value="">All teams</option>
+                {teams.data.no_team ? <option value="0">{NO_TEAM}</option> : null}
+                {teams.data.teams.map((t) => (
+                  <option key={t.id} value={String(t.id)}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null}
           <button type="submit" className="primary">
             Search
           </button>
@@ -170,7 +183,11 @@ export function HostsScreen() {
       ) : (
         <div aria-busy={hosts.loading}>
           <p className="muted small result-count">
-            {data.total === 1 ? '1 host' : `${formatCount(data.total)} hosts`}
+            {count.data === null
+              ? 'Counting…'
+              : count.data === 1
+                ? '1 host'
+                : `${formatCount(count.data)} hosts`}
             {hosts.loading ? ' · updating…' : ''}
           </p>
           {data.hosts.length === 0 ? (
@@ -180,43 +197,54 @@ export function HostsScreen() {
               <table className="hosts-table">
                 <thead>
                   <tr>
-                    {COLUMNS.map((c) => (
-                      <SortHeader
-                        key={c.key}
-                        label={c.label}
-                        active={sortKey === c.key}
-                        direction={direction}
-                        onSort={(d) => go({ order_key: c.key, order_direction: d })}
-                      />
-                    ))}
+                    {COLUMNS.map((c) =>
+                      c.key ? (
+                        <SortHeader
+                          key={c.label}
+                          label={c.label}
+                          active={q.order_key === c.key}
+                          direction={q.order_direction ?? 'asc'}
+                          onSort={(d) => go({ order_key: c.key, order_direction: d })}
+                        />
+                      ) : (
+                        <th key={c.label} scope="col">
+                          {c.label}
+                        </th>
+                      ),
+                    )}
                   </tr>
                 </thead>
                 <tbody>
                   {data.hosts.map((h) => (
                     <tr key={h.id}>
                       <th scope="row">
-                        <Link to={href(`/hosts/${h.id}`)}>{h.hostname}</Link>
-                        {h.primary_user ? <span className="block muted small">{h.primary_user}</span> : null}
+                        <Link to={href(`/hosts/${h.id}`)}>{h.display_name}</Link>
+                        {h.logged_in_user ? (
+                          <span className="block muted small">{h.logged_in_user}</span>
+                        ) : null}
                       </th>
                       <td className="mono">{h.hardware_serial}</td>
                       <td>{PLATFORM_NAMES[h.platform]}</td>
                       <td>
-                        <StatusBadge status={h.status} />
+                        <StatusBadge status={h.mdm.os_settings.disk_encryption.status} />
                       </td>
                       <td>{h.team_name ?? <span className="muted">{NO_TEAM}</span>}</td>
-                      <td title={formatDateTime(h.seen_time)}>{formatAgo(h.seen_time)}</td>
+                      <td>{formatAgo(h.seen_time)}</td>
                     </tr>
                   ))}
                 </tbody>
               </table>
             </ScrollTable>
           )}
-          <Pager
+          <KeysetPager
             label="Host pages"
-            prev={data.prev_cursor !== null}
-            next={data.next_cursor !== null}
-            onPrev={() => go({ before: data.prev_cursor, after: null })}
-            onNext={() => go({ after: data.next_cursor, before: null })}
+            hasPrevious={data.meta.has_previous_results}
+            hasNext={data.next_cursor !== null}
+            onPrevious={() => go({ cursor: previousCursor('hosts', q.cursor) })}
+            onNext={() => {
+              rememberCursor('hosts', data.next_cursor, q.cursor);
+              go({ cursor: data.next_cursor });
+            }}
           />
         </div>
       )}

@@ -75,13 +75,11 @@ export function MoveHosts({ teams, onMoved }: { teams: Team[]; onMoved: (text: s
         <div className="field-row">
           <select id={ids.team} ref={teamRef}>
             <option value="">{NO_TEAM}</option>
-            {teams
-              .filter((t) => t.id !== 0)
-              .map((t) => (
-                <option key={t.id} value={String(t.id)}>
-                  {t.name}
-                </option>
-              ))}
+            {teams.map((t) => (
+              <option key={t.id} value={String(t.id)}>
+                {t.name}
+              </option>
+            ))}
           </select>
           <button type="submit" disabled={busy}>
             {busy ? 'Moving…' : 'Move hosts'}

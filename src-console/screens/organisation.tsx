@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
-import type { OrgSettings } from '../api/types.js';
+import type { OrgInfo } from '../api/types.js';
 import { announce } from '../components/announcer.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
 import { useResource } from '../use-resource.js';
@@ -20,8 +20,9 @@ export function OrganisationScreen() {
   );
 }
 
+type Field = keyof OrgInfo & string;
 const FIELDS: readonly {
-  key: keyof OrgSettings;
+  key: Field;
   label: string;
   type: string;
   hint?: string;
@@ -32,26 +33,26 @@ const FIELDS: readonly {
     key: 'contact_url',
     label: 'IT contact page',
     type: 'url',
-    hint: 'An https:// address; the desktop app opens it from “Contact IT”.',
+    hint: 'An https:// or mailto: address; the desktop app opens it from “Contact IT”.',
     auto: 'url',
   },
   { key: 'contact_email', label: 'IT contact email', type: 'email', auto: 'email' },
   { key: 'contact_phone', label: 'IT contact phone', type: 'tel', auto: 'tel' },
 ];
 
-function problemOf(key: keyof OrgSettings, v: string): string | null {
+function problemOf(key: Field, v: string): string | null {
   if (key === 'org_name' && v === '') return 'Enter the organisation’s name.';
-  if (key === 'contact_url' && v !== '' && !/^https:\/\/[^\s]+$/i.test(v))
-    return 'The contact page must be an https:// address.';
+  if (key === 'contact_url' && v !== '' && !/^(https:\/\/|mailto:)[^\s<>"]+$/i.test(v))
+    return 'The contact page must start with https:// or mailto:.';
   if (key === 'contact_email' && v !== '' && !/^[^\s@]+@[^\s@]+$/.test(v))
     return 'That is not an email address.';
   return null;
 }
 
-function OrgForm({ org }: { org: OrgSettings }) {
+function OrgForm({ org }: { org: OrgInfo }) {
   const base = useId();
   const form = useRef<HTMLFormElement>(null);
-  const [problems, setProblems] = useState<Partial<Record<keyof OrgSettings, string>>>({});
+  const [problems, setProblems] = useState<Partial<Record<Field, string>>>({});
   const [status, setStatus] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -60,8 +61,8 @@ function OrgForm({ org }: { org: OrgSettings }) {
     const f = new FormData(form.current ?? undefined);
     const next = Object.fromEntries(
       FIELDS.map((d) => [d.key, String(f.get(d.key) ?? '').trim()]),
-    ) as unknown as OrgSettings;
-    const found: Partial<Record<keyof OrgSettings, string>> = {};
+    ) as unknown as OrgInfo;
+    const found: Partial<Record<Field, string>> = {};
     for (const d of FIELDS) {
       const p = problemOf(d.key, next[d.key]);
       if (p) found[d.key] = p;

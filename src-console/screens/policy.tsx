@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
-import type { Team } from '../api/types.js';
+import type { Policy, TeamsResponse } from '../api/types.js';
 import { announce } from '../components/announcer.js';
 import { Dialog } from '../components/dialog.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
@@ -13,11 +13,24 @@ import { MoveHosts } from './move-hosts.js';
 
 const yesNo = (b: boolean) => (b ? 'Yes' : 'No');
 
+/** A row of the policy table: a team, or "No team" (id null), which has a policy but no team record. */
+interface Row extends Policy {
+  id: number | null;
+  name: string;
+  host_count: number;
+}
+
+function rowsOf(t: TeamsResponse): Row[] {
+  const rows: Row[] = t.teams.map((team) => ({ ...team }));
+  if (t.no_team) rows.unshift({ ...t.no_team, id: null, name: NO_TEAM });
+  return rows;
+}
+
 /** Escrow policy per team: on/off, the log-out deadline and deferrals, and what a key reveal requires. */
 export function PolicyScreen() {
   const { can } = useSession();
   const teams = useResource((signal) => adminApi.teams(signal), []);
-  const [editing, setEditing] = useState<Team | null>(null);
+  const [editing, setEditing] = useState<Row | null>(null);
   const [creating, setCreating] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
   const done = (text: string) => {
@@ -31,7 +44,7 @@ export function PolicyScreen() {
   return (
     <>
       <PageHeading title="Policy and teams">
-        {can.editPolicy ? (
+        {can.editTeams ? (
           <button type="button" onClick={() => setCreating(true)}>
             New team
           </button>
@@ -61,7 +74,7 @@ export function PolicyScreen() {
                 <th scope="col" className="num">
                   Hosts
                 </th>
-                {can.editPolicy ? (
+                {can.editTeams ? (
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
                   </th>
@@ -69,9 +82,9 @@ export function PolicyScreen() {
               </tr>
             </thead>
             <tbody>
-              {teams.data.map((t) => (
-                <tr key={t.id}>
-                  <th scope="row">{t.id === 0 ? NO_TEAM : t.name}</th>
+              {rowsOf(teams.data).map((t) => (
+                <tr key={t.id ?? 'none'}>
+                  <th scope="row">{t.name}</th>
                   <td>{t.enable_disk_encryption ? 'On' : 'Off'}</td>
                   <td>
                     {t.logout_deadline ? (
@@ -82,9 +95,9 @@ export function PolicyScreen() {
                   </td>
                   <td className="num">{t.max_deferrals ?? <span className="muted">Unlimited</span>}</td>
                   <td>{yesNo(t.rotate_after_reveal)}</td>
-                  <td>{yesNo(t.reveal_reason_required)}</td>
-                  <td className="num">{t.host_count === undefined ? '—' : formatCount(t.host_count)}</td>
-                  {can.editPolicy ? (
+                  <td>{yesNo(t.reason_required)}</td>
+                  <td className="num">{formatCount(t.host_count)}</td>
+                  {can.editTeams ? (
                     <td>
                       <button type="button" className="small-button" onClick={() => setEditing(t)}>
                         Edit<span className="visually-hidden"> {t.name}</span>
@@ -97,7 +110,7 @@ export function PolicyScreen() {
           </table>
         </ScrollTable>
       )}
-      {can.moveHosts && teams.data ? <MoveHosts teams={teams.data} onMoved={done} /> : null}
+      {can.editTeams && teams.data ? <MoveHosts teams={teams.data.teams} onMoved={done} /> : null}
       {editing ? <EditPolicy team={editing} onClose={() => setEditing(null)} onSaved={done} /> : null}
       {creating ? <CreateTeam onClose={() => setCreating(false)} onSaved={done} /> : null}
     </>
@@ -117,7 +130,7 @@ function EditPolicy({
   onClose,
   onSaved,
 }: {
-  team: Team;
+  team: Row;
   onClose: () => void;
   onSaved: (t: string) => void;
 }) {
@@ -131,7 +144,7 @@ function EditPolicy({
   };
   const form = useRef<HTMLFormElement>(null);
   const [error, setError] = useState<string | null>(null);
-  const name = team.id === 0 ? NO_TEAM : team.name;
+  const name = team.name;
   const save = async (e: FormEvent) => {
     e.preventDefault();
     const f = form.current;
@@ -145,13 +158,15 @@ function EditPolicy({
       return;
     }
     try {
-      await adminApi.updateTeamPolicy(team.id === 0 ? null : team.id, {
+      const change = {
         enable_disk_encryption: v(ids.escrow).checked,
         logout_deadline: deadline ? new Date(deadline).toISOString() : null,
         max_deferrals: deferrals === '' ? null : Number(deferrals),
         rotate_after_reveal: v(ids.rotate).checked,
-        reveal_reason_required: v(ids.reason).checked,
-      });
+        reason_required: v(ids.reason).checked,
+      };
+      if (team.id === null) await adminApi.updateNoTeamPolicy(change);
+      else await adminApi.updateTeam(team.id, change);
       onSaved(`Policy of ${name} saved.`);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -195,7 +210,7 @@ function EditPolicy({
           <label htmlFor={ids.rotate}>Rotate a key after it is revealed</label>
         </div>
         <div className="check-row">
-          <input id={ids.reason} type="checkbox" defaultChecked={team.reveal_reason_required} />
+          <input id={ids.reason} type="checkbox" defaultChecked={team.reason_required} />
           <label htmlFor={ids.reason}>Require a reason to reveal a key</label>
         </div>
         <div aria-live="assertive" className="live-region">

@@ -1,38 +1,46 @@
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
-import type { HostDetail, RevealResponse, Team } from '../api/types.js';
+import { ApiError } from '../api/client.js';
+import type { ArchivedKeyMeta, HostDetails, KeyKind } from '../api/types.js';
 import { announce } from '../components/announcer.js';
 import { Dialog } from '../components/dialog.js';
-import { keyAsTyped, keyGroups, keyKindOf } from '../recovery-key.js';
+import { formatDateTime } from '../format.js';
+import { keyAsTyped, keyGroups } from '../recovery-key.js';
 
 /** How long a revealed key stays on screen. */
 export const REVEAL_SECONDS = 60;
 
+/** A key as shown: the text, how to group it, and whether the host was asked for a new one. */
+interface Revealed {
+  key: string;
+  kind: KeyKind;
+  rotationRequested: boolean;
+}
+
 /**
- * Reveal a recovery key: a reason first (required unless the host's team says otherwise; it goes into the
- * activity log with the read), then the key, large and grouped as it is typed, with Copy, for 60 seconds
- * with a visible countdown. "Rotate after reveal" is checked, and cannot be unchecked, when the team
- * requires it. The key lives only in this dialog's state and is dropped when it hides or the dialog closes.
+ * Reveal a recovery key (the current one, or one archived key): a reason first (required unless the host's
+ * team says otherwise; it goes into the activity log with the read), then the key, large and grouped as it
+ * is typed, with Copy, for 60 seconds with a visible countdown. "Rotate after reveal" is checked, and
+ * cannot be unchecked, when the team requires it. The key lives only in this dialog's state and is dropped
+ * when it hides or the dialog closes.
  */
 export function RevealDialog({
   host,
-  team,
+  archived,
   onClose,
-  onRevealed,
 }: {
-  host: HostDetail;
-  team: Team | null;
+  host: HostDetails;
+  /** An archived key instead of the current one. */
+  archived?: ArchivedKeyMeta | undefined;
   onClose: () => void;
-  onRevealed: (r: RevealResponse) => void;
 }) {
-  // No team, or a team we could not read: the safe defaults (reason required, rotation optional).
-  const reasonRequired = team?.reveal_reason_required ?? true;
-  const rotationForced = team?.rotate_after_reveal ?? false;
+  const reasonRequired = host.policy.reason_required;
+  const rotationForced = !archived && host.policy.rotate_after_reveal;
   const [rotate, setRotate] = useState(rotationForced);
   const [reasonMissing, setReasonMissing] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [revealed, setRevealed] = useState<RevealResponse | null>(null);
+  const [revealed, setRevealed] = useState<Revealed | null>(null);
   const [hidden, setHidden] = useState(false);
   const reasonRef = useRef<HTMLTextAreaElement>(null);
   const ids = {
@@ -53,27 +61,47 @@ export function RevealDialog({
     }
     setBusy(true);
     setError(null);
+    const why = reason === '' ? {} : { reason };
     try {
-      const r = await adminApi.revealKey(host.id, reason, rotationForced || rotate);
-      setRevealed(r);
+      if (archived) {
+        const r = await adminApi.revealArchivedKey(host.id, archived.id, reason || undefined);
+        const k = r.archived_keys.find((a) => a.id === archived.id);
+        if (!k?.key)
+          throw new Error('This archived key cannot be opened with the escrow keys the server has.');
+        setRevealed({ key: k.key, kind: k.kind, rotationRequested: false });
+      } else {
+        const r = await adminApi.revealKey(host.id, { ...why, rotate_after: rotationForced || rotate });
+        setRevealed({
+          key: r.encryption_key.key,
+          kind: r.encryption_key.kind,
+          rotationRequested: r.rotation_requested,
+        });
+      }
       setHidden(false);
-      onRevealed(r);
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      if (err instanceof ApiError && err.code === 'reason_required') {
+        setReasonMissing(true);
+        reasonRef.current?.focus();
+      } else setError(err instanceof Error ? err.message : String(err));
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <Dialog title={`Recovery key for ${host.hostname}`} onClose={onClose} wide>
+    <Dialog
+      title={archived ? `Archived key of ${host.display_name}` : `Recovery key of ${host.display_name}`}
+      onClose={onClose}
+      wide
+    >
+      {archived ? (
+        <p className="muted small">
+          Archived {formatDateTime(archived.archived_at)}
+          {archived.key_slot !== null ? `, slot ${archived.key_slot}` : ''}.
+        </p>
+      ) : null}
       {revealed && !hidden ? (
-        <KeyView
-          revealed={revealed}
-          platform={host.platform}
-          onHide={() => setHidden(true)}
-          onClose={onClose}
-        />
+        <KeyView revealed={revealed} onHide={() => setHidden(true)} onClose={onClose} />
       ) : (
         <form onSubmit={(e) => void submit(e)} noValidate>
           {hidden ? (
@@ -105,22 +133,26 @@ export function RevealDialog({
               Enter a reason: this team requires one before a key is shown.
             </p>
           ) : null}
-          <div className="check-row">
-            <input
-              id={ids.rotate}
-              type="checkbox"
-              checked={rotationForced || rotate}
-              disabled={rotationForced}
-              aria-describedby={ids.rotateHint}
-              onChange={(e) => setRotate(e.target.checked)}
-            />
-            <label htmlFor={ids.rotate}>Rotate the key after it is revealed</label>
-          </div>
-          <p id={ids.rotateHint} className="hint">
-            {rotationForced
-              ? 'Required by this team’s policy: the host makes a new key at its next check-in.'
-              : 'The host makes a new key at its next check-in, so the one shown stops working.'}
-          </p>
+          {archived ? null : (
+            <>
+              <div className="check-row">
+                <input
+                  id={ids.rotate}
+                  type="checkbox"
+                  checked={rotationForced || rotate}
+                  disabled={rotationForced}
+                  aria-describedby={ids.rotateHint}
+                  onChange={(e) => setRotate(e.target.checked)}
+                />
+                <label htmlFor={ids.rotate}>Rotate the key after it is revealed</label>
+              </div>
+              <p id={ids.rotateHint} className="hint">
+                {rotationForced
+                  ? 'Required by this team’s policy: the host makes a new key at its next check-in.'
+                  : 'The host makes a new key at its next check-in, so the one shown stops working.'}
+              </p>
+            </>
+          )}
           <div aria-live="assertive" className="live-region">
             {error ? <p className="notice tone-error">{error}</p> : null}
           </div>
@@ -140,16 +172,14 @@ export function RevealDialog({
 
 function KeyView({
   revealed,
-  platform,
   onHide,
   onClose,
 }: {
-  revealed: RevealResponse;
-  platform: string;
+  revealed: Revealed;
   onHide: () => void;
   onClose: () => void;
 }) {
-  const kind = keyKindOf(platform);
+  const kind = revealed.kind;
   const groups = keyGroups(revealed.key, kind);
   const [left, setLeft] = useState(REVEAL_SECONDS);
   const [copied, setCopied] = useState<string | null>(null);
@@ -201,7 +231,7 @@ function KeyView({
         Hides in <strong>{left}</strong> s
       </p>
       <progress className="countdown-bar" max={REVEAL_SECONDS} value={left} aria-hidden="true" />
-      {revealed.rotation_requested ? (
+      {revealed.rotationRequested ? (
         <p className="notice tone-info">
           A new key has been requested: the host replaces this one at its next check-in.
         </p>

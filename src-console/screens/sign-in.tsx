@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
 import { ApiError } from '../api/client.js';
-import type { SessionResponse } from '../api/types.js';
+import type { MeResponse } from '../api/types.js';
 import { navigate, safeNext, useLocation } from '../router.js';
 
 /**
@@ -13,7 +13,7 @@ export function SignInScreen({
   onSignedIn,
   signedIn,
 }: {
-  onSignedIn: (s: SessionResponse) => void;
+  onSignedIn: (s: MeResponse) => void;
   signedIn: boolean;
 }) {
   const { query } = useLocation();
@@ -54,7 +54,7 @@ export function SignInScreen({
     } catch (err) {
       setBusy(false);
       setError(
-        err instanceof ApiError && err.status === 401
+        err instanceof ApiError && err.code === 'bad_credentials'
           ? 'That email and password do not match an account. Check both and try again.'
           : err instanceof Error
             ? err.message

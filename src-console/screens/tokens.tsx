@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
-import type { ApiTokenRow, CreatedToken, Role } from '../api/types.js';
+import type { ApiToken, CreatedToken, Role } from '../api/types.js';
 import { announce } from '../components/announcer.js';
 import { Dialog } from '../components/dialog.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
@@ -17,7 +17,7 @@ import { ROLES } from './users.js';
 export function TokensScreen() {
   const res = useResource((signal) => adminApi.tokens(signal), []);
   const [creating, setCreating] = useState(false);
-  const [revoking, setRevoking] = useState<ApiTokenRow | null>(null);
+  const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const done = (text: string) => {
     setSaved(text);
@@ -66,9 +66,13 @@ export function TokensScreen() {
                   <td>{t.expires_at ? formatDateTime(t.expires_at) : 'Never'}</td>
                   <td>{t.last_used_at ? formatDateTime(t.last_used_at) : 'Never'}</td>
                   <td>
-                    <button type="button" className="small-button danger" onClick={() => setRevoking(t)}>
-                      Revoke<span className="visually-hidden"> {t.name}</span>
-                    </button>
+                    {t.revoked_at ? (
+                      <span className="muted">Revoked {formatDateTime(t.revoked_at)}</span>
+                    ) : (
+                      <button type="button" className="small-button danger" onClick={() => setRevoking(t)}>
+                        Revoke<span className="visually-hidden"> {t.name}</span>
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -79,7 +83,7 @@ export function TokensScreen() {
       {creating ? (
         <CreateToken
           onClose={() => setCreating(false)}
-          onCreated={(t) => done(`Token ${t.name} created. Copy it now: it is not shown again.`)}
+          onCreated={(t) => done(`Token ${t.api_token.name} created. Copy it now: it is not shown again.`)}
         />
       ) : null}
       {revoking ? (
@@ -126,7 +130,7 @@ function CreateToken({ onClose, onCreated }: { onClose: () => void; onCreated: (
   };
   if (created) {
     return (
-      <Dialog title={`Token ${created.name}`} onClose={onClose}>
+      <Dialog title={`Token ${created.api_token.name}`} onClose={onClose}>
         <p>Copy the token now: it is shown only this once.</p>
         <p className="token-value mono">{created.token}</p>
         <div aria-live="polite" className="live-region">
@@ -208,7 +212,7 @@ function RevokeToken({
   onClose,
   onRevoked,
 }: {
-  token: ApiTokenRow;
+  token: ApiToken;
   onClose: () => void;
   onRevoked: () => void;
 }) {

@@ -10,13 +10,17 @@ const PAD = { top: 12, right: 12, bottom: 28, left: 52 };
 /**
  * The last 30 days of status counts as stacked columns, one per day. The SVG is one image with a text
  * summary (role="img" + <title>/<desc>) for screen readers; the exact numbers are in the table below it,
- * which every user can open. Colours come from the design tokens through CSS classes (no inline styles),
+ * which every user can open. Days without a snapshot are absent (not zero), so the columns are the days
+ * the server has. Colours come from the design tokens through CSS classes (no inline styles),
  * so the chart follows light and dark like the rest.
  */
 export function TrendChart({ daily }: { daily: DailySnapshot[] }) {
   const titleId = useId();
   const descId = useId();
   const keys = STATUS_ORDER.filter((k) => daily.some((d) => (d.counts[k] ?? 0) > 0));
+  if (daily.length === 0) {
+    return <p className="muted">No daily counts yet: the first is taken within the hour.</p>;
+  }
   const totals = daily.map((d) => keys.reduce((s, k) => s + (d.counts[k] ?? 0), 0));
   const max = Math.max(1, ...totals);
   const step = niceStep(max);
@@ -29,7 +33,7 @@ export function TrendChart({ daily }: { daily: DailySnapshot[] }) {
   const last = daily[daily.length - 1];
   const summary =
     first && last
-      ? `From ${formatDate(first.date)} to ${formatDate(last.date)}. On the last day: ${keys
+      ? `From ${formatDate(first.day)} to ${formatDate(last.day)}. On the last day: ${keys
           .map((k) => `${STATUS_NAMES[k]} ${formatCount(last.counts[k] ?? 0)}`)
           .join(', ')}.`
       : 'No daily counts yet.';
@@ -55,7 +59,7 @@ export function TrendChart({ daily }: { daily: DailySnapshot[] }) {
         {daily.map((d, i) => {
           let acc = 0;
           return (
-            <g key={d.date}>
+            <g key={d.day}>
               {keys.map((k) => {
                 const v = d.counts[k] ?? 0;
                 if (v === 0) return null;
@@ -74,7 +78,7 @@ export function TrendChart({ daily }: { daily: DailySnapshot[] }) {
               })}
               {i % 7 === 0 || i === daily.length - 1 ? (
                 <text className="chart-axis" x={PAD.left + i * col + col / 2} y={H - 8} textAnchor="middle">
-                  {shortDate(d.date)}
+                  {shortDate(d.day)}
                 </text>
               ) : null}
             </g>
@@ -112,8 +116,8 @@ export function TrendChart({ daily }: { daily: DailySnapshot[] }) {
               </thead>
               <tbody>
                 {daily.map((d, i) => (
-                  <tr key={d.date}>
-                    <th scope="row">{formatDate(d.date)}</th>
+                  <tr key={d.day}>
+                    <th scope="row">{formatDate(d.day)}</th>
                     {keys.map((k) => (
                       <td key={k} className="num">
                         {formatCount(d.counts[k] ?? 0)}

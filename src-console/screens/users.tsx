@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
-import type { Role, Team, UserRow } from '../api/types.js';
+import type { Role, Team, User } from '../api/types.js';
 import { announce } from '../components/announcer.js';
 import { Dialog } from '../components/dialog.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
@@ -21,14 +21,14 @@ export const ROLE_HINTS: Record<Role, string> = {
 export function UsersScreen() {
   const res = useResource(async (signal) => {
     const [users, teams] = await Promise.all([adminApi.users(signal), adminApi.teams(signal)]);
-    return { users, teams };
+    return { users, teams: teams.teams };
   }, []);
   const [creating, setCreating] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
-  const teamNames = (u: UserRow, teams: Team[]) =>
-    u.team_ids.length === 0
+  const teamNames = (u: User, teams: Team[]) =>
+    u.teams === null
       ? 'All teams'
-      : u.team_ids.map((id) => teams.find((t) => t.id === id)?.name ?? `#${id}`).join(', ');
+      : u.teams.map((id) => teams.find((t) => t.id === id)?.name ?? `#${id}`).join(', ');
 
   return (
     <>
@@ -54,7 +54,7 @@ export function UsersScreen() {
                 <th scope="col">Email</th>
                 <th scope="col">Role</th>
                 <th scope="col">Teams</th>
-                <th scope="col">Created</th>
+                <th scope="col">Last signed in</th>
               </tr>
             </thead>
             <tbody>
@@ -64,7 +64,13 @@ export function UsersScreen() {
                   <td>{u.email}</td>
                   <td>{ROLE_NAMES[u.role]}</td>
                   <td>{teamNames(u, res.data?.teams ?? [])}</td>
-                  <td>{formatDateTime(u.created_at)}</td>
+                  <td>
+                    {u.disabled
+                      ? 'Disabled'
+                      : u.last_sign_in_at
+                        ? formatDateTime(u.last_sign_in_at)
+                        : 'Never'}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -95,7 +101,7 @@ function CreateUser({
 }: {
   teams: Team[];
   onClose: () => void;
-  onCreated: (u: UserRow) => void;
+  onCreated: (u: User) => void;
 }) {
   const base = useId();
   const form = useRef<HTMLFormElement>(null);
@@ -108,12 +114,20 @@ function CreateUser({
     const name = String(f.get('name') ?? '').trim();
     const password = String(f.get('password') ?? '');
     const role = String(f.get('role') ?? 'observer') as Role;
-    const team_ids = f.getAll('team').map(Number);
+    const picked = f.getAll('team').map(Number);
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) return fail('Enter the user’s email address.', 'email');
     if (password.length < 12) return fail('The first password needs at least 12 characters.', 'password');
     setBusy(true);
     try {
-      onCreated(await adminApi.createUser({ email, name: name || email, password, role, team_ids }));
+      onCreated(
+        await adminApi.createUser({
+          email,
+          name: name || email,
+          password,
+          role,
+          teams: picked.length > 0 ? picked : null,
+        }),
+      );
     } catch (err) {
       setBusy(false);
       setError(err instanceof Error ? err.message : String(err));

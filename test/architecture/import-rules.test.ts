@@ -172,6 +172,8 @@ describe('import rules between rooms', () => {
     expect(client).toContain('./frame-codec.js');
     const renderer = importsOf(files.get('src-renderer/app.tsx') ?? '');
     expect(renderer.some((i) => i.typeOnly && i.spec.includes('ipc/window-bridge'))).toBe(true);
+    const console = importsOf(files.get('src-console/api/types.ts') ?? '');
+    expect(console.some((i) => i.typeOnly && i.spec.includes('ipc/admin'))).toBe(true);
     expect(files.size).toBeGreaterThan(100);
   });
 
