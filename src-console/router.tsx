@@ -5,7 +5,9 @@ import { type AnchorHTMLAttributes, type MouseEvent, useSyncExternalStore } from
  * /admin/ with its state in the query string (so a link, a reload or "back" shows the same list). The
  * server answers every /admin/ path with index.html.
  */
-export const BASE = '/admin';
+export { BASE } from './safe-next.js';
+
+import { BASE } from './safe-next.js';
 
 export interface Location {
   /** The path below /admin, always starting with '/' ('/' is the dashboard). */
@@ -79,13 +81,4 @@ export function Link({ to, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & 
     navigate(to);
   };
   return <a {...rest} href={to} onClick={onClick} />;
-}
-
-/**
- * Only same-console paths may be a "next" after sign-in: anything else (another origin, `//evil`, a
- * javascript: URL) would make the sign-in page an open redirect.
- */
-export function safeNext(next: string | null): string {
-  if (!next?.startsWith(`${BASE}/`) || next.startsWith('//') || next.includes('\\')) return `${BASE}/`;
-  return next;
 }

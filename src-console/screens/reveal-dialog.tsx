@@ -217,7 +217,7 @@ function KeyView({
     <div>
       <figure className="recovery-key-figure">
         <figcaption className="visually-hidden">Recovery key</figcaption>
-        <p className="recovery-key">
+        <p className={`recovery-key kind-${kind}${groups.length === 1 ? ' ungrouped' : ''}`}>
           {groups.map((g, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: groups are positions in one key; two may be equal.
             <span key={i} className="key-group">

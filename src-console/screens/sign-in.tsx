@@ -2,7 +2,8 @@ import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
 import { ApiError } from '../api/client.js';
 import type { MeResponse } from '../api/types.js';
-import { navigate, safeNext, useLocation } from '../router.js';
+import { navigate, useLocation } from '../router.js';
+import { safeNext } from '../safe-next.js';
 
 /**
  * Email and password. The page the admin wanted (?next=) is kept through the sign-in and opened after it;

@@ -1,9 +1,9 @@
-import { useId } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { DailySnapshot } from '../api/types.js';
 import { formatCount, formatDate } from '../format.js';
 import { STATUS_NAMES, STATUS_ORDER } from '../strings.js';
 
-const W = 720;
+/** Drawn at the figure's own width (one SVG unit = one pixel), so labels stay legible on a phone. */
 const H = 220;
 const PAD = { top: 12, right: 12, bottom: 28, left: 52 };
 
@@ -16,6 +16,17 @@ const PAD = { top: 12, right: 12, bottom: 28, left: 52 };
  */
 export function TrendChart({ daily }: { daily: DailySnapshot[] }) {
   const titleId = useId();
+  const figure = useRef<HTMLElement>(null);
+  const [W, setW] = useState(720);
+  useEffect(() => {
+    const el = figure.current;
+    if (!el) return;
+    const measure = () => setW(Math.max(280, Math.round(el.clientWidth - 32)));
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
   const descId = useId();
   const keys = STATUS_ORDER.filter((k) => daily.some((d) => (d.counts[k] ?? 0) > 0));
   if (daily.length === 0) {
@@ -39,7 +50,7 @@ export function TrendChart({ daily }: { daily: DailySnapshot[] }) {
       : 'No daily counts yet.';
 
   return (
-    <figure className="chart">
+    <figure className="chart" ref={figure}>
       <svg
         viewBox={`0 0 ${W} ${H}`}
         role="img"
@@ -76,7 +87,7 @@ export function TrendChart({ daily }: { daily: DailySnapshot[] }) {
                   />
                 );
               })}
-              {i % 7 === 0 || i === daily.length - 1 ? (
+              {labelled(i, daily.length, col) ? (
                 <text className="chart-axis" x={PAD.left + i * col + col / 2} y={H - 8} textAnchor="middle">
                   {shortDate(d.day)}
                 </text>
@@ -133,6 +144,16 @@ export function TrendChart({ daily }: { daily: DailySnapshot[] }) {
       </figcaption>
     </figure>
   );
+}
+
+/**
+ * Which days get a date under them: the last day, and every week back from it (every two weeks when the
+ * columns are too narrow for a label a week), never one that would touch the last day's label.
+ */
+function labelled(i: number, n: number, col: number): boolean {
+  const step = 7 * Math.max(1, Math.ceil(64 / (7 * col)));
+  const back = n - 1 - i;
+  return back === 0 || (back % step === 0 && back >= step);
 }
 
 function niceStep(max: number): number {
