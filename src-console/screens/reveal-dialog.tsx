@@ -42,7 +42,7 @@ export function RevealDialog({
   const [busy, setBusy] = useState(false);
   const [revealed, setRevealed] = useState<Revealed | null>(null);
   const [hidden, setHidden] = useState(false);
-  const reasonRef = useRef<HTMLTextAreaElement>(null);
+  const reasonRef = useRef<HTMLInputElement>(null);
   const ids = {
     reason: useId(),
     reasonHint: useId(),
@@ -114,10 +114,12 @@ export function RevealDialog({
           <label htmlFor={ids.reason} className="field-label">
             Reason{reasonRequired ? '' : ' (optional)'}
           </label>
-          <textarea
+          {/* One line, so Enter reveals, as in every other form here. */}
+          <input
             ref={reasonRef}
             id={ids.reason}
-            rows={2}
+            type="text"
+            autoComplete="off"
             maxLength={500}
             data-autofocus
             required={reasonRequired}

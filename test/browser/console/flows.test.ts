@@ -1,0 +1,154 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, newPage } from '../test-support/browser.js';
+import {
+  type ConsoleRig,
+  consolePage,
+  PEOPLE,
+  signIn,
+  startConsoleRig,
+  stopPostgres,
+} from './test-support/console-rig.js';
+import { parseCsv } from './test-support/csv.js';
+
+/**
+ * What an admin does, end to end, against the real server on SQLite and on PostgreSQL: sign in (keeping
+ * the page asked for), find one host by serial among 10,000, reveal its key with a reason, find that reason
+ * in the activities, rotate, export the host list as CSV and read it back. And what the other roles may
+ * not do: helpdesk never reaches policy, an observer never sees a key.
+ */
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser.close();
+  await stopPostgres();
+});
+
+describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) => {
+  let rig: ConsoleRig;
+  beforeAll(async () => {
+    rig = await startConsoleRig({ database, hosts: 10_000 });
+  });
+  afterAll(async () => {
+    await rig?.close();
+  });
+
+  it('an admin signs in, finds a host by serial, reveals its key with a reason, sees it logged, rotates, exports', async () => {
+    const page = await newPage(browser, { viewport: { width: 1280, height: 900 } });
+    // A deep link while signed out: sign-in first, then the page that was asked for.
+    await page.goto(`${rig.url}/admin/hosts?platform=linux`);
+    await page.getByRole('heading', { name: 'Sign in to Escrow admin' }).waitFor();
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/admin/hosts?platform=linux');
+    await page.getByLabel('Email').fill(PEOPLE.admin);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('do not match an account').waitFor();
+    await signIn(page, 'admin');
+    await page.getByRole('heading', { name: 'Hosts', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/admin/hosts?platform=linux');
+
+    const serial = rig.keyed.identity.hardware_serial;
+    await page.getByLabel('Platform').selectOption('');
+    await page.getByRole('searchbox', { name: 'Search' }).fill(serial);
+    await page.keyboard.press('Enter');
+    const link = page.getByRole('link', { name: rig.keyed.identity.hostname });
+    await link.waitFor();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    await link.click();
+    await page.getByRole('heading', { name: rig.keyed.identity.hostname, level: 1 }).waitFor();
+    await page.getByText('Verified').first().waitFor();
+
+    const reason = `INC-${Date.now()} user locked out after a firmware update`;
+    await page.getByRole('button', { name: 'Reveal key' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Reveal key' }).click();
+    await dialog.getByText('Enter a reason').waitFor();
+    await dialog.getByLabel('Reason').fill(reason);
+    await dialog.getByRole('button', { name: 'Reveal key' }).click();
+    const shown = dialog.locator('.recovery-key');
+    await shown.waitFor();
+    expect((await shown.textContent())?.replace(/\s/g, '')).toBe(rig.keyed.key);
+    await dialog.getByText(/Hides in \d+ s/).waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+
+    await page.getByRole('link', { name: 'Activities' }).click();
+    await page.getByLabel('What').selectOption('read_host_disk_encryption_key');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('cell', { name: reason }).waitFor();
+
+    await page.goBack();
+    await page.goBack();
+    await page.getByRole('button', { name: 'Rotate key' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Rotate key' }).click();
+    await page.getByText('Rotation requested').waitFor();
+    const rotated = await rig.t.server.store.getHostView(rig.keyed.hostId);
+    expect(rotated?.host.rotate_requested).toBe(true);
+
+    await page.getByRole('link', { name: 'Hosts', exact: true }).click();
+    await page.getByLabel('Platform').selectOption('windows');
+    await page.getByRole('searchbox', { name: 'Search' }).fill('SEED00');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('query')).toBe('SEED00');
+    const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+    expect(href).toContain('format=csv');
+    const csv = await page.evaluate(async (h) => (await fetch(h ?? '')).text(), href);
+    const rows = parseCsv(csv);
+    expect(rows[0]).toContain('hardware_serial');
+    const serialAt = rows[0]?.indexOf('hardware_serial') ?? -1;
+    const platformAt = rows[0]?.indexOf('platform') ?? -1;
+    const body = rows.slice(1);
+    // SEED000000–SEED009999 all match "SEED00"; every third is Windows.
+    expect(body.length).toBe(3333);
+    expect(body.every((r) => r[platformAt] === 'windows' && r[serialAt]?.startsWith('SEED00'))).toBe(true);
+    await page.close();
+  });
+
+  it('helpdesk finds hosts and reveals keys but never reaches policy or users', async () => {
+    const page = await consolePage(browser, rig, 'helpdesk');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Hosts' }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Policy and teams' }).count()).toBe(0);
+    expect(await nav.getByRole('link', { name: 'Users' }).count()).toBe(0);
+    await page.goto(`${rig.url}/admin/policy`);
+    await page.getByRole('heading', { name: 'Not available to your role' }).waitFor();
+    // And the server refuses on its own, whatever the page shows.
+    const status = await page.evaluate(async () => (await fetch('/api/latest/fleet/teams')).status);
+    expect(status).toBe(403);
+    await page.goto(`${rig.url}/admin/hosts/${rig.keyed.hostId}`);
+    await page.getByRole('button', { name: 'Reveal key' }).waitFor();
+    await page.close();
+  });
+
+  it('an observer sees hosts and statuses and never a key, nor a Reveal button', async () => {
+    const page = await consolePage(browser, rig, 'observer', `/admin/hosts/${rig.keyed.hostId}`);
+    await page.getByRole('heading', { name: rig.keyed.identity.hostname, level: 1 }).waitFor();
+    await page.getByText('Verified').first().waitFor();
+    expect(await page.getByRole('button', { name: /reveal/i }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /rotate/i }).count()).toBe(0);
+    expect(await page.content()).not.toContain(rig.keyed.key);
+    const csrf = await csrfToken(page);
+    const status = await page.evaluate(
+      async ([id, token]) =>
+        (
+          await fetch(`/api/latest/fleet/hosts/${id}/encryption_key`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': String(token) },
+            body: JSON.stringify({ reason: 'curious' }),
+          })
+        ).status,
+      [rig.keyed.hostId, csrf] as const,
+    );
+    expect(status).toBe(403);
+    await page.close();
+  });
+});
+
+/** The session's CSRF token, as the console gets it: from /me. */
+async function csrfToken(page: Page): Promise<string> {
+  return page.evaluate(
+    async () => ((await (await fetch('/api/latest/fleet/me')).json()) as { csrf_token: string }).csrf_token,
+  );
+}
