@@ -18,14 +18,25 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** The focused element's accessible-ish name: its label, aria-label or text. */
+// Page-side code is written as strings: this file is type-checked without the DOM library.
+const FOCUSED_NAME = `(() => {
+  const el = document.activeElement;
+  if (!el) return '';
+  const label = el.labels && el.labels[0] ? el.labels[0].textContent : null;
+  return (el.getAttribute('aria-label') ?? label ?? el.textContent ?? '').trim();
+})()`;
+const FOCUS_RING = `(() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return 'nothing focused';
+  const s = getComputedStyle(el);
+  return s.outlineStyle === 'none' || s.outlineWidth === '0px' ? 'no ring on ' + el.tagName : 'ok';
+})()`;
+const FOCUS_IN_DIALOG = "Boolean(document.activeElement && document.activeElement.closest('dialog'))";
+const FOCUSED_TAG = 'document.activeElement ? document.activeElement.tagName : ""';
+
+/** The focused element's name: its aria-label, its label's text, or its own text. */
 function focusedName(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    if (!el) return '';
-    const labelled = (el as HTMLInputElement).labels?.[0]?.textContent;
-    return (el.getAttribute('aria-label') ?? labelled ?? el.textContent ?? '').trim();
-  });
+  return page.evaluate(FOCUSED_NAME) as Promise<string>;
 }
 
 /** Presses Tab until the focused element's name matches (or fails after `max` presses). */
@@ -38,15 +49,9 @@ async function tabTo(page: Page, name: string | RegExp, max = 60): Promise<void>
   throw new Error(`Tab never reached ${name}`);
 }
 
-/** The focused element shows a focus ring (an outline that is not none/zero). */
+/** The focused element shows a focus ring (an outline that is not none or zero wide). */
 async function expectVisibleFocus(page: Page): Promise<void> {
-  const ring = await page.evaluate(() => {
-    const el = document.activeElement;
-    if (!el || el === document.body) return 'nothing focused';
-    const s = getComputedStyle(el);
-    return s.outlineStyle === 'none' || s.outlineWidth === '0px' ? `no ring on ${el.tagName}` : 'ok';
-  });
-  expect(ring).toBe('ok');
+  expect(await page.evaluate(FOCUS_RING)).toBe('ok');
 }
 
 describe('the console by keyboard alone', () => {
@@ -83,7 +88,7 @@ describe('the console by keyboard alone', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: rig.keyed.identity.hostname, level: 1 }).waitFor();
     // After a move inside the console the heading has the focus, so Tab goes on from the page's top.
-    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    expect(await page.evaluate(FOCUSED_TAG)).toBe('H1');
 
     await tabTo(page, 'Reveal key');
     await page.keyboard.press('Enter');
@@ -97,7 +102,7 @@ describe('the console by keyboard alone', () => {
     // The focus stays inside the dialog however often Tab is pressed.
     for (let i = 0; i < 8; i++) {
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => Boolean(document.activeElement?.closest('dialog')))).toBe(true);
+      expect(await page.evaluate(FOCUS_IN_DIALOG)).toBe(true);
     }
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
