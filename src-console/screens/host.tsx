@@ -24,17 +24,15 @@ const ARCHIVE_REASONS: Record<string, string> = {
 /** One host: where its key stands and why, what happened to it, and the actions on its key. */
 export function HostScreen({ id }: { id: number }) {
   const { can } = useSession();
-  const res = useResource(
-    async (signal) => {
-      const [host, timeline, archived, teams] = await Promise.all([
-        adminApi.host(id, signal),
-        adminApi.timeline(id, signal),
-        adminApi.archivedKeys(id, signal),
-        can.editTeams ? adminApi.teams(signal) : Promise.resolve(null),
-      ]);
-      return { host, timeline, archived, teams };
-    },
-    [id],
+  // The host first and alone, so its page is on screen as soon as the one row it needs is read; the
+  // timeline, archived keys and teams fill in after (each says it is loading until then).
+  const res = useResource((signal) => adminApi.host(id, signal), [id]);
+  const [round, setRound] = useState(0);
+  const timeline = useResource((signal) => adminApi.timeline(id, signal), [id, round]);
+  const archived = useResource((signal) => adminApi.archivedKeys(id, signal), [id, round]);
+  const teams = useResource(
+    (signal) => (can.editTeams ? adminApi.teams(signal) : Promise.resolve(null)),
+    [can.editTeams],
   );
   const [dialog, setDialog] = useState<'reveal' | 'rotate' | ArchivedKeyMeta | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -47,7 +45,11 @@ export function HostScreen({ id }: { id: number }) {
       </>
     );
   }
-  const { host, timeline, archived, teams } = res.data;
+  const host = res.data;
+  const reloadAll = () => {
+    res.reload();
+    setRound((r) => r + 1);
+  };
   const key = host.disk_encryption_key;
   const hasKey = Boolean(key?.escrowed);
   const status = host.mdm.os_settings.disk_encryption;
@@ -55,7 +57,7 @@ export function HostScreen({ id }: { id: number }) {
     setDialog(null);
     setDone(text);
     announce(text);
-    res.reload();
+    reloadAll();
   };
 
   return (
@@ -142,7 +144,7 @@ export function HostScreen({ id }: { id: number }) {
               {host.policy.rotate_after_reveal ? ' · rotated after every reveal' : ''}
             </dd>
           </dl>
-          {teams ? <TeamChange host={host} teams={teams.teams} onMoved={finished} /> : null}
+          {teams.data ? <TeamChange host={host} teams={teams.data.teams} onMoved={finished} /> : null}
         </section>
 
         <section aria-labelledby="volumes-title" className="card">
@@ -168,11 +170,16 @@ export function HostScreen({ id }: { id: number }) {
 
       <section aria-labelledby="timeline-title" className="section">
         <h2 id="timeline-title">Timeline</h2>
-        {timeline.activities.length === 0 ? (
+        {timeline.error ? <LoadError message={timeline.error} retry={timeline.reload} /> : null}
+        {!timeline.data ? (
+          timeline.loading ? (
+            <Loading />
+          ) : null
+        ) : timeline.data.activities.length === 0 ? (
           <p className="muted">Nothing has happened to this host yet.</p>
         ) : (
           <ol className="timeline">
-            {timeline.activities.map((e) => (
+            {timeline.data.activities.map((e) => (
               <li key={e.id}>
                 <time dateTime={e.created_at}>{formatDateTime(e.created_at)}</time>
                 <span>{e.summary}</span>
@@ -187,11 +194,16 @@ export function HostScreen({ id }: { id: number }) {
         <p className="muted small">
           Earlier keys of this host. A disk restored from an old backup may still open with one of them.
         </p>
-        {archived.length === 0 ? (
+        {archived.error ? <LoadError message={archived.error} retry={archived.reload} /> : null}
+        {!archived.data ? (
+          archived.loading ? (
+            <Loading />
+          ) : null
+        ) : archived.data.length === 0 ? (
           <p className="muted">No archived keys.</p>
         ) : (
           <ul className="archived-list">
-            {archived.map((a) => (
+            {archived.data.map((a) => (
               <li key={a.id}>
                 <span>
                   {ARCHIVE_REASONS[a.reason] ?? a.reason} · archived {formatDateTime(a.archived_at)}
@@ -215,7 +227,7 @@ export function HostScreen({ id }: { id: number }) {
           archived={typeof dialog === 'object' ? dialog : undefined}
           onClose={() => {
             setDialog(null);
-            res.reload();
+            reloadAll();
           }}
         />
       ) : null}
