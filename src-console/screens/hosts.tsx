@@ -16,9 +16,10 @@ const PER_PAGE = 50;
 type Query = Optional<Omit<HostListQuery, 'page'>>;
 const COLUMNS: readonly { key: HostOrderKey | null; label: string }[] = [
   { key: 'hostname', label: 'Host' },
+  // Status second: on a phone it is still on screen before the table scrolls.
+  { key: 'status', label: 'Status' },
   { key: 'hardware_serial', label: 'Serial' },
   { key: 'platform', label: 'Platform' },
-  { key: 'status', label: 'Status' },
   { key: null, label: 'Team' },
   { key: 'seen_time', label: 'Last seen' },
 ];
@@ -223,11 +224,11 @@ export function HostsScreen() {
                           <span className="block muted small">{h.logged_in_user}</span>
                         ) : null}
                       </th>
-                      <td className="mono">{h.hardware_serial}</td>
-                      <td>{PLATFORM_NAMES[h.platform]}</td>
                       <td>
                         <StatusBadge status={h.mdm.os_settings.disk_encryption.status} />
                       </td>
+                      <td className="mono">{h.hardware_serial}</td>
+                      <td>{PLATFORM_NAMES[h.platform]}</td>
                       <td>{h.team_name ?? <span className="muted">{NO_TEAM}</span>}</td>
                       <td>{formatAgo(h.seen_time)}</td>
                     </tr>
