@@ -1,4 +1,4 @@
-import { request, withQuery } from './client.js';
+import { request, setCsrfSource, withQuery } from './client.js';
 import { methodOf, pathOf } from './routes.js';
 import type {
   ActivitiesPage,
@@ -37,6 +37,7 @@ type ActivityFilters = Optional<Omit<ActivitiesQuery, 'after_id'>>;
 const call = <T>(name: Parameters<typeof pathOf>[0], opts: Parameters<typeof request>[2] = {}, params = {}) =>
   request<T>(methodOf(name), pathOf(name, params), opts);
 const id = (n: number) => ({ id: n });
+setCsrfSource(pathOf('me'));
 
 export const adminApi = {
   me: () => call<MeResponse>('me', { allowUnauthorized: true }),

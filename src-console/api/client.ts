@@ -37,6 +37,12 @@ export function setCsrfToken(token: string | null): void {
   state.csrfToken = token;
 }
 
+/** Where a fresh CSRF token is read (GET /me), set by the API module so this file names no route. */
+const csrfSource = { path: '' };
+export function setCsrfSource(path: string): void {
+  csrfSource.path = path;
+}
+
 /** What to do when the server says the session is gone (set once by the app: go to sign-in). */
 export function onUnauthorized(handler: () => void): void {
   state.onUnauthorized = handler;
@@ -57,6 +63,7 @@ export interface RequestOptions {
   signal?: AbortSignal | undefined;
   /** Sign-in and the session probe handle 401 themselves (it means "not signed in", not "expired"). */
   allowUnauthorized?: boolean;
+  csrfRetried?: boolean;
 }
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -89,8 +96,17 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   } catch {
     // A proxy's HTML error page, say: fall through to the status line.
   }
+  const code = body && typeof body === 'object' ? (body as { code?: unknown }).code : null;
+  // The session's CSRF token was replaced (a sign-in in another tab): read the current one from /me and
+  // try once more. Only for writes that carried a token, and only once, so this can never loop.
+  if (res.status === 403 && code === 'csrf_token_invalid' && !opts.csrfRetried && headers[CSRF]) {
+    const me = await request<{ csrf_token: string | null }>('GET', csrfSource.path, {
+      allowUnauthorized: true,
+    });
+    state.csrfToken = me.csrf_token;
+    return request<T>(method, path, { ...opts, csrfRetried: true });
+  }
   if (!res.ok) {
-    const code = body && typeof body === 'object' ? (body as { code?: unknown }).code : null;
     throw new ApiError(
       res.status,
       errorText(res.status, body),
