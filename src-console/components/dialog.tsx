@@ -1,8 +1,11 @@
 import { type ReactNode, useEffect, useId, useRef } from 'react';
 
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
 /**
- * A modal dialog on the native <dialog> element: showModal() makes the rest of the page inert (so Tab stays
- * inside: the focus trap is the browser's own), Escape closes, and on close the focus goes back to the
+ * A modal dialog on the native <dialog> element: showModal() makes the rest of the page inert, Tab wraps
+ * round inside it (the focus trap), Escape closes, and on close the focus goes back to the
  * control that opened it, which the browser does not promise everywhere. The control to start on carries
  * `data-autofocus`.
  */
@@ -38,11 +41,34 @@ export function Dialog({
     // A second Escape without a click in between may close the dialog without a cancel event (Chromium's
     // close-watcher rule); the parent must still hear about it.
     const onNativeClose = () => closeRef.current();
+    // The page behind is inert, but Tab from the last control would still leave for the browser's own
+    // toolbar; wrap it round to the first (and Shift+Tab from the first to the last) instead.
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Tab') return;
+      const stops = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+        (el) => el.getClientRects().length > 0,
+      );
+      const first = stops[0];
+      const last = stops[stops.length - 1];
+      if (!first || !last) return;
+      if (e.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+        e.preventDefault();
+        last.focus();
+      } else if (
+        !e.shiftKey &&
+        (document.activeElement === last || !dialog.contains(document.activeElement))
+      ) {
+        e.preventDefault();
+        first.focus();
+      }
+    };
     dialog.addEventListener('cancel', onCancel);
     dialog.addEventListener('close', onNativeClose);
+    dialog.addEventListener('keydown', onKey);
     return () => {
       dialog.removeEventListener('cancel', onCancel);
       dialog.removeEventListener('close', onNativeClose);
+      dialog.removeEventListener('keydown', onKey);
       if (dialog.open) dialog.close();
       if (opener?.isConnected) opener.focus();
     };

@@ -246,7 +246,7 @@ function KeyView({
           Hide now
         </button>
         <button type="button" onClick={onClose}>
-          Close
+          Done
         </button>
         <button ref={copyRef} type="button" className="primary" onClick={() => void copy()}>
           Copy

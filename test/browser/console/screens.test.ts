@@ -109,7 +109,7 @@ describe.each(Object.keys(VARIANTS) as Variant[])('every console screen, %s', (v
     await dialog.getByRole('button', { name: 'Reveal key' }).click();
     await dialog.locator('.recovery-key').waitFor();
     await check(page, 'reveal-key', variant);
-    await dialog.getByRole('button', { name: 'Close' }).last().click();
+    await dialog.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('button', { name: 'Rotate key' }).click();
     await page.getByRole('dialog').waitFor();
     await check(page, 'rotate', variant);
