@@ -130,7 +130,7 @@ function CountsTable({ dashboard, teamId }: { dashboard: DashboardResponse; team
       <Link to={href('/hosts', { status, platform, team_id: teamId })}>{formatCount(n)}</Link>
     );
   return (
-    <ScrollTable label="Hosts by status and platform">
+    <ScrollTable label="Counts by status and platform">
       <table className="counts">
         <thead>
           <tr>
