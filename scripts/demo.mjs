@@ -223,7 +223,7 @@ say(`  Its passphrase:  ${passphrase}`);
 say(`  Escrow server:   ${serverUrl}  (admin token: ${init.admin_token})`);
 say('  After you create the recovery key, read it back as an admin:');
 say(
-  `    curl -s -H 'authorization: Bearer ${init.admin_token}' ${serverUrl}/api/latest/fleet/hosts/1/encryption_key`,
+  `    curl -s -H 'authorization: Bearer ${init.admin_token}' ${serverUrl}/api/latest/fleet/hosts/1/encryption_key?reason=demo`,
 );
 say(`  Logs: ${workDir}/*.log`);
 say('Press Ctrl-C to stop and remove everything.');

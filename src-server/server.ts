@@ -2,17 +2,23 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type pino from 'pino';
+import type { OrgInfo } from '../ipc/admin/teams.js';
+import { errorMessage } from '../node-lib/error-message.js';
 import { createLogger } from '../node-lib/logger.js';
 import { buildConfig, type ServerSettings } from './domain/config.js';
+import { agentOrgInfo, DEFAULT_ORG, ORG_SETTING, parseOrg } from './domain/org.js';
 import { isDecryptable } from './escrow/key-check.js';
 import { type EscrowKeySet, loadEscrowKeys } from './escrow/key-files.js';
 import { selfCheckEscrowKeys } from './escrow/key-self-check.js';
 import { buildApp } from './http/app.js';
 import { CheckinCache } from './http/checkin-cache.js';
 import { ConfigWaiters } from './http/config-waiters.js';
+import { defaultConsoleDir } from './http/console.js';
 import type { ServerContext } from './http/context.js';
+import { recordVerification } from './http/host-events.js';
 import { PreparedConfigs } from './http/prepared-configs.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './http/rate-limit.js';
+import { scheduleDailySnapshots } from './jobs/daily-snapshot.js';
 import { DecryptPool } from './jobs/decrypt-pool.js';
 import {
   type DecryptabilityCheck,
@@ -42,9 +48,21 @@ export interface StartServerOptions {
   databaseUrl?: string;
   /** Required unless host is a loopback address. */
   tls?: { certPath: string; keyPath: string };
-  orgInfo?: { org_name: string; contact_url: string };
-  /** Ask the host for a new key after an admin read it. Off by default. */
+  /** The organisation until one is stored (`PATCH /config`, `escrow-server set-org`), which then wins. */
+  orgInfo?: Partial<OrgInfo>;
+  /**
+   * Ask the host for a new key after someone revealed it: the default of "no team"'s rotate_after_reveal
+   * until it is set through the API (teams have their own). Off by default.
+   */
   rotateKeyAfterRead?: boolean;
+  /** Console sessions: idle timeout (default 30 min) and absolute lifetime (default 12 h). */
+  sessions?: { idleMinutes?: number; absoluteHours?: number };
+  /** The built console (default: dist/console of this checkout). */
+  consoleDir?: string;
+  /** croner pattern rewriting today's status snapshot; default hourly; false: only once at startup. */
+  snapshotSchedule?: string | false;
+  /** Time source (ms since the epoch) for sessions and the dashboard; tests move it. */
+  clock?: () => number;
   rateLimits?: Partial<RateLimits>;
   /** croner pattern for the verification job; default hourly; false disables the schedule. */
   verifySchedule?: string | false;
@@ -68,6 +86,8 @@ export interface RunningServer {
   reloadEscrowKeys(): Promise<boolean>;
   /** Held config long-polls right now (bench and tests). */
   waitingAgents(): number;
+  /** Rewrites today's status snapshot now (the hourly job does the same). */
+  writeSnapshotNow(): Promise<void>;
   store: EscrowStore;
 }
 
@@ -89,9 +109,14 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ...(opts.logDestination ? { destination: opts.logDestination } : {}),
   });
   let keys: EscrowKeySet = await loadEscrowKeys(opts.dataDir);
-  const orgInfo = opts.orgInfo ?? { org_name: 'Escrow Desktop', contact_url: '' };
-  // One settings object per escrow-key generation, so per-request work can be memoized on it.
-  let currentSettings: ServerSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo };
+  const clock = opts.clock ?? Date.now;
+  const orgFallback: OrgInfo = { ...DEFAULT_ORG, ...opts.orgInfo };
+  let org = orgFallback;
+  // One settings object per escrow-key generation and organisation, so per-request work can be memoized on it.
+  let currentSettings: ServerSettings = {
+    escrowCertificatePem: keys.current.certificatePem,
+    orgInfo: agentOrgInfo(org),
+  };
   const settings = () => currentSettings;
   const configs = new PreparedConfigs();
   const prepare = (view: HostView, s: ServerSettings) => configs.prepare(buildConfig(view, s));
@@ -120,16 +145,31 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       return new Map(views.map((v) => [v.host.id, prepare(v, s)]));
     },
   );
+  /** Takes the stored organisation (set by the API, or by the CLI while we run); agents hear of a change. */
+  const refreshOrg = async (stored: string | null) => {
+    const next = parseOrg(stored, orgFallback);
+    if (JSON.stringify(next) === JSON.stringify(org)) return;
+    org = next;
+    currentSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo: agentOrgInfo(org) };
+    await waiters.notifyAll();
+  };
+  await refreshOrg(await store.getSetting(ORG_SETTING));
+  const setOrg = async (next: OrgInfo) => {
+    await store.putSetting(ORG_SETTING, JSON.stringify(next));
+    await refreshOrg(JSON.stringify(next));
+  };
   const refreshEscrowKeys = async () => {
     const next = await loadEscrowKeys(opts.dataDir);
     if (next.current.generation === keys.current.generation) return false;
     keys = next;
-    currentSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo };
+    currentSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo: agentOrgInfo(org) };
     log.info({ generation: keys.current.generation }, 'escrow certificate rotated; agents get the new one');
     await waiters.notifyAll();
     return true;
   };
   const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+  const idleMinutes = opts.sessions?.idleMinutes ?? 30;
+  const absoluteHours = opts.sessions?.absoluteHours ?? 12;
   const pool = DecryptPool.create(opts.verifyWorkers ?? availableParallelism());
   const checkDecryptable = pool?.check ?? isDecryptable;
   if (!(await selfCheckEscrowKeys(keys.current, checkDecryptable, pool?.size ?? 1))) {
@@ -151,9 +191,21 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       enroll: new RateLimiter(limits.enroll),
       keyRead: new RateLimiter(limits.keyRead),
       keySubmit: new RateLimiter(limits.keySubmit),
+      signInAccount: new RateLimiter(limits.signInAccount),
+      signInAddress: new RateLimiter(limits.signInAddress),
     },
     enrollSecretDigest,
     rotateKeyAfterRead: opts.rotateKeyAfterRead ?? false,
+    // Plain HTTP is allowed on loopback only (above), so "Secure unless loopback plain HTTP" is "if TLS".
+    sessions: {
+      idleMs: idleMinutes * 60_000,
+      absoluteMs: absoluteHours * 3_600_000,
+      secureCookie: Boolean(opts.tls),
+    },
+    org: () => org,
+    setOrg,
+    consoleDir: opts.consoleDir ?? defaultConsoleDir(),
+    clock,
   };
 
   const https = opts.tls
@@ -166,17 +218,29 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       keys: () => keys.all,
       check,
       concurrency: pool?.size ?? 1,
-      onChanged: (id) => void waiters.notify([id]),
+      onChanged: (id, decryptable) => {
+        void waiters.notify([id]);
+        void recordVerification(store, id, decryptable).catch((err: unknown) =>
+          log.error({ err: errorMessage(err) }, 'could not record a verification event'),
+        );
+      },
     });
   const schedule =
     opts.verifySchedule === false
       ? null
       : scheduleKeyVerification(opts.verifySchedule ?? '0 * * * *', verifyKeysNow, log);
+  const snapshots = scheduleDailySnapshots(
+    opts.snapshotSchedule === false ? null : (opts.snapshotSchedule ?? '17 * * * *'),
+    store,
+    clock,
+    log,
+  );
+  // The same poll picks up a certificate from rotate-escrow-cert and an organisation from set-org.
   const keyPoll = setInterval(
     () =>
-      void refreshEscrowKeys().catch((err: Error) =>
-        log.error({ err: err.message }, 'escrow key reload failed'),
-      ),
+      void refreshEscrowKeys()
+        .then(async () => refreshOrg(await store.getSetting(ORG_SETTING)))
+        .catch((err: Error) => log.error({ err: err.message }, 'escrow key / organisation reload failed')),
     (opts.escrowKeysPollSeconds ?? 10) * 1000,
   );
   keyPoll.unref();
@@ -186,6 +250,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   } catch (err) {
     clearInterval(keyPoll);
     await schedule?.stop();
+    await snapshots.stop();
     await pool?.close();
     await store.close();
     throw err;
@@ -203,10 +268,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     verifyKeysNow,
     reloadEscrowKeys: refreshEscrowKeys,
     waitingAgents: () => waiters.size,
+    writeSnapshotNow: () => snapshots.runNow(),
     close: () => {
       closing ??= (async () => {
         clearInterval(keyPoll);
         await schedule?.stop();
+        await snapshots.stop();
         for (const l of Object.values(ctx.limits)) l.stop();
         await waiters.releaseAll();
         await app.close();

@@ -25,7 +25,10 @@ afterEach(async () => {
 });
 
 async function readKey(hostId: number): Promise<string | number> {
-  const res = await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key`, t.init.admin_token);
+  const res = await t.get(
+    `/api/latest/fleet/hosts/${hostId}/encryption_key?reason=support%20call`,
+    t.init.admin_token,
+  );
   if (res.status !== 200) return res.status;
   return ((await res.json()) as { encryption_key: { key: string } }).encryption_key.key;
 }

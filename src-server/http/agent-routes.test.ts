@@ -272,7 +272,9 @@ describe('luks_data', () => {
     });
     expect(await hostStatus(hostId)).toBe('action_required');
     expect((await t.server.store.getHostView(hostId))?.key?.decryptable).toBe(false);
-    expect((await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key`, ADMIN())).status).toBe(404);
+    expect(
+      (await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key?reason=support%20call`, ADMIN())).status,
+    ).toBe(404);
   });
 
   it("400s a submission without the key fields, with Fleet's message adapted", async () => {
@@ -315,7 +317,7 @@ describe('luks_data', () => {
     expect(err.status).toBe(204);
     expect(await hostStatus(hostId)).toBe('failed');
     const read = (await (
-      await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key`, ADMIN())
+      await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key?reason=support%20call`, ADMIN())
     ).json()) as {
       encryption_key: { key: string };
     };
@@ -367,7 +369,7 @@ describe('disk_encryption_key (BitLocker) and filevault_prk (macOS)', () => {
       client_error: '',
     });
     const read = (await (
-      await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key`, ADMIN())
+      await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key?reason=support%20call`, ADMIN())
     ).json()) as {
       encryption_key: { key: string };
     };

@@ -12,8 +12,10 @@ import {
   type Platform,
   SERVER_CAPABILITIES,
 } from '../../ipc/agent-server/orbit-api.js';
+import { luksKeyIsStale, reportedStatus } from '../domain/status.js';
 import type { HostView } from '../storage/port.js';
 import type { ServerContext } from './context.js';
+import { hostEvent, keyKindName } from './host-events.js';
 import type { PreparedConfig } from './prepared-configs.js';
 import { digest, matchesDigest, newSecret } from './secrets.js';
 import { parseOr400, sendError } from './validate.js';
@@ -60,6 +62,13 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
     const { enroll_secret: _secret, ...identity } = body;
     const { hostId, reenrolled } = await ctx.store.enrollHost(identity, digest(nodeKey));
     ctx.log.info({ host_id: hostId, reenrolled, platform: body.platform }, 'host enrolled');
+    const enrolled = await ctx.store.getHostView(hostId);
+    if (enrolled) {
+      await hostEvent(ctx.store, enrolled, reenrolled ? 'host_re_enrolled' : 'host_enrolled', {
+        platform: body.platform,
+        hardware_serial: body.hardware_serial,
+      });
+    }
     if (reenrolled) await ctx.waiters.notify([hostId]);
     const response: EnrollResponse = { orbit_node_key: nodeKey };
     return response;
@@ -107,6 +116,13 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
       );
     }
     const { orbit_node_key: _nodeKey, ...report } = body;
+    // The slot we escrowed was removed or changed on the host since the last report: a timeline event.
+    if (luksKeyIsStale(view, body) && !luksKeyIsStale(view, reportedStatus(view))) {
+      await hostEvent(ctx.store, view, 'key_changed_on_host', {
+        key_slot: body.luks?.key_slot ?? null,
+        token_state: body.luks?.token_state ?? null,
+      });
+    }
     await ctx.store.saveStatusReport(view.host.id, JSON.stringify(report));
     await ctx.waiters.notify([view.host.id]);
     return reply.code(204).send();
@@ -131,6 +147,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
     }
     if (body.client_error !== '') {
       await ctx.store.recordClientError(hostId, body.client_error);
+      await hostEvent(ctx.store, view, 'escrow_failed', { client_error: body.client_error });
       ctx.log.warn({ host_id: hostId }, 'host reported a disk-encryption error');
     } else if (body.base64_encrypted) {
       let ok = await ctx.checkDecryptable(body.base64_encrypted, platform, ctx.escrowKeys().all);
@@ -146,6 +163,13 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
         escrow_id: luks?.escrow_id ?? null,
       });
       ctx.log.info({ host_id: hostId, decryptable: ok, outcome }, 'key escrowed');
+      if (outcome === 'stored') {
+        await hostEvent(ctx.store, view, 'key_escrowed', {
+          kind: keyKindName(platform),
+          decryptable: ok,
+          key_slot: luks?.key_slot ?? null,
+        });
+      }
     }
     await ctx.waiters.notify([hostId]);
     return reply.code(204).send();

@@ -1,3 +1,4 @@
+import type { OrgInfo } from '../../ipc/admin/teams.js';
 import type { Logger } from '../../node-lib/logger.js';
 import type { ServerSettings } from '../domain/config.js';
 import type { EscrowKeySet } from '../escrow/key-files.js';
@@ -6,6 +7,13 @@ import type { EscrowStore } from '../storage/port.js';
 import type { CheckinCache } from './checkin-cache.js';
 import type { ConfigWaiters } from './config-waiters.js';
 import type { RateLimiter } from './rate-limit.js';
+
+/** How long a console session lives; whether its cookie is Secure (always, but on loopback plain HTTP). */
+export interface SessionSettings {
+  idleMs: number;
+  absoluteMs: number;
+  secureCookie: boolean;
+}
 
 /** What the route handlers share; built once by startServer. */
 export interface ServerContext {
@@ -20,7 +28,23 @@ export interface ServerContext {
   /** Node-key digest → host and prepared config, for check-ins (kept current by the store's change feed). */
   checkins: CheckinCache;
   waiters: ConfigWaiters;
-  limits: { enroll: RateLimiter; keyRead: RateLimiter; keySubmit: RateLimiter };
+  limits: {
+    enroll: RateLimiter;
+    keyRead: RateLimiter;
+    keySubmit: RateLimiter;
+    signInAccount: RateLimiter;
+    signInAddress: RateLimiter;
+  };
   enrollSecretDigest: string;
+  /** `--rotate-key-after-read`: the default of "no team"'s rotate_after_reveal until someone sets it. */
   rotateKeyAfterRead: boolean;
+  sessions: SessionSettings;
+  /** The organisation as agents and the console see it. */
+  org(): OrgInfo;
+  /** Stores a new organisation record and sends it to every agent. */
+  setOrg(org: OrgInfo): Promise<void>;
+  /** Where the built console lives (dist/console). */
+  consoleDir: string;
+  /** Milliseconds since the epoch; tests move it to expire sessions. */
+  clock(): number;
 }

@@ -1,5 +1,5 @@
 /**
- * Token buckets keyed by client (IP, admin token, host). In memory: a limit only has to hold per server
+ * Token buckets keyed by client (IP, admin token or person, host, email). In memory: a limit only has to hold per server
  * process, and losing the buckets on restart merely refills them.
  */
 export interface RateLimit {
@@ -57,10 +57,16 @@ export interface RateLimits {
   keyRead: RateLimit;
   /** Per host: whether an envelope decrypts is an oracle, so submissions are scarce. */
   keySubmit: RateLimit;
+  /** Console sign-in per email (known or not): guessing one person's password stays slow. */
+  signInAccount: RateLimit;
+  /** Console sign-in per client address: guessing many people's passwords stays slow. */
+  signInAddress: RateLimit;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   enroll: { burst: 120, perSecond: 10 },
   keyRead: { burst: 20, perSecond: 1 / 6 },
   keySubmit: { burst: 10, perSecond: 1 / 60 },
+  signInAccount: { burst: 5, perSecond: 1 / 60 },
+  signInAddress: { burst: 20, perSecond: 1 / 6 },
 };

@@ -52,7 +52,10 @@ describe('no secret in the database or the logs', () => {
     });
     await config(t, nodeKey);
     const read = await (
-      await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key`, t.init.admin_token)
+      await t.get(
+        `/api/latest/fleet/hosts/${hostId}/encryption_key?reason=support%20call`,
+        t.init.admin_token,
+      )
     ).text();
     // The search works: the one place the key may appear is the admin's answer.
     expect(leaks({ adminResponse: read }, recoveryKey)).toEqual(['adminResponse']);

@@ -76,7 +76,7 @@ describe.each(adapters)('storage port on $name', (adapter) => {
   });
 
   it('finds admin tokens by digest with their role', async () => {
-    await store.addAdminToken('d1', 'observer', 'viewer');
+    await store.addAdminToken('d1', { role: 'observer', name: 'viewer' });
     expect(await store.findAdminToken('d1')).toMatchObject({ role: 'observer', name: 'viewer' });
     expect(await store.findAdminToken('d2')).toBeNull();
   });
@@ -244,8 +244,18 @@ describe.each(adapters)('storage port on $name', (adapter) => {
   });
 
   it('keeps activities newest first with their details', async () => {
-    await store.addActivity('alice', 'created_team', { team_id: 1 });
-    await store.addActivity('alice', 'read_host_disk_encryption_key', { host_id: 7, host_display_name: 'x' });
+    await store.addActivity({
+      actor: 'alice',
+      actor_kind: 'user',
+      type: 'created_team',
+      details: { team_id: 1 },
+    });
+    await store.addActivity({
+      actor: 'alice',
+      actor_kind: 'user',
+      type: 'read_host_disk_encryption_key',
+      details: { host_id: 7, host_display_name: 'x' },
+    });
     const list = await store.listActivities({ limit: 10 });
     expect(list.map((a) => a.type)).toEqual(['read_host_disk_encryption_key', 'created_team']);
     expect(list[0]?.details).toEqual({ host_id: 7, host_display_name: 'x' });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_API_PATHS, ConfigResponse } from '../../ipc/agent-server/orbit-api.js';
-import { addAdminToken } from '../init.js';
+import { AGENT_API_PATHS, ConfigResponse } from '../../../ipc/agent-server/orbit-api.js';
+import { addAdminToken } from '../../init.js';
 import {
   config,
   enroll,
@@ -8,7 +8,7 @@ import {
   luksKey,
   startTestServer,
   type TestServer,
-} from '../test-support/server.js';
+} from '../../test-support/server.js';
 
 let t: TestServer;
 let observer: string;
@@ -47,7 +47,9 @@ describe('admin authentication and roles', () => {
     expect((await t.get(`${H}/disk_encryption`, observer)).status).toBe(200);
     expect((await t.get(`${H}/activities`, observer)).status).toBe(200);
     const { hostId } = await enroll(t);
-    expect((await t.get(`${H}/hosts/${hostId}/encryption_key`, observer)).status).toBe(403);
+    expect((await t.get(`${H}/hosts/${hostId}/encryption_key?reason=support%20call`, observer)).status).toBe(
+      403,
+    );
     expect((await t.post(`${H}/hosts/${hostId}/rotate_encryption_key`, {}, observer)).status).toBe(403);
     expect(
       (await t.post(`${H}/disk_encryption`, { team_id: null, enable_disk_encryption: true }, observer))
@@ -85,7 +87,9 @@ describe('teams, transfer and disk_encryption', () => {
     expect(await moved.json()).toEqual({ moved_host_ids: [hostId] });
     await escrowLuks(nodeKey, luksKey(1));
     await t.post(`${H}/hosts/transfer`, { team_id: off.id, hosts: [hostId] }, ADMIN());
-    expect((await t.get(`${H}/hosts/${hostId}/encryption_key`, ADMIN())).status).toBe(404);
+    expect((await t.get(`${H}/hosts/${hostId}/encryption_key?reason=support%20call`, ADMIN())).status).toBe(
+      404,
+    );
     expect((await t.server.store.listArchivedKeys(hostId))[0]?.reason).toBe('team_changed');
     const hosts = (await (await t.get(`${H}/hosts?team_id=${off.id}`, ADMIN())).json()) as {
       hosts: { id: number; mdm: { os_settings: { disk_encryption: { status: string | null } } } }[];
@@ -197,12 +201,14 @@ describe('encryption_key read, rotation and activities', () => {
   it('returns the key, writes read_host_disk_encryption_key, and 404s a host without key', async () => {
     await t.post(`${H}/disk_encryption`, { team_id: null, enable_disk_encryption: true }, ADMIN());
     const { nodeKey, hostId, identity } = await enroll(t);
-    expect((await t.get(`${H}/hosts/${hostId}/encryption_key`, ADMIN())).status).toBe(404);
+    expect((await t.get(`${H}/hosts/${hostId}/encryption_key?reason=support%20call`, ADMIN())).status).toBe(
+      404,
+    );
     expect((await t.get(`${H}/hosts/999/encryption_key`, ADMIN())).status).toBe(404);
     expect((await t.get(`${H}/hosts/abc/encryption_key`, ADMIN())).status).toBe(400);
     const key = luksKey(3);
     await escrowLuks(nodeKey, key);
-    const res = await t.get(`${H}/hosts/${hostId}/encryption_key`, ADMIN());
+    const res = await t.get(`${H}/hosts/${hostId}/encryption_key?reason=support%20call`, ADMIN());
     const body = (await res.json()) as {
       host_id: number;
       encryption_key: { key: string; updated_at: string };
@@ -214,7 +220,12 @@ describe('encryption_key read, rotation and activities', () => {
       activities: { type: string; details: Record<string, unknown>; actor: string }[];
     };
     const read = acts.activities.find((a) => a.type === 'read_host_disk_encryption_key');
-    expect(read?.details).toEqual({ host_id: hostId, host_display_name: identity.hostname });
+    expect(read?.details).toEqual({
+      host_id: hostId,
+      host_display_name: identity.hostname,
+      reason: 'support call',
+      rotate_after: false,
+    });
     expect(read?.actor).toMatch(/^initial admin/);
     // Reading does not ask for rotation unless the server is configured to.
     expect((await config(t, nodeKey)).notifications.rotate_disk_encryption_key).toBe(false);
@@ -237,7 +248,9 @@ describe('encryption_key read, rotation and activities', () => {
     await t.post(`${H}/disk_encryption`, { team_id: null, enable_disk_encryption: true }, ADMIN());
     const { nodeKey, hostId } = await enroll(t);
     await escrowLuks(nodeKey, luksKey(6));
-    expect((await t.get(`${H}/hosts/${hostId}/encryption_key`, ADMIN())).status).toBe(200);
+    expect((await t.get(`${H}/hosts/${hostId}/encryption_key?reason=support%20call`, ADMIN())).status).toBe(
+      200,
+    );
     expect((await config(t, nodeKey)).notifications.rotate_disk_encryption_key).toBe(true);
   });
 
@@ -247,9 +260,13 @@ describe('encryption_key read, rotation and activities', () => {
     const first = luksKey(7);
     await escrowLuks(nodeKey, first, 1);
     await escrowLuks(nodeKey, luksKey(8), 2);
-    expect((await t.get(`${H}/hosts/${hostId}/archived_encryption_keys`, observer)).status).toBe(403);
+    expect(
+      (await t.get(`${H}/hosts/${hostId}/archived_encryption_keys?reason=support%20call`, observer)).status,
+    ).toBe(403);
     expect((await t.get(`${H}/hosts/9999/archived_encryption_keys`, ADMIN())).status).toBe(404);
-    const body = (await (await t.get(`${H}/hosts/${hostId}/archived_encryption_keys`, ADMIN())).json()) as {
+    const body = (await (
+      await t.get(`${H}/hosts/${hostId}/archived_encryption_keys?reason=support%20call`, ADMIN())
+    ).json()) as {
       archived_keys: { key: string | null; key_slot: number; reason: string }[];
     };
     expect(body.archived_keys.map((a) => [a.key, a.key_slot, a.reason])).toEqual([[first, 1, 'replaced']]);
@@ -263,7 +280,8 @@ describe('encryption_key read, rotation and activities', () => {
     await t.close();
     t = await startTestServer({ rateLimits: { keyRead: { burst: 2, perSecond: 0.001 } } });
     const codes: number[] = [];
-    for (let i = 0; i < 3; i++) codes.push((await t.get(`${H}/hosts/1/encryption_key`, ADMIN())).status);
+    for (let i = 0; i < 3; i++)
+      codes.push((await t.get(`${H}/hosts/1/encryption_key?reason=support%20call`, ADMIN())).status);
     expect(codes).toEqual([404, 404, 429]);
   });
 });

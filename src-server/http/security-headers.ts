@@ -1,0 +1,37 @@
+/**
+ * Headers on every response (API, console, agent API, errors). The API answers JSON only, so its policy
+ * forbids everything; the console's page gets its own (CONSOLE_CSP). No inline script anywhere.
+ */
+export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * The console: scripts, styles, fonts and images from itself only (Vite emits files, no inline script),
+ * API calls to itself only, never framed. `data:` images cover small inlined icons.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export function securityHeaders(tls: boolean): Record<string, string> {
+  return {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'content-security-policy': API_CSP,
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    // Answers carry keys and personal data: never cached unless a route says otherwise (console assets).
+    'cache-control': 'no-store',
+    // HSTS only means something over TLS (and browsers ignore it over plain HTTP anyway).
+    ...(tls ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+  };
+}
