@@ -1,7 +1,6 @@
 import { useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
 import type { ArchivedKeyMeta, HostDetails, KeyKind, Team } from '../api/types.js';
-import { announce } from '../components/announcer.js';
 import { Dialog } from '../components/dialog.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
 import { StatusBadge } from '../components/status.js';
@@ -56,7 +55,6 @@ export function HostScreen({ id }: { id: number }) {
   const finished = (text: string) => {
     setDialog(null);
     setDone(text);
-    announce(text);
     reloadAll();
   };
 

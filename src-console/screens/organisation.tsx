@@ -1,7 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
 import type { OrgInfo } from '../api/types.js';
-import { announce } from '../components/announcer.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
 import { useResource } from '../use-resource.js';
 
@@ -77,7 +76,6 @@ function OrgForm({ org }: { org: OrgInfo }) {
     try {
       await adminApi.updateOrg(next);
       setStatus({ tone: 'ok', text: 'Saved. Hosts get the new details at their next check-in.' });
-      announce('Organisation settings saved.');
     } catch (err) {
       setStatus({ tone: 'error', text: err instanceof Error ? err.message : String(err) });
     } finally {

@@ -1,7 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
 import type { Policy, TeamsResponse } from '../api/types.js';
-import { announce } from '../components/announcer.js';
 import { Dialog } from '../components/dialog.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
 import { ScrollTable } from '../components/table.js';
@@ -37,7 +36,6 @@ export function PolicyScreen() {
     setEditing(null);
     setCreating(false);
     setSaved(text);
-    announce(text);
     teams.reload();
   };
 

@@ -1,7 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
 import type { ApiToken, CreatedToken, Role } from '../api/types.js';
-import { announce } from '../components/announcer.js';
 import { Dialog } from '../components/dialog.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
 import { ScrollTable } from '../components/table.js';
@@ -21,7 +20,6 @@ export function TokensScreen() {
   const [saved, setSaved] = useState<string | null>(null);
   const done = (text: string) => {
     setSaved(text);
-    announce(text);
     res.reload();
   };
 

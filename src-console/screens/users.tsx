@@ -1,7 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
 import type { Role, Team, User } from '../api/types.js';
-import { announce } from '../components/announcer.js';
 import { Dialog } from '../components/dialog.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
 import { ScrollTable } from '../components/table.js';
@@ -85,7 +84,6 @@ export function UsersScreen() {
             setCreating(false);
             const text = `${u.email} can now sign in as ${ROLE_NAMES[u.role]}.`;
             setSaved(text);
-            announce(text);
             res.reload();
           }}
         />

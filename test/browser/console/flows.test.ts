@@ -74,10 +74,11 @@ describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) =
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
 
-    await page.getByRole('link', { name: 'Activities' }).click();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Activities' }).click();
     await page.getByLabel('What').selectOption('read_host_disk_encryption_key');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.getByRole('cell', { name: reason }).waitFor();
+    await page.getByRole('cell', { name: reason, exact: true }).waitFor();
 
     await page.goBack();
     await page.goBack();
@@ -87,7 +88,7 @@ describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) =
     const rotated = await rig.t.server.store.getHostView(rig.keyed.hostId);
     expect(rotated?.host.rotate_requested).toBe(true);
 
-    await page.getByRole('link', { name: 'Hosts', exact: true }).click();
+    await nav.getByRole('link', { name: 'Hosts' }).click();
     await page.getByLabel('Platform').selectOption('windows');
     await page.getByRole('searchbox', { name: 'Search' }).fill('SEED00');
     await page.keyboard.press('Enter');

@@ -74,8 +74,7 @@ export async function startConsoleRig(opts: {
   }
   await must('POST', '/disk_encryption', { team_id: null, enable_disk_encryption: true });
   await must('POST', '/teams', { name: 'Engineering', enable_disk_encryption: true, reason_required: true });
-  await seedHosts(t, opts.hosts);
-
+  // The keyed host first: enroll() finds its id on the first page of the host list.
   const host = await enroll(t, 'linux');
   const key = luksKey(7);
   const res = await t.post(AGENT_API_PATHS.luksData, {
@@ -86,6 +85,7 @@ export async function startConsoleRig(opts: {
     client_error: '',
   });
   if (res.status !== 204) throw new Error(`luks_data: ${res.status} ${await res.text()}`);
+  await seedHosts(t, opts.hosts);
 
   return {
     t,
