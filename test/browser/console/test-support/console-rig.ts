@@ -45,7 +45,13 @@ export async function startConsoleRig(opts: {
     postgres ??= await startPostgres();
     databaseUrl = await postgres.newDatabase();
   }
-  const t = await startTestServer(databaseUrl ? { databaseUrl } : {});
+  // The tests sign in dozens of times from one address within a minute; the sign-in limits themselves are
+  // the server's own tests' business.
+  const many = { burst: 1000, perSecond: 100 };
+  const t = await startTestServer({
+    ...(databaseUrl ? { databaseUrl } : {}),
+    rateLimits: { signInAccount: many, signInAddress: many },
+  });
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${t.url}/api/latest/fleet${path}`, {
       method,
