@@ -83,29 +83,42 @@ function Attention({ page, total }: { page: NeedsAttentionPage; total: number })
       {page.hosts.length === 0 ? (
         <p className="muted">Nothing needs attention.</p>
       ) : (
-        <ul className="attention-list">
-          {page.hosts.map(({ host, reasons }) => (
-            <li key={host.id} className="card">
-              <div className="attention-head">
-                <Link to={href(`/hosts/${host.id}`)} className="strong-link">
-                  {host.display_name}
-                </Link>
-                <StatusBadge status={host.mdm.os_settings.disk_encryption.status} />
-                <span className="muted small">
-                  {PLATFORM_NAMES[host.platform]} · {host.team_name ?? NO_TEAM}
-                </span>
-              </div>
-              <ul className="reasons">
-                {reasons.map((r) => (
-                  <li key={r.code}>{r.text}</li>
-                ))}
-              </ul>
-            </li>
-          ))}
-        </ul>
+        <ScrollTable label="Hosts that need attention">
+          <table className="attention-table">
+            <thead>
+              <tr>
+                <th scope="col">Host</th>
+                <th scope="col">Status</th>
+                <th scope="col">Why</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.hosts.map(({ host, reasons }) => (
+                <tr key={host.id}>
+                  <th scope="row">
+                    <Link to={href(`/hosts/${host.id}`)}>{host.display_name}</Link>
+                    <span className="block muted small">
+                      {PLATFORM_NAMES[host.platform]} · {host.team_name ?? NO_TEAM}
+                    </span>
+                  </th>
+                  <td>
+                    <StatusBadge status={host.mdm.os_settings.disk_encryption.status} />
+                  </td>
+                  <td>
+                    {reasons.map((r) => (
+                      <span key={r.code} className="block">
+                        {r.text}
+                      </span>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </ScrollTable>
       )}
       {total > page.hosts.length ? (
-        <p className="small">
+        <p className="small after-table">
           Showing {page.hosts.length} of {formatCount(total)}.{' '}
           <Link to={href('/hosts', { status: 'action_required' })}>See hosts that need action</Link>
         </p>

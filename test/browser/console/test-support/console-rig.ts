@@ -111,31 +111,45 @@ export async function stopPostgres(): Promise<void> {
 const PLATFORMS: readonly Platform[] = ['linux', 'darwin', 'windows'];
 
 /**
- * `n` hosts straight through the store (no HTTP, no key envelopes): enough to make search and paging
- * real. Serials are `SEED` + six digits, hostnames `seed-host-N`.
+ * `n` hosts straight through the store (no HTTP, no real envelopes): enough to make search, paging and the
+ * charts real. Serials are `SEED` + six digits, hostnames `seed-host-N`. Three in five get a stored key
+ * marked decryptable (so "verified"); the rest have none. The fleet arrives over the last 30 days, with a
+ * daily status snapshot written after each day's hosts, so the dashboard's history has 30 days.
  */
-export async function seedHosts(t: TestServer, n: number, from = 0): Promise<void> {
+export async function seedHosts(t: TestServer, n: number): Promise<void> {
   const store = t.server.store;
-  const batch = 200;
-  for (let start = from; start < from + n; start += batch) {
+  const days = 30;
+  const perDay = Math.ceil(n / days);
+  for (let d = 0; d < days; d++) {
     const jobs: Promise<unknown>[] = [];
-    for (let i = start; i < Math.min(from + n, start + batch); i++) {
-      const platform = PLATFORMS[i % 3] as Platform;
-      jobs.push(
-        store.enrollHost(
-          {
-            hardware_uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-            hardware_serial: seedSerial(i),
-            hostname: `seed-host-${i}`,
-            platform,
-            os_version:
-              platform === 'linux' ? 'Debian 12' : platform === 'darwin' ? 'macOS 15.1' : 'Windows 11',
-          },
-          createHash('sha256').update(randomBytes(16)).digest('hex'),
-        ),
-      );
-    }
+    for (let i = d * perDay; i < Math.min(n, (d + 1) * perDay); i++) jobs.push(seedOne(t, i));
     await Promise.all(jobs);
+    await store.writeDailySnapshot(
+      new Date(Date.now() - (days - 1 - d) * 86_400_000).toISOString().slice(0, 10),
+    );
+  }
+}
+
+async function seedOne(t: TestServer, i: number): Promise<void> {
+  const platform = PLATFORMS[i % 3] as Platform;
+  const { hostId } = await t.server.store.enrollHost(
+    {
+      hardware_uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      hardware_serial: seedSerial(i),
+      hostname: `seed-host-${i}`,
+      platform,
+      os_version: platform === 'linux' ? 'Debian 12' : platform === 'darwin' ? 'macOS 15.1' : 'Windows 11',
+    },
+    createHash('sha256').update(randomBytes(16)).digest('hex'),
+  );
+  if (i % 5 < 3) {
+    await t.server.store.storeKey(hostId, {
+      base64_encrypted: randomBytes(48).toString('base64'),
+      key_slot: 1,
+      salt: null,
+      decryptable: true,
+      escrow_id: null,
+    });
   }
 }
 
