@@ -132,7 +132,7 @@ export function RevealDialog({
           </p>
           {reasonMissing ? (
             <p id={ids.reasonErr} className="field-error">
-              Enter a reason: this team requires one before a key is shown.
+              Enter a reason: this host’s policy requires one before a key is shown.
             </p>
           ) : null}
           {archived ? null : (
