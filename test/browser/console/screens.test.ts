@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_CSP } from '../../../src-console/console-policy.js';
 import { expectNoAxeViolations, launchChromium, newPage, screenshot } from '../test-support/browser.js';
 import { type ConsoleRig, consolePage, type Person, startConsoleRig } from './test-support/console-rig.js';
 
@@ -60,6 +61,26 @@ async function open(
   const problems = await watch(page);
   return { page, problems };
 }
+
+describe('the page as the server sends it', () => {
+  it('carries a CSP header at least as strict as the console’s own policy, and the page runs under it', async () => {
+    for (const path of ['/admin/', '/admin/hosts/1']) {
+      const res = await fetch(`${rig.url}${path}`);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      const header = new Map(
+        (res.headers.get('content-security-policy') ?? '').split(';').map((d) => {
+          const [name = '', ...sources] = d.trim().split(/\s+/);
+          return [name, sources] as const;
+        }),
+      );
+      for (const [name, sources] of Object.entries(CONSOLE_CSP))
+        expect(header.get(name), name).toEqual(sources);
+      // Anything the server adds may only name the console's own origin.
+      for (const [name, sources] of header)
+        if (!(name in CONSOLE_CSP)) expect(sources, name).toEqual(["'self'"]);
+    }
+  });
+});
 
 describe.each(Object.keys(VARIANTS) as Variant[])('every console screen, %s', (variant) => {
   it('sign-in, empty and after a wrong password', async () => {
