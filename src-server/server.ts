@@ -88,6 +88,8 @@ export interface RunningServer {
   waitingAgents(): number;
   /** Rewrites today's status snapshot now (the hourly job does the same). */
   writeSnapshotNow(): Promise<void>;
+  /** Every route the server answers (method and path pattern), for tests. */
+  routes: readonly { method: string; url: string }[];
   store: EscrowStore;
 }
 
@@ -269,6 +271,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     reloadEscrowKeys: refreshEscrowKeys,
     waitingAgents: () => waiters.size,
     writeSnapshotNow: () => snapshots.runNow(),
+    routes: (app as unknown as { registeredRoutes: { method: string; url: string }[] }).registeredRoutes,
     close: () => {
       closing ??= (async () => {
         clearInterval(keyPoll);

@@ -146,8 +146,9 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
       return sendError(reply, 429, 'too many key submissions from this host; retry later');
     }
     if (body.client_error !== '') {
-      await ctx.store.recordClientError(hostId, body.client_error);
+      // The event first, so the timeline reads cause (the error) before effect (the status change).
       await hostEvent(ctx.store, view, 'escrow_failed', { client_error: body.client_error });
+      await ctx.store.recordClientError(hostId, body.client_error);
       ctx.log.warn({ host_id: hostId }, 'host reported a disk-encryption error');
     } else if (body.base64_encrypted) {
       let ok = await ctx.checkDecryptable(body.base64_encrypted, platform, ctx.escrowKeys().all);

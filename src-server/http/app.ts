@@ -85,6 +85,13 @@ export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer 
   });
   app.setNotFoundHandler((req, reply) => fail(req, reply, 404, 'not found'));
 
+  // Every registered route, for the authorization test (a route without a rule must fail it).
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
+  app.decorate('registeredRoutes', routes);
+
   registerAgentRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerConsole(app, ctx);

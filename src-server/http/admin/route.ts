@@ -27,6 +27,7 @@ export function adminRoute(
   app.route({
     method,
     url: ADMIN_API_BASE + path,
+    onSend: serverTiming,
     handler: async (req, reply) => {
       const who = await authenticate(ctx, req, reply);
       if (!who) return;
@@ -53,6 +54,17 @@ export function adminRoute(
       return handler(req, reply, who);
     },
   });
+}
+
+/** `Server-Timing: app;dur=…` (ms from request to answer, body not included): the benches read it. */
+function serverTiming(
+  _req: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (err: null, p: unknown) => void,
+) {
+  void reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`);
+  done(null, payload);
 }
 
 /** An endpoint without credentials (sign-in); its rule must say so. */

@@ -184,12 +184,17 @@ export function registerTeamRoutes(app: FastifyInstance, ctx: ServerContext): vo
       details: { team_id: body.team_id, host_ids: moved },
     });
     for (const id of moved) {
+      const view = await ctx.store.getHostView(id);
       await ctx.store.addActivity({
         ...actor,
         type: 'host_team_changed',
         host_id: id,
         team_id: body.team_id,
-        details: { to_team_id: body.team_id, to_team_name: target?.name ?? null },
+        details: {
+          host_display_name: view?.host.hostname ?? null,
+          to_team_id: body.team_id,
+          to_team_name: target?.name ?? null,
+        },
       });
     }
     await ctx.waiters.notify(moved);

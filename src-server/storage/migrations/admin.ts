@@ -108,4 +108,45 @@ CREATE TABLE host_status_daily (
 );
 `,
   },
+  {
+    id: 16,
+    name: 'host search: a trigram index (SQLite FTS5; PostgreSQL pg_trgm where it can be installed)',
+    // A substring search over 100,000 hosts scanned every row (~35 ms on SQLite, ~50 ms on PostgreSQL);
+    // a trigram index answers a search of three characters or more from the index. SQLite keeps an external
+    // content FTS5 table in step with hosts.search_text through triggers (only when search_text changes,
+    // not on every check-in). PostgreSQL's pg_trgm is a trusted extension (PG 13+), so the database owner
+    // may create it; where that is refused the search keeps working by scanning, and the log says nothing
+    // worse than a NOTICE.
+    sql: '',
+    dialects: {
+      sqlite: `
+CREATE VIRTUAL TABLE hosts_search USING fts5(search_text, content='hosts', content_rowid='id', tokenize='trigram');
+INSERT INTO hosts_search(hosts_search) VALUES ('rebuild');
+CREATE TRIGGER hosts_search_insert AFTER INSERT ON hosts BEGIN
+  INSERT INTO hosts_search(rowid, search_text) VALUES (new.id, new.search_text);
+END;
+CREATE TRIGGER hosts_search_delete AFTER DELETE ON hosts BEGIN
+  INSERT INTO hosts_search(hosts_search, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+END;
+CREATE TRIGGER hosts_search_update AFTER UPDATE OF search_text ON hosts BEGIN
+  INSERT INTO hosts_search(hosts_search, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+  INSERT INTO hosts_search(rowid, search_text) VALUES (new.id, new.search_text);
+END;
+`,
+      postgres: `
+DO $$
+BEGIN
+  CREATE EXTENSION IF NOT EXISTS pg_trgm;
+EXCEPTION WHEN others THEN
+  RAISE NOTICE 'pg_trgm cannot be installed here; host search scans the hosts table instead';
+END $$;
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+    CREATE INDEX hosts_search_trgm ON hosts USING gin (search_text gin_trgm_ops);
+  END IF;
+END $$;
+`,
+    },
+  },
 ];

@@ -14,6 +14,8 @@ export interface Migration {
   id: number;
   name: string;
   sql: string;
+  /** When a dialect needs different SQL (an index only one database has), its own text replaces `sql`. */
+  dialects?: Partial<Record<Dialect, string>>;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -106,5 +108,6 @@ ALTER TABLE teams ADD COLUMN max_deferrals INTEGER NULL;
 /** The migration's SQL in one dialect. */
 export function migrationSql(m: Migration, dialect: Dialect): string {
   const id = dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'SERIAL PRIMARY KEY';
-  return m.sql.replaceAll(ID, id).replaceAll(NL, dialect === 'sqlite' ? 'char(10)' : 'chr(10)');
+  const sql = m.dialects?.[dialect] ?? m.sql;
+  return sql.replaceAll(ID, id).replaceAll(NL, dialect === 'sqlite' ? 'char(10)' : 'chr(10)');
 }

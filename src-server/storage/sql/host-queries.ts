@@ -1,4 +1,5 @@
 import type { Platform } from '../../../ipc/agent-server/orbit-api.js';
+import type { Dialect } from '../migrations/index.js';
 import type {
   AttentionQuery,
   DailyCount,
@@ -53,6 +54,9 @@ export function orderValue(v: HostView, key: HostOrderKey): string | number {
 /** LIKE with '!' as the escape character: the user's % and _ are plain characters (the same in both SQLs). */
 const escapeLike = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
 
+/** The FTS5 trigram index needs three characters; shorter searches scan (migration 16). */
+const TRIGRAM = 3;
+
 interface Where {
   sql: string;
   params: SqlValue[];
@@ -75,12 +79,25 @@ function teamCondition(column: string, teamId: number | null | undefined, out: W
   }
 }
 
-export function hostWhere(f: HostFilter, extra: string[] = [], extraParams: SqlValue[] = []): Where {
+export function hostWhere(
+  f: HostFilter,
+  extra: string[] = [],
+  extraParams: SqlValue[] = [],
+  dialect: Dialect = 'postgres',
+): Where {
   const out: Where = { sql: '', params: [] };
   const c: string[] = [];
   if (f.query) {
-    c.push("search_text LIKE ? ESCAPE '!'");
-    out.params.push(`%${escapeLike(f.query.toLowerCase())}%`);
+    const q = f.query.toLowerCase();
+    if (dialect === 'sqlite' && [...q].length >= TRIGRAM) {
+      // A quoted FTS5 phrase: every character is literal; the trigram tokenizer matches substrings.
+      c.push('id IN (SELECT rowid FROM hosts_search WHERE hosts_search MATCH ?)');
+      out.params.push(`"${q.replaceAll('"', '""')}"`);
+    } else {
+      // On PostgreSQL the pg_trgm index (when installed) serves this LIKE; on SQLite it is a short search.
+      c.push("search_text LIKE ? ESCAPE '!'");
+      out.params.push(`%${escapeLike(q)}%`);
+    }
   }
   if (f.status) {
     c.push('disk_encryption_status = ?');
@@ -108,7 +125,7 @@ export async function searchHosts(db: SqlDriver, page: HostPageRequest): Promise
     extra.push(`(${col}, id) ${dir === 'ASC' ? '>' : '<'} (?, ?)`);
     extraParams.push(page.after.value, page.after.id);
   }
-  const w = hostWhere(page.filter, extra, extraParams);
+  const w = hostWhere(page.filter, extra, extraParams, db.dialect);
   const rows = await db.all<HostRow>(
     `SELECT ${HOST_COLUMNS} FROM hosts ${w.sql} ORDER BY ${col} ${dir}, id ${dir} LIMIT ? OFFSET ?`,
     [...w.params, page.limit, page.offset ?? 0],
@@ -117,7 +134,7 @@ export async function searchHosts(db: SqlDriver, page: HostPageRequest): Promise
 }
 
 export async function countHosts(db: SqlDriver, f: HostFilter): Promise<number> {
-  const w = hostWhere(f);
+  const w = hostWhere(f, [], [], db.dialect);
   const r = await db.get<{ n: number }>(
     `SELECT CAST(COUNT(*) AS INTEGER) AS n FROM hosts ${w.sql}`,
     w.params,
@@ -145,7 +162,8 @@ export function statusCounts(db: SqlDriver, f: Pick<HostFilter, 'teamId' | 'scop
   const w = hostWhere(f);
   return db.all<StatusCount>(
     `SELECT disk_encryption_status AS status, platform, team_id, CAST(COUNT(*) AS INTEGER) AS hosts FROM hosts
-     ${w.sql} GROUP BY disk_encryption_status, platform, team_id ORDER BY team_id, platform, disk_encryption_status`,
+     ${w.sql} GROUP BY disk_encryption_status, platform, team_id
+     ORDER BY COALESCE(team_id, 0), platform, disk_encryption_status`,
     w.params,
   );
 }
