@@ -107,6 +107,47 @@ describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) =
     await page.close();
   });
 
+  it('a team that rotates after every reveal: the box is ticked and fixed; the key hides after 60 s', async () => {
+    const team = (await rig.api('POST', '/teams', {
+      name: `Finance ${database}`,
+      enable_disk_encryption: true,
+      reason_required: true,
+      rotate_after_reveal: true,
+    })) as { status: number; body: { team: { id: number } } };
+    expect(team.status).toBe(200);
+    const moved = await rig.api('POST', '/hosts/transfer', {
+      team_id: team.body.team.id,
+      hosts: [rig.keyed.hostId],
+    });
+    expect(moved.status).toBe(200);
+
+    const page = await newPage(browser, { viewport: { width: 1280, height: 900 } });
+    // The page's clock, so the 60 seconds can pass at once.
+    await page.clock.install();
+    await page.goto(`${rig.url}/admin/hosts/${rig.keyed.hostId}`);
+    await page.getByLabel('Email').waitFor();
+    await signIn(page, 'helpdesk');
+    await page.getByRole('button', { name: 'Reveal key' }).click();
+    const dialog = page.getByRole('dialog');
+    const rotate = dialog.getByLabel('Rotate the key after it is revealed');
+    expect(await rotate.isChecked()).toBe(true);
+    expect(await rotate.isDisabled()).toBe(true);
+    await dialog.getByText('Required by this team’s policy').waitFor();
+    await dialog.getByLabel('Reason').fill('Forced rotation check');
+    await dialog.getByRole('button', { name: 'Reveal key' }).click();
+    await dialog.locator('.recovery-key').waitFor();
+    await dialog.getByText('A new key has been requested').waitFor();
+    await dialog.getByText('Hides in 60 s').waitFor();
+    await page.clock.fastForward(30_000);
+    await dialog.getByText('Hides in 30 s').waitFor();
+    await page.clock.fastForward(31_000);
+    await dialog.getByText('The key is hidden again').waitFor();
+    expect(await dialog.locator('.recovery-key').count()).toBe(0);
+    expect(await page.content()).not.toContain(rig.keyed.key);
+    expect((await rig.t.server.store.getHostView(rig.keyed.hostId))?.host.rotate_requested).toBe(true);
+    await page.close();
+  });
+
   it('helpdesk finds hosts and reveals keys but never reaches policy or users', async () => {
     const page = await consolePage(browser, rig, 'helpdesk');
     const nav = page.getByRole('navigation', { name: 'Main' });
