@@ -42,6 +42,7 @@ export function SortHeader({
           width="10"
           height="12"
           viewBox="0 0 10 12"
+          fill="currentColor"
           aria-hidden="true"
           className={active ? 'sort-on' : 'sort-off'}
         >
