@@ -1,5 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_API_PATHS } from '../../../ipc/agent-server/orbit-api.js';
+import { envelopeFor, luksKey } from '../../../src-server/test-support/server.js';
 import { launchChromium, newPage } from '../test-support/browser.js';
 import {
   type ConsoleRig,
@@ -145,6 +147,54 @@ describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) =
     expect(await dialog.locator('.recovery-key').count()).toBe(0);
     expect(await page.content()).not.toContain(rig.keyed.key);
     expect((await rig.t.server.store.getHostView(rig.keyed.hostId))?.host.rotate_requested).toBe(true);
+    await page.close();
+  });
+
+  it('a replaced key is archived and can be revealed with a reason of its own', async () => {
+    const newKey = luksKey(8);
+    const res = await rig.t.post(AGENT_API_PATHS.luksData, {
+      orbit_node_key: rig.keyed.nodeKey,
+      key_slot: 2,
+      salt: 'c2FsdDI=',
+      base64_encrypted: await envelopeFor(rig.t, rig.keyed.nodeKey, newKey),
+      client_error: '',
+    });
+    expect(res.status).toBe(204);
+    const page = await consolePage(browser, rig, 'maintainer', `/admin/hosts/${rig.keyed.hostId}`);
+    const archived = page.getByRole('region', { name: 'Archived keys' });
+    await archived.getByText('Replaced by a newer key').first().waitFor();
+    await archived
+      .getByRole('button', { name: /^Reveal/ })
+      .first()
+      .click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Reason').fill('Disk restored from a backup made last month');
+    await dialog.getByRole('button', { name: 'Reveal key' }).click();
+    await dialog.locator('.recovery-key').waitFor();
+    expect((await dialog.locator('.recovery-key').textContent())?.replace(/\s/g, '')).toBe(rig.keyed.key);
+    await page.keyboard.press('Escape');
+    // The current key is the new one.
+    await page.getByRole('button', { name: 'Reveal key' }).click();
+    await dialog.getByLabel('Reason').fill('Checking the new key');
+    await dialog.getByRole('button', { name: 'Reveal key' }).click();
+    await dialog.locator('.recovery-key').waitFor();
+    expect((await dialog.locator('.recovery-key').textContent())?.replace(/\s/g, '')).toBe(newKey);
+    rig.keyed.key = newKey;
+    await page.close();
+  });
+
+  it('a session ended on the server sends the admin to sign in, and back to the same page after', async () => {
+    const page = await consolePage(browser, rig, 'admin', '/admin/activities');
+    await page.getByRole('heading', { name: 'Activities', level: 1 }).waitFor();
+    const users = (await rig.api('GET', '/users')) as { body: { users: { id: number; email: string }[] } };
+    const ada = users.body.users.find((u) => u.email === PEOPLE.admin);
+    expect((await rig.api('DELETE', `/users/${ada?.id}/sessions`)).status).toBeLessThan(300);
+    await page.getByLabel('What').selectOption('signed_in');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Escrow admin' }).waitFor();
+    await signIn(page, 'admin');
+    await page.getByRole('heading', { name: 'Activities', level: 1 }).waitFor();
+    expect(new URL(page.url()).searchParams.get('type')).toBe('signed_in');
     await page.close();
   });
 

@@ -29,6 +29,7 @@ export interface ConsoleRig {
   t: TestServer;
   url: string;
   /** A host enrolled through the agent API with a real, escrowed LUKS key. */
+  /** `key` is the host's current key (a test that replaces it says so here). */
   keyed: EnrolledHost & { key: string };
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
