@@ -23,6 +23,7 @@ export function UsersScreen() {
     return { users, teams: teams.teams };
   }, []);
   const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<User | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const teamNames = (u: User, teams: Team[]) =>
     u.teams === null
@@ -54,6 +55,9 @@ export function UsersScreen() {
                 <th scope="col">Role</th>
                 <th scope="col">Teams</th>
                 <th scope="col">Last signed in</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -70,6 +74,11 @@ export function UsersScreen() {
                         ? formatDateTime(u.last_sign_in_at)
                         : 'Never'}
                   </td>
+                  <td>
+                    <button type="button" className="small-button" onClick={() => setEditing(u)}>
+                      Edit<span className="visually-hidden"> {u.email}</span>
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -84,6 +93,18 @@ export function UsersScreen() {
             setCreating(false);
             const text = `${u.email} can now sign in as ${ROLE_NAMES[u.role]}.`;
             setSaved(text);
+            res.reload();
+          }}
+        />
+      ) : null}
+      {editing && res.data ? (
+        <EditUser
+          user={editing}
+          teams={res.data.teams}
+          onClose={() => setEditing(null)}
+          onSaved={(u) => {
+            setEditing(null);
+            setSaved(`${u.email}: ${u.disabled ? 'disabled' : ROLE_NAMES[u.role]}, saved.`);
             res.reload();
           }}
         />
@@ -111,8 +132,7 @@ function CreateUser({
     const email = String(f.get('email') ?? '').trim();
     const name = String(f.get('name') ?? '').trim();
     const password = String(f.get('password') ?? '');
-    const role = String(f.get('role') ?? 'observer') as Role;
-    const picked = f.getAll('team').map(Number);
+    const { role, teams: picked } = roleAndTeamsOf(f);
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) return fail('Enter the user’s email address.', 'email');
     if (password.length < 12) return fail('The first password needs at least 12 characters.', 'password');
     setBusy(true);
@@ -123,7 +143,7 @@ function CreateUser({
           name: name || email,
           password,
           role,
-          teams: picked.length > 0 ? picked : null,
+          teams: picked,
         }),
       );
     } catch (err) {
@@ -159,28 +179,7 @@ function CreateUser({
         <p id={`${base}-pw-hint`} className="hint">
           At least 12 characters. Give it to the user by a separate channel.
         </p>
-        <fieldset className="choices">
-          <legend className="field-label">Role</legend>
-          {ROLES.map((r, i) => (
-            <div key={r} className="check-row">
-              <input id={`${base}-role-${r}`} type="radio" name="role" value={r} defaultChecked={i === 3} />
-              <label htmlFor={`${base}-role-${r}`}>
-                {ROLE_NAMES[r]} <span className="muted small">— {ROLE_HINTS[r]}</span>
-              </label>
-            </div>
-          ))}
-        </fieldset>
-        {teams.length > 0 ? (
-          <fieldset className="choices">
-            <legend className="field-label">Teams (none ticked: every team)</legend>
-            {teams.map((t) => (
-              <div key={t.id} className="check-row">
-                <input id={`${base}-team-${t.id}`} type="checkbox" name="team" value={String(t.id)} />
-                <label htmlFor={`${base}-team-${t.id}`}>{t.name}</label>
-              </div>
-            ))}
-          </fieldset>
-        ) : null}
+        <RoleAndTeams teams={teams} currentRole="observer" picked={null} />
         <div aria-live="assertive" className="live-region">
           {error ? <p className="notice tone-error">{error}</p> : null}
         </div>
@@ -190,6 +189,113 @@ function CreateUser({
           </button>
           <button type="submit" className="primary" disabled={busy}>
             Create user
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** The role and team fields of a person (create and edit share them); none ticked means every team. */
+function RoleAndTeams({
+  teams,
+  currentRole,
+  picked,
+}: {
+  teams: Team[];
+  currentRole: Role;
+  picked: number[] | null;
+}) {
+  const base = useId();
+  return (
+    <>
+      <fieldset className="choices">
+        <legend className="field-label">Role</legend>
+        {ROLES.map((r) => (
+          <div key={r} className="check-row">
+            <input
+              id={`${base}-role-${r}`}
+              type="radio"
+              name="role"
+              value={r}
+              defaultChecked={r === currentRole}
+            />
+            <label htmlFor={`${base}-role-${r}`}>
+              {ROLE_NAMES[r]} <span className="muted small">— {ROLE_HINTS[r]}</span>
+            </label>
+          </div>
+        ))}
+      </fieldset>
+      {teams.length > 0 ? (
+        <fieldset className="choices">
+          <legend className="field-label">Teams (none ticked: every team)</legend>
+          {teams.map((t) => (
+            <div key={t.id} className="check-row">
+              <input
+                id={`${base}-team-${t.id}`}
+                type="checkbox"
+                name="team"
+                value={String(t.id)}
+                defaultChecked={picked?.includes(t.id) ?? false}
+              />
+              <label htmlFor={`${base}-team-${t.id}`}>{t.name}</label>
+            </div>
+          ))}
+        </fieldset>
+      ) : null}
+    </>
+  );
+}
+
+function roleAndTeamsOf(f: FormData): { role: Role; teams: number[] | null } {
+  const picked = f.getAll('team').map(Number);
+  return { role: String(f.get('role') ?? 'observer') as Role, teams: picked.length > 0 ? picked : null };
+}
+
+/** Another role or other teams, or no access at all (disabled: the person's sessions end at once). */
+function EditUser({
+  user,
+  teams,
+  onClose,
+  onSaved,
+}: {
+  user: User;
+  teams: Team[];
+  onClose: () => void;
+  onSaved: (u: User) => void;
+}) {
+  const id = useId();
+  const form = useRef<HTMLFormElement>(null);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const f = new FormData(form.current ?? undefined);
+    try {
+      onSaved(
+        await adminApi.updateUser(user.id, { ...roleAndTeamsOf(f), disabled: f.get('disabled') === 'on' }),
+      );
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <Dialog title={`Edit ${user.name || user.email}`} onClose={onClose}>
+      <form ref={form} onSubmit={(e) => void submit(e)} noValidate>
+        <p className="muted">{user.email}</p>
+        <RoleAndTeams teams={teams} currentRole={user.role} picked={user.teams} />
+        <div className="check-row">
+          <input id={id} type="checkbox" name="disabled" defaultChecked={user.disabled} data-autofocus />
+          <label htmlFor={id}>Disabled: may not sign in (ends every session now)</label>
+        </div>
+        <div aria-live="assertive" className="live-region">
+          {error ? <p className="notice tone-error">{error}</p> : null}
+        </div>
+        <div className="actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary">
+            Save
           </button>
         </div>
       </form>

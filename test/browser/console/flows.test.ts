@@ -198,6 +198,24 @@ describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) =
     await page.close();
   });
 
+  it('an admin makes a maintainer helpdesk; the next sign-in shows helpdesk’s console', async () => {
+    const page = await consolePage(browser, rig, 'admin', '/admin/users');
+    await page.getByRole('button', { name: `Edit ${PEOPLE.maintainer}` }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(/^Helpdesk/).check();
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(`${PEOPLE.maintainer}: Helpdesk, saved.`).waitFor();
+    const other = await consolePage(browser, rig, 'maintainer', '/admin/');
+    await other.getByRole('heading', { name: 'Hosts', level: 1 }).waitFor();
+    expect(await other.getByRole('link', { name: 'Policy and teams' }).count()).toBe(0);
+    // Back as it was, for the tests after this one.
+    const users = (await rig.api('GET', '/users')) as { body: { users: { id: number; email: string }[] } };
+    const max = users.body.users.find((u) => u.email === PEOPLE.maintainer);
+    expect((await rig.api('PATCH', `/users/${max?.id}`, { role: 'maintainer' })).status).toBe(200);
+    await page.close();
+    await other.close();
+  });
+
   it('helpdesk finds hosts and reveals keys but never reaches policy or users', async () => {
     const page = await consolePage(browser, rig, 'helpdesk');
     const nav = page.getByRole('navigation', { name: 'Main' });

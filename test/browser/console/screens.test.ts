@@ -151,6 +151,10 @@ describe.each(Object.keys(VARIANTS) as Variant[])('every console screen, %s', (v
     await page.getByRole('dialog').waitFor();
     await check(page, 'user-new', variant);
     await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Edit olga@example.com' }).click();
+    await page.getByRole('dialog').getByText('Disabled: may not sign in').waitFor();
+    await check(page, 'user-edit', variant);
+    await page.keyboard.press('Escape');
     await page.goto(`${rig.url}/admin/tokens`);
     await page.getByRole('button', { name: 'New token' }).click();
     await page.getByRole('dialog').getByLabel('Name').fill(`screenshots ${variant}`);
