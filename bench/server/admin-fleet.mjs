@@ -132,3 +132,5 @@ export async function startPostgres() {
   const { startPostgres: start } = await import('../../src-server/test-support/postgres.ts');
   return start();
 }
+
+export const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
