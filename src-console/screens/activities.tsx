@@ -1,5 +1,6 @@
-import { type FormEvent, useEffect, useId, useRef } from 'react';
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
+import { ApiError } from '../api/client.js';
 import type { ActivitiesQuery, Optional } from '../api/types.js';
 import { announce } from '../components/announcer.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
@@ -63,20 +64,51 @@ export function ActivitiesScreen() {
   const { api: q, from, to } = queryFromUrl(query);
   const key = query.toString();
   const res = useResource((signal) => adminApi.activities(q, signal), [key]);
-  const ids = { actor: useId(), type: useId(), from: useId(), to: useId(), host: useId() };
+  const ids = {
+    actor: useId(),
+    type: useId(),
+    from: useId(),
+    to: useId(),
+    host: useId(),
+    hostError: useId(),
+  };
   const form = useRef<HTMLFormElement>(null);
 
-  const apply = (e: FormEvent) => {
+  const [hostError, setHostError] = useState<string | null>(null);
+  /**
+   * The host is asked for as people know it (hostname, serial, UUID); it is looked up once and kept in the
+   * URL both as typed (`host`, to show again) and as its id (`host_id`, what the API filters on).
+   */
+  const apply = async (e: FormEvent) => {
     e.preventDefault();
     const f = new FormData(form.current ?? undefined);
     const get = (n: string) => String(f.get(n) ?? '').trim() || null;
+    const host = get('host');
+    let hostId: number | null = null;
+    if (host) {
+      try {
+        hostId = (await adminApi.hostByIdentifier(host)).id;
+      } catch (err) {
+        setHostError(
+          err instanceof ApiError && err.status === 404
+            ? `No host is known as “${host}”.`
+            : err instanceof Error
+              ? err.message
+              : String(err),
+        );
+        form.current?.querySelector<HTMLInputElement>('[name="host"]')?.focus();
+        return;
+      }
+    }
+    setHostError(null);
     navigate(
       href('/activities', {
         actor: get('actor'),
         type: get('type'),
         from: get('from'),
         to: get('to'),
-        host_id: get('host_id'),
+        host,
+        host_id: hostId,
       }),
     );
   };
@@ -98,21 +130,34 @@ export function ActivitiesScreen() {
           Export CSV
         </a>
       </PageHeading>
-      <form ref={form} className="filters" aria-label="Filter activities" onSubmit={apply} key={key}>
+      <form
+        ref={form}
+        className="filters"
+        aria-label="Filter activities"
+        onSubmit={(e) => void apply(e)}
+        key={key}
+      >
         <div className="filter">
           <label htmlFor={ids.actor}>Who</label>
           <input id={ids.actor} name="actor" type="text" defaultValue={q.actor ?? ''} autoComplete="off" />
         </div>
         <div className="filter">
-          <label htmlFor={ids.host}>Host ID</label>
+          <label htmlFor={ids.host}>Host</label>
           <input
             id={ids.host}
-            name="host_id"
+            name="host"
             type="text"
-            inputMode="numeric"
-            defaultValue={q.host_id === undefined ? '' : String(q.host_id)}
+            defaultValue={query.get('host') ?? (q.host_id === undefined ? '' : String(q.host_id))}
             autoComplete="off"
+            spellCheck={false}
+            aria-invalid={hostError !== null}
+            aria-describedby={hostError ? ids.hostError : undefined}
           />
+          {hostError ? (
+            <span id={ids.hostError} className="field-error" role="alert">
+              {hostError}
+            </span>
+          ) : null}
         </div>
         <div className="filter">
           <label htmlFor={ids.type}>What</label>

@@ -167,7 +167,14 @@ export function HostScreen({ id }: { id: number }) {
       </div>
 
       <section aria-labelledby="timeline-title" className="section">
-        <h2 id="timeline-title">Timeline</h2>
+        <div className="section-head">
+          <h2 id="timeline-title">Timeline</h2>
+          {can.seeActivities ? (
+            <Link to={href('/activities', { host: host.display_name, host_id: host.id })}>
+              All activities of this host
+            </Link>
+          ) : null}
+        </div>
         {timeline.error ? <LoadError message={timeline.error} retry={timeline.reload} /> : null}
         {!timeline.data ? (
           timeline.loading ? (

@@ -78,8 +78,14 @@ describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) =
 
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'Activities' }).click();
+    await page.getByLabel('Host', { exact: true }).fill('no-such-host');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No host is known as “no-such-host”.').waitFor();
+    await page.getByLabel('Host', { exact: true }).fill(serial);
     await page.getByLabel('What').selectOption('read_host_disk_encryption_key');
     await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('host_id')).toBe(String(rig.keyed.hostId));
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
     await page.getByRole('cell', { name: reason, exact: true }).waitFor();
 
     await page.goBack();
