@@ -2,6 +2,7 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
 import type { OrgInfo } from '../api/types.js';
 import { LoadError, Loading, PageHeading } from '../components/page.js';
+import { useSession } from '../session.js';
 import { useResource } from '../use-resource.js';
 
 /**
@@ -9,12 +10,20 @@ import { useResource } from '../use-resource.js';
  * "Contact IT" button opens the URL (https: or mailto: only, checked there as well as here).
  */
 export function OrganisationScreen() {
+  const { can } = useSession();
   const res = useResource((signal) => adminApi.org(signal), []);
   return (
     <>
       <PageHeading title="Organisation" />
       {res.error ? <LoadError message={res.error} retry={res.reload} /> : null}
-      {res.data ? <OrgForm org={res.data} /> : res.loading ? <Loading /> : null}
+      {!can.editOrganisation ? (
+        <p className="muted">Only administrators change these; your role may read them.</p>
+      ) : null}
+      {res.data ? (
+        <OrgForm org={res.data} readOnly={!can.editOrganisation} />
+      ) : res.loading ? (
+        <Loading />
+      ) : null}
     </>
   );
 }
@@ -48,7 +57,7 @@ function problemOf(key: Field, v: string): string | null {
   return null;
 }
 
-function OrgForm({ org }: { org: OrgInfo }) {
+function OrgForm({ org, readOnly }: { org: OrgInfo; readOnly: boolean }) {
   const base = useId();
   const form = useRef<HTMLFormElement>(null);
   const [problems, setProblems] = useState<Partial<Record<Field, string>>>({});
@@ -99,6 +108,7 @@ function OrgForm({ org }: { org: OrgInfo }) {
               name={d.key}
               type={d.type}
               defaultValue={org[d.key]}
+              readOnly={readOnly}
               autoComplete={d.auto}
               aria-invalid={problem !== undefined}
               aria-describedby={describedBy || undefined}
@@ -119,11 +129,13 @@ function OrgForm({ org }: { org: OrgInfo }) {
       <div aria-live="polite" className="live-region">
         {status ? <p className={`notice tone-${status.tone}`}>{status.text}</p> : null}
       </div>
-      <div className="actions">
-        <button type="submit" className="primary" disabled={busy}>
-          Save
-        </button>
-      </div>
+      {readOnly ? null : (
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            Save
+          </button>
+        </div>
+      )}
     </form>
   );
 }

@@ -258,6 +258,11 @@ describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) =
       [rig.keyed.hostId, csrf] as const,
     );
     expect(status).toBe(403);
+    // Organisation settings: readable, not changeable.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Organisation' }).click();
+    await page.getByLabel('Organisation name').waitFor();
+    expect(await page.getByLabel('Organisation name').getAttribute('readonly')).not.toBeNull();
+    expect(await page.getByRole('button', { name: 'Save' }).count()).toBe(0);
     await page.close();
   });
 });
