@@ -5,7 +5,7 @@
  *
  * Responses are typed by the admin contract (ipc/admin), whose types the console imports but not its
  * schemas: the console is served by the same build of the same server, and zod would be the biggest part of
- * the page's JavaScript (docs/decisions/0005-admin-console.md).
+ * the page's JavaScript (docs/decisions/0015-admin-console.md).
  */
 
 import { CSRF } from './routes.js';
