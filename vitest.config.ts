@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 // cryptsetup, PostgreSQL, another local account or the built programs; test/browser runs every screen in
 // Chromium; test/e2e runs the programs together. Slow by nature, so timeouts are generous: speed goals live
 // in bench/, never in test timeouts.
-const SOURCE_ROOMS = '{ipc,node-lib,src-agent,src-server,src-main,src-renderer,web-harness}';
+const SOURCE_ROOMS = '{ipc,node-lib,src-agent,src-server,src-main,src-renderer,src-console,web-harness}';
 
 export default defineConfig({
   test: {

@@ -20,6 +20,8 @@ const BENCHES = [
   'desktop/dialog-interactive.mjs',
   'desktop/dialog-breakdown.mjs',
   'desktop/window-cleanup.mjs',
+  'console/bundle-size.mjs',
+  'console/search-to-host.mjs',
 ];
 // Every runnable bench is listed above; helpers (lib, clients, world…) are imported by them.
 const listed = new Set(BENCHES);
@@ -32,8 +34,9 @@ const helpers = new Set([
   'world.mjs',
   'load-harness.mjs',
   'simulated-mac-agent.mjs',
+  'console-server.mjs',
 ]);
-for (const dir of ['server', 'agent', 'macos', 'desktop']) {
+for (const dir of ['server', 'agent', 'macos', 'desktop', 'console']) {
   for (const f of readdirSync(path.join('bench', dir))) {
     if (f.endsWith('.mjs') && !helpers.has(f) && !listed.has(`${dir}/${f}`)) {
       process.stderr.write(

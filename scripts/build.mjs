@@ -34,6 +34,7 @@ if (existsSync('src-main/preload/preload.ts')) {
 }
 if (existsSync('src-renderer/vite.config.ts')) {
   run('npx', ['vite', 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'warn']);
+  run('npx', ['vite', 'build', '--config', 'src-console/vite.config.ts', '--logLevel', 'warn']);
   run('npx', ['vite', 'build', '--config', 'web-harness/vite.config.ts', '--logLevel', 'warn']);
 }
 // Whitespace and syntax are minified (the agent is a long-running root service: a smaller source string is
