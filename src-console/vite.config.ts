@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
-import { consoleMetaCsp } from './console-policy.js';
+import { consoleMetaCsp } from '../ipc/admin/console-policy.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-/** The page's CSP meta tag, from the one policy (console-policy.ts), ahead of every script and stylesheet. */
+/** The page's CSP meta tag, from the one policy (ipc/admin/console-policy.ts), ahead of every script and stylesheet. */
 function consolePolicyMeta(): Plugin {
   const anchor = '<meta charset="utf-8" />';
   return {

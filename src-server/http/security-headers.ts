@@ -1,25 +1,14 @@
+import { serializeConsoleCsp } from '../../ipc/admin/console-policy.js';
+
 /**
  * Headers on every response (API, console, agent API, errors). The API answers JSON only, so its policy
- * forbids everything; the console's page gets its own (CONSOLE_CSP). No inline script anywhere.
+ * forbids everything; the console's files get the console's own policy (CONSOLE_CSP). No inline script
+ * anywhere.
  */
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/**
- * The console: scripts, styles, fonts and images from itself only (Vite emits files, no inline script),
- * API calls to itself only, never framed. `data:` images cover small inlined icons.
- */
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The console's policy, the one the console's build also writes into its page (ipc/admin/console-policy.ts). */
+export const CONSOLE_CSP = serializeConsoleCsp();
 
 export function securityHeaders(tls: boolean): Record<string, string> {
   return {

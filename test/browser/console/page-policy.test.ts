@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { consoleMetaCsp, serializeConsoleCsp } from '../../../src-console/console-policy.js';
+import { consoleMetaCsp, serializeConsoleCsp } from '../../../ipc/admin/console-policy.js';
 
 /**
  * The console's page under its CSP, checked where it is cheap: the built page carries the policy and

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_CSP } from '../../../src-console/console-policy.js';
+import { CONSOLE_CSP } from '../../../ipc/admin/console-policy.js';
 import { expectNoAxeViolations, launchChromium, newPage, screenshot } from '../test-support/browser.js';
 import { type ConsoleRig, consolePage, type Person, startConsoleRig } from './test-support/console-rig.js';
 

@@ -1,7 +1,8 @@
 /**
- * What the console's page may load, written down once as plain data (no imports): the console's build
- * writes it into index.html as a meta tag, and the browser tests hold the page to it. The server should
- * send the same policy as a header (a meta tag cannot carry frame-ancestors).
+ * What the console's page may load, written down once as plain data (no imports): the contract between
+ * the server, which sends it as the header of every console file, and the console's build, which writes it
+ * into index.html as a meta tag (without frame-ancestors, which a meta tag cannot carry). The browser tests
+ * hold both to it.
  *
  * connect-src 'self' is the one difference from the desktop renderer's policy: the console talks to the
  * server that served it, and to nothing else. form-action 'self' lets the sign-in form fall back to a
