@@ -29,7 +29,7 @@ for (let run = 1; run <= runs; run++) {
     const floors = [floorMs(w.image), floorMs(w.image), floorMs(w.image)].sort((a, b) => a - b);
     const floor = floors[1];
     const t0 = performance.now();
-    const result = await client.request('luks.escrow', {}, Buffer.from(PASS));
+    const result = await client.request('recoveryKey.create', {}, Buffer.from(PASS));
     const answerMs = performance.now() - t0;
     if (result.outcome !== 'escrowed') throw new Error(`outcome ${result.outcome}`);
     const ackMs = w.keyStoredAt() - t0;

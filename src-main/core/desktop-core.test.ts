@@ -152,7 +152,7 @@ describe('a request the agent withdraws at once', () => {
   it('interrupts nobody, and leaves the success screen alone', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const { conn, core, shell } = await setup({ action: null, settleMs: 300 });
-    conn.handlers['luks.escrow'] = async () => ({
+    conn.handlers['recoveryKey.create'] = async () => ({
       outcome: 'escrowed',
       keySlot: 0,
       escrowedAt: new Date().toISOString(),
@@ -179,7 +179,7 @@ describe('a request the agent withdraws at once', () => {
 describe('passphrase submission', () => {
   it('sends the passphrase as a secret Buffer and wipes it right after', async () => {
     const { conn, core } = await setup();
-    conn.handlers['luks.escrow'] = async () => ({
+    conn.handlers['recoveryKey.create'] = async () => ({
       outcome: 'escrowed',
       keySlot: 2,
       escrowedAt: new Date().toISOString(),
@@ -189,7 +189,7 @@ describe('passphrase submission', () => {
       passphrase: 'hunter2 hunter2',
     });
     expect(r.ok).toBe(true);
-    const call = conn.calls.find((c) => c.method === 'luks.escrow');
+    const call = conn.calls.find((c) => c.method === 'recoveryKey.create');
     expect(call?.secretAtCall).toBe('hunter2 hunter2');
     expect(call?.params).toEqual({ volumeId: 'root' });
     expect([...(call?.secret ?? Buffer.from('x'))].every((b) => b === 0)).toBe(true);
@@ -200,7 +200,7 @@ describe('passphrase submission', () => {
   it('refuses a second submit while one runs, and shows progress steps', async () => {
     const { conn, core } = await setup();
     let finish: (v: unknown) => void = () => {};
-    conn.handlers['luks.escrow'] = () => new Promise((r) => (finish = r));
+    conn.handlers['recoveryKey.create'] = () => new Promise((r) => (finish = r));
     const first = core.handleRequest('passphrase', { type: 'submitPassphrase', passphrase: 'a' });
     const second = await core.handleRequest('passphrase', { type: 'submitPassphrase', passphrase: 'b' });
     expect(second).toMatchObject({ ok: false, error: { code: 'busy' } });
@@ -208,13 +208,13 @@ describe('passphrase submission', () => {
     expect(core.getState().passphrase).toMatchObject({ phase: 'submitting', step: 'creating_key' });
     finish({ outcome: 'queued', keySlot: 1, escrowedAt: null });
     await first;
-    expect(conn.calls.filter((c) => c.method === 'luks.escrow')).toHaveLength(1);
+    expect(conn.calls.filter((c) => c.method === 'recoveryKey.create')).toHaveLength(1);
     expect(core.getState().passphrase.result?.outcome).toBe('queued');
   });
 
   it('shows a wrong passphrase with the attempts left', async () => {
     const { conn, core } = await setup();
-    conn.handlers['luks.escrow'] = async () => {
+    conn.handlers['recoveryKey.create'] = async () => {
       throw new AgentRequestError('wrong_passphrase', 'did not unlock', { attemptsLeft: 2 });
     };
     await core.handleRequest('passphrase', { type: 'submitPassphrase', passphrase: 'x' });
@@ -228,7 +228,7 @@ describe('passphrase submission', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const { conn, core } = await setup();
     const until = new Date(Date.now() + 5 * 60_000).toISOString();
-    conn.handlers['luks.escrow'] = async () => {
+    conn.handlers['recoveryKey.create'] = async () => {
       throw new AgentRequestError('cooldown', 'too many', { until });
     };
     await core.handleRequest('passphrase', { type: 'submitPassphrase', passphrase: 'x' });
@@ -245,7 +245,7 @@ describe('passphrase submission', () => {
 
   it('turns a lost agent mid-escrow into a plain error', async () => {
     const { conn, core } = await setup();
-    conn.handlers['luks.escrow'] = () => new Promise(() => {});
+    conn.handlers['recoveryKey.create'] = () => new Promise(() => {});
     void core.handleRequest('passphrase', { type: 'submitPassphrase', passphrase: 'x' });
     conn.close();
     expect(core.getState().passphrase).toMatchObject({

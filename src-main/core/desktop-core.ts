@@ -158,7 +158,7 @@ export class DesktopCore implements ShellEvents {
         result: null,
       });
       // request() copies the secret into its frame synchronously, so our copy can be wiped right away.
-      const pending = conn.request('luks.escrow', volumeId ? { volumeId } : {}, secret);
+      const pending = conn.request('recoveryKey.create', volumeId ? { volumeId } : {}, secret);
       secret.fill(0);
       try {
         const result = await pending;
