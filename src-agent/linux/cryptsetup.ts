@@ -202,11 +202,6 @@ export class Cryptsetup {
     return replaceId ?? parseSlot(r.stdout, /Token (\d+) created/, 'token import');
   }
 
-  async tokenExport(device: string, tokenId: number): Promise<unknown> {
-    const r = await this.check('token export', ['token', 'export', '--token-id', String(tokenId), device]);
-    return JSON.parse(r.stdout);
-  }
-
   async tokenRemove(device: string, tokenId: number): Promise<void> {
     await this.write('token remove', ['token', 'remove', '--token-id', String(tokenId), device]);
   }

@@ -39,7 +39,7 @@ export type LuksStatus = {
   cooldownUntil: string | null;
 };
 
-export type CurrentKey = {
+type CurrentKey = {
   slot: number;
   salt: string;
   tokenState: 'pending' | 'escrowed';

@@ -50,7 +50,6 @@ export const JournalEntry = z.discriminatedUnion('state', [
   z.object({ ...EntryBase, state: z.literal('acked'), salt: Salt }),
 ]);
 export type JournalEntry = z.infer<typeof JournalEntry>;
-export type JournalState = JournalEntry['state'];
 export type PendingEntry = Extract<JournalEntry, { state: 'pending' }>;
 /** An entry whose slot exists (and whose salt is therefore known). */
 export type SlotEntry = Exclude<JournalEntry, PendingEntry>;
@@ -84,6 +83,14 @@ export class Journal {
     const valid = JournalEntry.parse(entry);
     await ensurePrivateDir(this.dir);
     await writeFileAtomic(this.file(valid.escrow_id), `${JSON.stringify(valid)}\n`);
+  }
+
+  /**
+   * Make the journal directory ahead of the first entry. Creating it durably costs an fsync of the state
+   * directory, which would otherwise fall on the first escrow, between the request and luksAddKey.
+   */
+  async prepare(): Promise<void> {
+    await ensurePrivateDir(this.dir);
   }
 
   async remove(escrowId: string): Promise<void> {

@@ -171,6 +171,7 @@ export class LuksEscrow {
    */
   async reconcile(): Promise<ReconcileReport> {
     const uuid = await this.requireLuks2();
+    await this.ctx.journal.prepare(); // at start, so that the first escrow finds the directory made
     return this.withLock(uuid, () => reconcileJournal(this.ctx, uuid));
   }
 
