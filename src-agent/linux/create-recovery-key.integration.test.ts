@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -34,14 +35,20 @@ function setup(): { img: TestImage; state: string } {
   return { img, state: join(img.dir, 'state') };
 }
 
-/** A directory holding a `cryptsetup` that waits 1 s before the token write that marks a key escrowed. */
+/** The real cryptsetup, resolved before any test puts its wrapper first on PATH. */
+const CRYPTSETUP = execFileSync('sh', ['-c', 'command -v cryptsetup'], {
+  encoding: 'utf8',
+  env: { PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` },
+}).trim();
+
+/** A `cryptsetup` (in a directory of its own) that waits 1 s before the token write marking a key escrowed. */
 function slowEscrowedTokenWrite(img: TestImage): string {
   const dir = join(img.dir, 'slow-bin');
   mkdirSync(dir);
   const wrapper = join(dir, 'cryptsetup');
   writeFileSync(
     wrapper,
-    '#!/bin/sh\ncase "$*" in *--token-replace*) sleep 1;; esac\nexec /usr/sbin/cryptsetup "$@"\n',
+    `#!/bin/sh\ncase "$*" in *--token-replace*) sleep 1;; esac\nexec '${CRYPTSETUP}' "$@"\n`,
   );
   chmodSync(wrapper, 0o700);
   return wrapper;
