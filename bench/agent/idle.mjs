@@ -90,7 +90,7 @@ try {
   await w.admin('POST', '/disk_encryption', { team_id: null, enable_disk_encryption: true });
   const client = await w.connect();
   await waitFor(async () => (await client.request('status.get', {})).action, 'the prompt');
-  await client.request('luks.escrow', {}, Buffer.from(PASS));
+  await client.request('recoveryKey.create', {}, Buffer.from(PASS));
   await waitFor(async () => (await client.request('status.get', {})).action === null, 'escrowed');
   // The desktop app stays connected in real life; keep this connection open and quiet.
   await new Promise((r) => setTimeout(r, 10_000)); // warm-up: GC settles, lazy code compiled

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { z } from 'zod';
+import { Cryptsetup, type CryptsetupOptions } from './cryptsetup.js';
 
 /**
  * Finds the LUKS device behind `/`: `findmnt` names the source of `/`, `lsblk -s` (inverse tree: each
@@ -173,6 +174,15 @@ export async function findRootLuksDevice(
     if (await isLuks2(c.path)) return { ...layout, device: c.path };
   }
   return { ...layout, device: null };
+}
+
+/**
+ * The LUKS2 device behind `/` (`device`, or null) and what lies under `/` (LUKS containers, unencrypted
+ * members), from findmnt and lsblk; candidates lsblk could not type are confirmed by reading their header.
+ */
+export function detectRootLuksDevice(options: CryptsetupOptions = {}): Promise<RootDeviceResult> {
+  const cs = new Cryptsetup(options);
+  return findRootLuksDevice(async (device) => (await cs.identify(device).catch(() => null))?.version === 2);
 }
 
 function runCommand(cmd: string, args: string[]): Promise<CommandResult> {
