@@ -7,7 +7,7 @@ import { Cryptsetup, type CryptsetupOptions } from './cryptsetup.js';
  * device lists the devices it is built on as its children) is walked from that source down through LVM,
  * RAID and partitions to the `crypt` mapping; the crypt node's child is the LUKS container.
  *
- * Layouts handled (recorded outputs in test/fixtures/lsblk): plain LUKS, LVM on LUKS, LUKS on LVM, a volume
+ * Layouts handled (recorded outputs in src-agent/linux/fixtures/lsblk): plain LUKS, LVM on LUKS, LUKS on LVM, a volume
  * group over several disks where some are not encrypted (Fleet #47256), no encryption, btrfs subvolumes,
  * util-linux before 2.37 printing `mountpoint` instead of `mountpoints` (Fleet #24190), and `fstype` null
  * when udev is not there (the caller confirms by reading the LUKS header).
