@@ -20,12 +20,15 @@ const { values, positionals } = parseArgs({
 const runs = Number(values.runs ?? positionals[0] ?? 5);
 if (!Number.isInteger(runs) || runs < 1) throw new Error('usage: escrow-vs-floor.mjs [--runs N]');
 const GOAL = 1.1;
+/** @type {number[]} */
 const ratios = [];
+/** @type {number[]} */
 const toAnswer = [];
 const PASS = 'bench floor passphrase with spaces';
 
 // The user's slot only (slot 0 of the fresh image): after the escrow the image has a second slot, which an
 // unlock without --key-slot could try first.
+/** @param {string} image */
 function floorMs(image) {
   const t0 = performance.now();
   execFileSync('cryptsetup', ['open', '--test-passphrase', '--key-slot', '0', '--key-file=-', image], {
@@ -51,14 +54,17 @@ for (let run = 1; run <= runs; run++) {
     const result = await client.request('recoveryKey.create', {}, Buffer.from(PASS));
     const answerMs = performance.now() - t0;
     if (result.outcome !== 'escrowed') throw new Error(`outcome ${result.outcome}`);
-    const ackMs = w.keyStoredAt() - t0;
+    // The outcome is 'escrowed': the server has stored the key, so its time is set.
+    const ackMs = /** @type {number} */ (w.keyStoredAt()) - t0;
     // Let the agent finish its bookkeeping and its status refresh before the last unlock.
     await waitFor(
       async () => (await client.request('status.get', {})).volumes[0]?.escrow.state === 'escrowed',
       'escrowed',
     );
     const floors = [...before, floorMs(w.image)];
-    const floor = [...floors].sort((a, b) => a - b)[1];
+    const floor = /** @type {number} three floors, so the middle one is there */ (
+      [...floors].sort((a, b) => a - b)[1]
+    );
     ratios.push(ackMs / floor);
     toAnswer.push(answerMs / floor);
     console.log(
@@ -71,7 +77,9 @@ for (let run = 1; run <= runs; run++) {
     await w.close();
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+/** @param {number[]} xs not empty (runs ≥ 1) */
+const median = (xs) => /** @type {number} */ ([...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]);
+/** @param {number[]} xs */
 const range = (xs) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
 console.log(
   `median ratio (request → server ack) over ${runs} runs: ${median(ratios).toFixed(3)} (range ${range(ratios)}; goal ≤ ${GOAL.toFixed(2)})`,
