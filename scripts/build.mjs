@@ -12,6 +12,11 @@ import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { agentBundleStubs, builtinsByRequire } from './agent-bundle-stubs/index.mjs';
 
+/**
+ * Runs a command with this process's stdio, and exits with its status if it fails.
+ * @param {string} cmd
+ * @param {string[]} args
+ */
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status || 1);
