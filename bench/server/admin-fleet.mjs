@@ -9,16 +9,33 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * @typedef {{ dataDir: string, databaseUrl?: string | undefined }} AdminServerSetup the first message to
+ *   admin-server-process.mjs
+ * @typedef {{ rss: number, heapUsed: number }} AdminServerMemory bytes
+ */
+
 const here = new URL('.', import.meta.url);
+/** @param {string} p a path under dist/src-server/ */
 const dist = (p) => new URL(`../../dist/src-server/${p}`, here).href;
 
+/**
+ * @param {{ hosts: number, databaseUrl?: string | undefined }} options no databaseUrl: SQLite in the data dir
+ */
 export async function seedFleet({ hosts, databaseUrl }) {
   if (!existsSync(new URL('../../dist/src-server/server.js', here))) {
     throw new Error('dist/ is missing: run `npm run build` first');
   }
-  const { initDataDir } = await import(dist('init.js'));
-  const { openSqlite } = await import(dist('storage/sqlite.js'));
-  const { openPostgres } = await import(dist('storage/postgres.js'));
+  // Imported by computed URL, after the check above; typed as the modules they are.
+  const { initDataDir } = /** @type {typeof import('../../dist/src-server/init.js')} */ (
+    await import(dist('init.js'))
+  );
+  const { openSqlite } = /** @type {typeof import('../../dist/src-server/storage/sqlite.js')} */ (
+    await import(dist('storage/sqlite.js'))
+  );
+  const { openPostgres } = /** @type {typeof import('../../dist/src-server/storage/postgres.js')} */ (
+    await import(dist('storage/postgres.js'))
+  );
   const dataDir = mkdtempSync(join(tmpdir(), 'escrow-admin-bench-'));
   const init = await initDataDir({ dataDir, ...(databaseUrl ? { databaseUrl } : {}) });
   const db = databaseUrl ? openPostgres(databaseUrl) : openSqlite(join(dataDir, 'escrow.sqlite'));
@@ -55,13 +72,14 @@ export async function seedFleet({ hosts, databaseUrl }) {
           const hostname = `lap-${String(i).padStart(6, '0')}`;
           const user = i % 3 ? `user${i % 20_000}@example.com` : null;
           const team = (i % 6) + 1 > 5 ? null : (i % 6) + 1;
-          const status = team === 5 ? 'unmanaged' : statuses[i % statuses.length];
+          // Both indexes are taken modulo the array's length.
+          const status = team === 5 ? 'unmanaged' : /** @type {string} */ (statuses[i % statuses.length]);
           const seen = new Date(now - (i % 1000) * 60_000).toISOString();
           rows.push(
             uuid,
             serial,
             hostname,
-            platforms[i % 3],
+            /** @type {string} */ (platforms[i % 3]),
             'OS 1',
             team,
             `nk-${i}`,
@@ -98,22 +116,27 @@ export async function seedFleet({ hosts, databaseUrl }) {
   return { dataDir, init, seedSeconds: (performance.now() - started) / 1000 };
 }
 
+/** @param {AdminServerSetup} setup */
 export async function startAdminServer({ dataDir, databaseUrl }) {
   const child = fork(new URL('./admin-server-process.mjs', here), [], {
     execArgv: ['--expose-gc'],
     stdio: 'inherit',
   });
+  /**
+   * @param {AdminServerSetup | 'memory' | 'peak-start' | 'peak-stop'} msg
+   * @returns {Promise<unknown>} the child's answer (see the top of this file)
+   */
   const ask = (msg) =>
     new Promise((resolve) => {
       child.once('message', resolve);
       if (msg !== undefined) child.send(msg);
     });
-  const { url } = await ask({ dataDir, databaseUrl });
+  const { url } = /** @type {{ url: string }} */ (await ask({ dataDir, databaseUrl }));
   return {
     url,
-    memory: () => ask('memory'),
+    memory: () => /** @type {Promise<AdminServerMemory>} */ (ask('memory')),
     peakStart: () => ask('peak-start'),
-    peakStop: () => ask('peak-stop'),
+    peakStop: () => /** @type {Promise<AdminServerMemory>} */ (ask('peak-stop')),
     stop: async () => {
       const done = new Promise((r) => child.once('exit', r));
       child.send('stop');
@@ -123,8 +146,12 @@ export async function startAdminServer({ dataDir, databaseUrl }) {
   };
 }
 
+/**
+ * @param {number[]} sorted ascending, not empty
+ * @param {number} p the percentile, 0–100
+ */
 export function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return /** @type {number} */ (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
 }
 
 /** A throw-away PostgreSQL 15 cluster (the test suite's helper, loaded as TypeScript by Node). */
@@ -133,4 +160,5 @@ export async function startPostgres() {
   return start();
 }
 
+/** @param {number} bytes */
 export const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
