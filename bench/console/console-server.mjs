@@ -8,8 +8,15 @@ import { digest, newSecret } from '../../dist/src-server/http/secrets.js';
 import { initDataDir } from '../../dist/src-server/init.js';
 import { startServer } from '../../dist/src-server/server.js';
 
+/** @import { Platform } from '../../dist/ipc/agent-server/orbit-api.js' */
+/** @typedef {{ hosts: number }} ConsoleServerSetup */
+/** @typedef {{ url: string, email: string, password: string, seeded: string }} ConsoleServerReady */
+
+/** @type {Platform[]} */
 const PLATFORMS = ['linux', 'darwin', 'windows'];
-const setup = await new Promise((resolve) => process.once('message', resolve));
+const setup = /** @type {ConsoleServerSetup} */ (
+  await new Promise((resolve) => process.once('message', resolve))
+);
 const dataDir = mkdtempSync(join(tmpdir(), 'escrow-console-bench-'));
 const init = await initDataDir({ dataDir });
 const server = await startServer({ dataDir, verifySchedule: false, logLevel: 'warn' });
@@ -23,7 +30,7 @@ for (let i = 0; i < setup.hosts; i += 500) {
           hardware_uuid: `00000000-0000-4000-8000-${String(j).padStart(12, '0')}`,
           hardware_serial: `BENCH${String(j).padStart(7, '0')}`,
           hostname: `bench-host-${j}`,
-          platform: PLATFORMS[j % 3],
+          platform: /** @type {Platform} modulo its length */ (PLATFORMS[j % 3]),
           os_version: 'Debian 12',
         },
         digest(newSecret()),
@@ -42,7 +49,10 @@ const res = await fetch(`${server.url}/api/latest/fleet/users`, {
   body: JSON.stringify({ email, name: 'Bench', role: 'admin', password }),
 });
 if (!res.ok) throw new Error(`creating the bench user: ${res.status} ${await res.text()}`);
-process.send({ url: server.url, email, password, seeded: `${setup.hosts} hosts in ${seconds} s` });
+/** @type {ConsoleServerReady} */
+const ready = { url: server.url, email, password, seeded: `${setup.hosts} hosts in ${seconds} s` };
+// search-to-host.mjs forks this process with an IPC channel, so process.send is there.
+/** @type {NonNullable<typeof process.send>} */ (process.send)(ready);
 
 process.on('disconnect', () => process.exit(1));
 process.on('message', async (m) => {

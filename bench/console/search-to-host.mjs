@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/// <reference lib="dom" />
 // From a host search to that host's page on screen, in the built admin console in Chromium against the
 // real server (SQLite) holding 100,000 hosts: the admin submits a serial number in the search box, the one
 // matching row appears, the admin opens it, and the host page shows the host. The clock runs in the page:
@@ -11,6 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
+/** @import { ConsoleServerReady } from './console-server.mjs' */
+
 const RUNS = Number(process.env.RUNS ?? 40);
 const HOSTS = Number(process.env.HOSTS ?? 100_000);
 const WARMUP = 3;
@@ -18,18 +21,33 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 const child = fork(path.join(here, 'console-server.mjs'), { stdio: 'inherit' });
 child.send({ hosts: HOSTS });
-const server = await new Promise((resolve, reject) => {
-  child.once('message', resolve);
-  child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-});
+const server = /** @type {ConsoleServerReady} */ (
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  })
+);
 console.log(`  seeded ${server.seeded}`);
 
+/**
+ * @param {number[]} sorted ascending, not empty (RUNS ≥ 1)
+ * @param {number} p the percentile, 0–100
+ */
 const percentile = (sorted, p) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  /** @type {number} */ (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]);
 
-/** In the page: submit `serial`, wait for its row, open it, wait for the heading; times in ms. */
+/**
+ * In the page: submit `serial`, wait for its row, open it, wait for the heading; times in ms.
+ * @param {{ serial: string, hostname: string }} host
+ */
 function searchAndOpen({ serial, hostname }) {
+  /** @returns {Promise<number>} */
   const frame = () => new Promise((r) => requestAnimationFrame(() => r(performance.now())));
+  /**
+   * @template T
+   * @param {() => T | null | undefined} test
+   * @returns {Promise<T>}
+   */
   const until = (test) =>
     new Promise((resolve, reject) => {
       const found = test();
@@ -46,13 +64,17 @@ function searchAndOpen({ serial, hostname }) {
       mo.observe(document.body, { childList: true, subtree: true, characterData: true });
     });
   return (async () => {
-    const input = document.querySelector('input[type="search"]');
-    const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+    // The hosts page has its search box in a form; an input's value has a setter.
+    const input = /** @type {HTMLInputElement} */ (document.querySelector('input[type="search"]'));
+    const set = /** @type {(this: HTMLInputElement, v: string) => void} */ (
+      /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value'))
+        .set
+    );
     set.call(input, serial);
     const t0 = performance.now();
-    input.form.requestSubmit();
+    /** @type {HTMLFormElement} */ (input.form).requestSubmit();
     const link = await until(() =>
-      [...document.querySelectorAll('tbody a')].find(
+      [.../** @type {NodeListOf<HTMLAnchorElement>} */ (document.querySelectorAll('tbody a'))].find(
         (a) => a.textContent === hostname && document.querySelectorAll('tbody tr').length === 1,
       ),
     );
@@ -93,13 +115,16 @@ try {
     await page.locator('tbody tr').first().waitFor();
   }
   for (const a of [totals, searches, opens]) a.sort((x, y) => x - y);
+  /** @param {number[]} a */
   const fmt = (a) => `p50=${percentile(a, 50).toFixed(0)} ms p95=${percentile(a, 95).toFixed(0)} ms`;
   console.log(`  search submitted → the one matching row on screen: ${fmt(searches)}`);
   console.log(`  row opened → host page on screen: ${fmt(opens)}`);
-  console.log(`  load average while measuring: ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`);
+  console.log(
+    `  load average while measuring: ${/** @type {number} loadavg() has three */ (os.loadavg()[0]).toFixed(1)} on ${os.cpus().length} CPUs`,
+  );
   const p95 = percentile(totals, 95);
   console.log(
-    `console search to host page (${HOSTS} hosts): n=${totals.length} ${fmt(totals)} max=${totals.at(-1).toFixed(0)} ms (goal p95 300 ms) ${p95 <= 300 ? 'OK' : 'SLOW'}`,
+    `console search to host page (${HOSTS} hosts): n=${totals.length} ${fmt(totals)} max=${/** @type {number} not empty: RUNS ≥ 1 */ (totals.at(-1)).toFixed(0)} ms (goal p95 300 ms) ${p95 <= 300 ? 'OK' : 'SLOW'}`,
   );
   process.exitCode = p95 <= 300 ? 0 : 1;
 } finally {
