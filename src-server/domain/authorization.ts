@@ -4,7 +4,7 @@ import type { AdminRouteName } from '../../ipc/admin/paths.js';
 /**
  * Who may call which admin endpoint: the one place these rules live (pure, no I/O). The HTTP layer asks
  * `authorize` before a handler runs and `canSeeTeam` for every host or team it touches; the table-driven
- * test (authorization.test.ts) and the route test (http/admin/routes.test.ts) hold every route to it.
+ * test (authorization.test.ts) and the route test (http/admin/routes.integration.test.ts) hold every route to it.
  */
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
