@@ -1,4 +1,5 @@
 import type { EscrowStore } from './port.js';
+import { ChangeTrackingSsoStore } from './sso-change-tracking.js';
 import type {
   ActivityQuery,
   AttentionQuery,
@@ -38,6 +39,12 @@ export class ChangeTrackingStore implements EscrowStore {
     private readonly inner: EscrowStore,
     private readonly listener: (change: HostChange) => void,
   ) {}
+
+  private ssoTracking: ChangeTrackingSsoStore | undefined;
+  get sso(): ChangeTrackingSsoStore {
+    this.ssoTracking ??= new ChangeTrackingSsoStore(this.inner.sso, this.listener);
+    return this.ssoTracking;
+  }
 
   private async write<T>(
     change: HostChange,
