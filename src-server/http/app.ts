@@ -9,6 +9,7 @@ import { ADMIN_API_BASE } from '../../ipc/admin/common.js';
 import { adminError } from './admin/errors.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { registerAgentRoutes } from './agent-routes.js';
+import { registerSelfServicePages } from '../sso/register.js';
 import { registerConsole } from './console.js';
 import type { ServerContext } from './context.js';
 import { securityHeaders } from './security-headers.js';
@@ -95,5 +96,6 @@ export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer 
   registerAgentRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerConsole(app, ctx);
+  registerSelfServicePages(app, ctx);
   return app;
 }
