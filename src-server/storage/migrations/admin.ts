@@ -149,4 +149,16 @@ END $$;
 `,
     },
   },
+  {
+    id: 17,
+    name: 'hosts: filter + hostname order indexes for the console list',
+    // The console lists hosts by name, filtered by status, team or platform: with these the page comes
+    // straight off an index instead of sorting every host that matches the filter (SQLite's planner
+    // otherwise sorts ~30,000 rows for "darwin, by name" at 100,000 hosts).
+    sql: `
+CREATE INDEX hosts_status_hostname ON hosts(disk_encryption_status, hostname, id);
+CREATE INDEX hosts_team_hostname ON hosts(team_id, hostname, id);
+CREATE INDEX hosts_platform_hostname ON hosts(platform, hostname, id);
+`,
+  },
 ];

@@ -84,12 +84,14 @@ export function hostWhere(
   extra: string[] = [],
   extraParams: SqlValue[] = [],
   dialect: Dialect = 'postgres',
+  /** SQLite: the search matches so many hosts that walking the order index is cheaper than the FTS list. */
+  dense = false,
 ): Where {
   const out: Where = { sql: '', params: [] };
   const c: string[] = [];
   if (f.query) {
     const q = f.query.toLowerCase();
-    if (dialect === 'sqlite' && [...q].length >= TRIGRAM) {
+    if (dialect === 'sqlite' && !dense && [...q].length >= TRIGRAM) {
       // A quoted FTS5 phrase: every character is literal; the trigram tokenizer matches substrings.
       c.push('id IN (SELECT rowid FROM hosts_search WHERE hosts_search MATCH ?)');
       out.params.push(`"${q.replaceAll('"', '""')}"`);
@@ -115,6 +117,22 @@ export function hostWhere(
   return out;
 }
 
+/**
+ * Above this many matches a search is "dense" on SQLite: the FTS index would hand over (and the query
+ * sort) tens of thousands of ids, while walking the order's index and testing each row finds a page's
+ * worth within a few hundred rows. Counting stops at the threshold, so the test costs little.
+ */
+const DENSE_MATCHES = 5000;
+
+async function isDense(db: SqlDriver, query: string | undefined): Promise<boolean> {
+  if (db.dialect !== 'sqlite' || !query || [...query].length < TRIGRAM) return false;
+  const r = await db.get<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM (SELECT rowid FROM hosts_search WHERE hosts_search MATCH ? LIMIT ${DENSE_MATCHES})`,
+    [`"${query.toLowerCase().replaceAll('"', '""')}"`],
+  );
+  return (r?.n ?? 0) >= DENSE_MATCHES;
+}
+
 export async function searchHosts(db: SqlDriver, page: HostPageRequest): Promise<HostView[]> {
   const col = ORDER_COLUMN[page.order.key];
   const dir = page.order.direction === 'desc' ? 'DESC' : 'ASC';
@@ -125,7 +143,7 @@ export async function searchHosts(db: SqlDriver, page: HostPageRequest): Promise
     extra.push(`(${col}, id) ${dir === 'ASC' ? '>' : '<'} (?, ?)`);
     extraParams.push(page.after.value, page.after.id);
   }
-  const w = hostWhere(page.filter, extra, extraParams, db.dialect);
+  const w = hostWhere(page.filter, extra, extraParams, db.dialect, await isDense(db, page.filter.query));
   const rows = await db.all<HostRow>(
     `SELECT ${HOST_COLUMNS} FROM hosts ${w.sql} ORDER BY ${col} ${dir}, id ${dir} LIMIT ? OFFSET ?`,
     [...w.params, page.limit, page.offset ?? 0],

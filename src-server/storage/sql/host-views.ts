@@ -59,19 +59,24 @@ export async function refreshStatuses(
 ): Promise<void> {
   if (hostIds.length === 0) return;
   const settings = await allTeamSettings(tx);
+  const at = now();
   await inChunks(hostIds, async (ids) => {
     const rows = await tx.all<HostRow>(
       `SELECT ${HOST_COLUMNS} FROM hosts WHERE id IN (${placeholders(ids.length)})`,
       ids,
     );
-    const events: unknown[][] = [];
-    const at = now();
+    // One UPDATE per new status and one INSERT for the events, per slice: turning encryption on for a team
+    // of 10,000 hosts is an admin's click, and the long-polls of all those hosts wait for it to commit.
+    const byStatus = new Map<string, number[]>();
+    const events: (string | number | null)[] = [];
     for (const view of await viewsOf(tx, rows, settings)) {
       const before: string = view.host.disk_encryption_status;
       const result = diskEncryptionStatus(view);
       const after = result.status ?? 'unmanaged';
       if (after === before) continue;
-      await tx.run('UPDATE hosts SET disk_encryption_status = ? WHERE id = ?', [after, view.host.id]);
+      const same = byStatus.get(after);
+      if (same) same.push(view.host.id);
+      else byStatus.set(after, [view.host.id]);
       // A new host's first status is news only when it asks for something (not "unmanaged").
       if (opts.quiet || (before === 'pending' && after === 'unmanaged')) continue;
       const details = {
@@ -80,15 +85,22 @@ export async function refreshStatuses(
         to: after,
         detail: result.detail,
       };
-      events.push([at, view.host.id, view.host.team_id, JSON.stringify(details)]);
+      events.push(at, view.host.id, view.host.team_id, JSON.stringify(details));
     }
-    for (let i = 0; i < events.length; i += 100) {
-      const slice = events.slice(i, i + 100);
+    for (const [status, changed] of byStatus) {
       await tx.run(
-        `INSERT INTO activities (created_at, actor, actor_kind, type, host_id, team_id, details) VALUES ${slice
-          .map(() => "(?, 'system', 'system', 'disk_encryption_status_changed', ?, ?, ?)")
+        `UPDATE hosts SET disk_encryption_status = ? WHERE id IN (${placeholders(changed.length)})`,
+        [status, ...changed],
+      );
+    }
+    if (events.length) {
+      await tx.run(
+        `INSERT INTO activities (created_at, actor, actor_kind, type, host_id, team_id, details) VALUES ${new Array(
+          events.length / 4,
+        )
+          .fill("(?, 'system', 'system', 'disk_encryption_status_changed', ?, ?, ?)")
           .join(', ')}`,
-        slice.flat() as (string | number | null)[],
+        events,
       );
     }
     return [];
