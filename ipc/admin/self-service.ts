@@ -56,7 +56,10 @@ export const MAX_IMPORT_ROWS = 5000;
  * what would. The import is all or nothing: any bad line → 400 with every problem, nothing linked.
  */
 export const ImportHostLinksRequest = z.object({
-  csv: z.string().min(1, 'csv is empty').max(128 * 1024),
+  csv: z
+    .string()
+    .min(1, 'csv is empty')
+    .max(128 * 1024),
   dry_run: z.boolean().default(false),
 });
 export type ImportHostLinksRequest = z.infer<typeof ImportHostLinksRequest>;

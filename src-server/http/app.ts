@@ -6,10 +6,10 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { ADMIN_API_BASE } from '../../ipc/admin/common.js';
+import { registerSelfServicePages } from '../sso/register.js';
 import { adminError } from './admin/errors.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { registerAgentRoutes } from './agent-routes.js';
-import { registerSelfServicePages } from '../sso/register.js';
 import { registerConsole } from './console.js';
 import type { ServerContext } from './context.js';
 import { securityHeaders } from './security-headers.js';

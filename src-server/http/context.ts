@@ -1,9 +1,9 @@
 import type { OrgInfo } from '../../ipc/admin/teams.js';
 import type { Logger } from '../../node-lib/logger.js';
 import type { ServerSettings } from '../domain/config.js';
-import type { SelfServiceContext } from '../sso/context.js';
 import type { EscrowKeySet } from '../escrow/key-files.js';
 import type { DecryptabilityCheck } from '../jobs/verify-keys.js';
+import type { SelfServiceContext } from '../sso/context.js';
 import type { EscrowStore } from '../storage/port.js';
 import type { CheckinCache } from './checkin-cache.js';
 import type { ConfigWaiters } from './config-waiters.js';

@@ -49,8 +49,15 @@ export const PAGE_CSP = [
 
 export const STYLESHEET_PATH = '/my-device/style.css';
 
-export function page(opts: { title: string; org: string; body: Html; signedInAs?: string | null; csrf?: string }): string {
-  return `<!doctype html>${html`<html lang="en">
+export function page(opts: {
+  title: string;
+  org: string;
+  body: Html;
+  signedInAs?: string | null;
+  csrf?: string;
+}): string {
+  return `<!doctype html>${
+    html`<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -76,7 +83,8 @@ export function page(opts: { title: string; org: string; body: Html; signedInAs?
 ${opts.body}
 </main>
 </body>
-</html>`.text}`;
+</html>`.text
+  }`;
 }
 
 /** The stylesheet: system fonts, light and dark, large targets, readable at 320 px. */

@@ -12,7 +12,16 @@ describe('recovery keys grouped as typed', () => {
 
   it('BitLocker: 8 groups of 6 digits; F-keys as a fallback', () => {
     const l = keyLayout('bitlocker', '123456-234567-345678-456789-567890-678901-789012-890123');
-    expect(l.groups).toEqual(['123456', '234567', '345678', '456789', '567890', '678901', '789012', '890123']);
+    expect(l.groups).toEqual([
+      '123456',
+      '234567',
+      '345678',
+      '456789',
+      '567890',
+      '678901',
+      '789012',
+      '890123',
+    ]);
     expect(l.howTo.join(' ')).toMatch(/F1–F10/);
   });
 

@@ -36,7 +36,8 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: ServerContext, sc:
     if (!body) return;
     const view = await ctx.store.findHostByNodeKeyHash(digest(body.orbit_node_key));
     if (!view) return sendError(reply, 401, 'unknown node key');
-    if (!sc.oidc) return sendError(reply, 404, 'this server has no single sign-on, so computers cannot be linked');
+    if (!sc.oidc)
+      return sendError(reply, 404, 'this server has no single sign-on, so computers cannot be linked');
     if (view.host.linked_user) {
       return sendError(reply, 409, `this computer is already linked to ${view.host.linked_user.email}`);
     }
@@ -87,7 +88,14 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: ServerContext, sc:
   app.get(LINK_PATH, async (req, reply) => {
     const code = String((req.query as Record<string, unknown>).code ?? '');
     if (!sc.oidc) {
-      return sendProblem(ctx, reply, 503, 'Linking is not set up', 'Your IT team has not set up single sign-on on this server yet.', null);
+      return sendProblem(
+        ctx,
+        reply,
+        503,
+        'Linking is not set up',
+        'Your IT team has not set up single sign-on on this server yet.',
+        null,
+      );
     }
     const view = await usableCode(code, reply);
     if (!view) return;
@@ -107,10 +115,23 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: ServerContext, sc:
     }
     const linked = view.host.linked_user;
     if (linked && linked.person_id === v.person.id) {
-      return sendPage(ctx, reply, 200, 'Already linked', html`<h1>Already linked</h1><p><strong>${view.host.hostname}</strong> is already linked to you.</p><p><a class="button" href="${PORTAL_PATH}">Go to My devices</a></p>`, who(v));
+      return sendPage(
+        ctx,
+        reply,
+        200,
+        'Already linked',
+        html`<h1>Already linked</h1><p><strong>${view.host.hostname}</strong> is already linked to you.</p><p><a class="button" href="${PORTAL_PATH}">Go to My devices</a></p>`,
+        who(v),
+      );
     }
     if (linked) {
-      return sendProblem(ctx, reply, 409, 'Linked to someone else', 'This computer is linked to another person. If it is yours now, ask your IT team to unlink it first.');
+      return sendProblem(
+        ctx,
+        reply,
+        409,
+        'Linked to someone else',
+        'This computer is linked to another person. If it is yours now, ask your IT team to unlink it first.',
+      );
     }
     return sendPage(
       ctx,
@@ -139,11 +160,17 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: ServerContext, sc:
     const v = await portalVisitor(ctx, req);
     if (!v) return expired(reply);
     if (!formCsrfOk(req, v.csrf, form.csrf)) {
-      return sendProblem(ctx, reply, 403, 'Please try again', 'This form has expired. Open the link from Escrow Desktop again.');
+      return sendProblem(
+        ctx,
+        reply,
+        403,
+        'Please try again',
+        'This form has expired. Open the link from Escrow Desktop again.',
+      );
     }
     const code = form.code ?? '';
     const hostId = CODE.test(code)
-      ? await ctx.store.sso.useLinkCode(digest(code), v.person.id, new Date(ctx.clock()).toISOString())
+      ? await ctx.store.sso.redeemLinkCode(digest(code), v.person.id, new Date(ctx.clock()).toISOString())
       : null;
     if (hostId === null) return expired(reply);
     const view = await ctx.store.getHostView(hostId);
@@ -153,7 +180,12 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: ServerContext, sc:
       type: 'linked_host',
       host_id: hostId,
       team_id: view?.host.team_id ?? null,
-      details: { host_id: hostId, host_display_name: view?.host.hostname ?? '', email: v.person.email, via: 'link_code' },
+      details: {
+        host_id: hostId,
+        host_display_name: view?.host.hostname ?? '',
+        email: v.person.email,
+        via: 'link_code',
+      },
     });
     await ctx.waiters.notify([hostId]);
     ctx.log.info({ host_id: hostId, person_id: v.person.id }, 'host linked by its person');

@@ -51,7 +51,10 @@ const when = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
  */
 export function registerPortalRoutes(app: FastifyInstance, ctx: ServerContext, sc: SelfServiceContext): void {
   app.get(STYLESHEET_PATH, (_req, reply) =>
-    reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'no-cache').send(STYLESHEET),
+    reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(STYLESHEET),
   );
   app.get(PORTAL_PATH.slice(0, -1), (_req, reply) => reply.redirect(PORTAL_PATH, 301));
 
@@ -59,7 +62,14 @@ export function registerPortalRoutes(app: FastifyInstance, ctx: ServerContext, s
 
   function signInPage(reply: FastifyReply, returnTo: string) {
     if (!sc.oidc) {
-      return sendProblem(ctx, reply, 503, 'My devices is not set up', 'Your IT team has not set up single sign-on on this server yet, so My devices is not available.', null);
+      return sendProblem(
+        ctx,
+        reply,
+        503,
+        'My devices is not set up',
+        'Your IT team has not set up single sign-on on this server yet, so My devices is not available.',
+        null,
+      );
     }
     return sendPage(
       ctx,
@@ -78,7 +88,13 @@ export function registerPortalRoutes(app: FastifyInstance, ctx: ServerContext, s
     const id = /^\d{1,9}$/.test(idText) ? Number(idText) : null;
     const view = id === null ? null : await ctx.store.getHostView(id);
     if (!view || view.host.linked_user?.person_id !== v.person.id) {
-      sendProblem(ctx, reply, 404, 'Computer not found', 'There is no computer linked to you at this address.');
+      sendProblem(
+        ctx,
+        reply,
+        404,
+        'Computer not found',
+        'There is no computer linked to you at this address.',
+      );
       return null;
     }
     return view;
@@ -127,7 +143,8 @@ ${
     const used = recoveryKeyUsed(view);
     const hasKey = Boolean(view.key?.base64_encrypted) && view.key?.decryptable !== false;
     let keySection: Html;
-    if (!hasKey) keySection = html`<p>No recovery key is held for this computer yet, so none can be shown. ${contact()}</p>`;
+    if (!hasKey)
+      keySection = html`<p>No recovery key is held for this computer yet, so none can be shown. ${contact()}</p>`;
     else if (!policy.enabled)
       keySection = html`<p>Your IT team has turned off getting recovery keys here for this computer. ${contact()}</p>`;
     else
@@ -214,19 +231,42 @@ ${Object.entries(REVEAL_REASONS).map(([k, t]) => html`<option value="${k}">${t}<
     if (!v) return signInPage(reply, PORTAL_PATH);
     const form = formBody(req);
     if (!formCsrfOk(req, v.csrf, form.csrf)) {
-      return sendProblem(ctx, reply, 403, 'Please try again', 'This form has expired. Go back, reload the page and try again.');
+      return sendProblem(
+        ctx,
+        reply,
+        403,
+        'Please try again',
+        'This form has expired. Go back, reload the page and try again.',
+      );
     }
     const view = await ownHost(v, (req.params as { id: string }).id, reply);
     if (!view) return;
     if (!v.fresh) return freshSignInPage(reply, v, view);
     const reason = form.reason as ReasonCode | undefined;
     if (form.confirm_host !== String(view.host.id) || !reason || !(reason in REVEAL_REASONS)) {
-      return sendPage(ctx, reply, 400, 'Get the recovery key', confirmForm(view, v, 'Tick the box to confirm which computer is locked, and choose why you need the key.'), who(v));
+      return sendPage(
+        ctx,
+        reply,
+        400,
+        'Get the recovery key',
+        confirmForm(
+          view,
+          v,
+          'Tick the box to confirm which computer is locked, and choose why you need the key.',
+        ),
+        who(v),
+      );
     }
     const details = (form.details ?? '').trim().slice(0, 500);
     const policy = await ctx.store.sso.selfServicePolicy(view.host.team_id);
     if (!policy.enabled) {
-      return sendProblem(ctx, reply, 403, 'Not available', 'Your IT team has turned off getting recovery keys here for this computer.');
+      return sendProblem(
+        ctx,
+        reply,
+        403,
+        'Not available',
+        'Your IT team has turned off getting recovery keys here for this computer.',
+      );
     }
     const now = ctx.clock();
     const since = new Date(now - 86_400_000).toISOString();
@@ -235,7 +275,13 @@ ${Object.entries(REVEAL_REASONS).map(([k, t]) => html`<option value="${k}">${t}<
       (await ctx.store.sso.countSelfServiceReveals(v.person.id, since)) >= policy.reveals_per_day
     ) {
       void reply.header('retry-after', 3600);
-      return sendProblem(ctx, reply, 429, 'Limit reached', `Recovery keys can be shown ${policy.reveals_per_day} time(s) a day. Contact your IT team if you are still locked out.`);
+      return sendProblem(
+        ctx,
+        reply,
+        429,
+        'Limit reached',
+        `Recovery keys can be shown ${policy.reveals_per_day} time(s) a day. Contact your IT team if you are still locked out.`,
+      );
     }
     const key = view.key;
     const recovered =
@@ -243,10 +289,21 @@ ${Object.entries(REVEAL_REASONS).map(([k, t]) => html`<option value="${k}">${t}<
         ? await openEscrowedKey(key.base64_encrypted, view.host.platform, ctx.escrowKeys().all)
         : null;
     if (recovered === null) {
-      return sendProblem(ctx, reply, 404, 'No recovery key', 'No working recovery key is held for this computer. Contact your IT team.');
+      return sendProblem(
+        ctx,
+        reply,
+        404,
+        'No recovery key',
+        'No working recovery key is held for this computer. Contact your IT team.',
+      );
     }
     const reasonText = `${REVEAL_REASONS[reason]}${details ? `: ${details}` : ''}`;
-    await ctx.store.sso.addSelfServiceReveal(v.person.id, view.host.id, reasonText, new Date(now).toISOString());
+    await ctx.store.sso.addSelfServiceReveal(
+      v.person.id,
+      view.host.id,
+      reasonText,
+      new Date(now).toISOString(),
+    );
     await ctx.store.addActivity({
       actor: v.person.email,
       actor_kind: 'user',
@@ -264,7 +321,10 @@ ${Object.entries(REVEAL_REASONS).map(([k, t]) => html`<option value="${k}">${t}<
     });
     await ctx.store.sso.markRecoveryKeyUsed(view.host.id, 'owner');
     await ctx.waiters.notify([view.host.id]);
-    ctx.log.info({ host_id: view.host.id, person_id: v.person.id }, 'self-service: recovery key shown to its owner');
+    ctx.log.info(
+      { host_id: view.host.id, person_id: v.person.id },
+      'self-service: recovery key shown to its owner',
+    );
     const layout = keyLayout(KEY_KIND[view.host.platform], recovered);
     return sendPage(
       ctx,

@@ -123,7 +123,8 @@ export class OidcClient {
       );
     }
     const idClaims = tokens.claims();
-    if (!idClaims) throw new SignInFailed('no ID token', 'Your organisation’s sign-in service sent no identity.');
+    if (!idClaims)
+      throw new SignInFailed('no ID token', 'Your organisation’s sign-in service sent no identity.');
     let claims: Record<string, unknown> = { ...idClaims };
     const meta = config.serverMetadata();
     if (meta.userinfo_endpoint && tokens.access_token) {

@@ -9,7 +9,9 @@ const resolve = (t: string) => (t.startsWith('#') ? Number(t.slice(1)) : (teams.
 
 describe('--oidc-role-map', () => {
   it('parses roles with and without teams', () => {
-    expect(parseRoleMap('it-admins=admin, servicedesk=helpdesk,hd-eu=helpdesk@Berlin+Paris,audit=observer@#3')).toEqual([
+    expect(
+      parseRoleMap('it-admins=admin, servicedesk=helpdesk,hd-eu=helpdesk@Berlin+Paris,audit=observer@#3'),
+    ).toEqual([
       { group: 'it-admins', role: 'admin', teams: null },
       { group: 'servicedesk', role: 'helpdesk', teams: null },
       { group: 'hd-eu', role: 'helpdesk', teams: ['Berlin', 'Paris'] },
@@ -23,7 +25,9 @@ describe('--oidc-role-map', () => {
     expect(() => parseRoleMap(text)).toThrow(RoleMapError);
   });
 
-  const map = parseRoleMap('it-admins=admin,servicedesk=helpdesk,hd-berlin=helpdesk@Berlin,hd-paris=helpdesk@Paris,hd-x=helpdesk@Nowhere');
+  const map = parseRoleMap(
+    'it-admins=admin,servicedesk=helpdesk,hd-berlin=helpdesk@Berlin,hd-paris=helpdesk@Paris,hd-x=helpdesk@Nowhere',
+  );
 
   it('gives the highest role; unlimited wins over teams; teams add up', () => {
     expect(accessFor(['servicedesk', 'it-admins'], map, resolve)).toEqual({ role: 'admin', teams: null });

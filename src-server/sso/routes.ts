@@ -21,7 +21,13 @@ import {
 import { SignInFailed } from './oidc.js';
 import { sendContinue, sendPage, sendProblem } from './pages.js';
 import { accessFor, groupsOf } from './role-map.js';
-import { formCsrfOk, portalVisitor, startConsoleSession, startPortalSession, unusablePasswordHash } from './sessions.js';
+import {
+  formCsrfOk,
+  portalVisitor,
+  startConsoleSession,
+  startPortalSession,
+  unusablePasswordHash,
+} from './sessions.js';
 
 const SSO_ACTOR = { actor: 'single sign-on', actor_kind: 'system' as const };
 
@@ -62,10 +68,25 @@ export function registerSsoRoutes(
 
   app.get(LOGIN_PATH, async (req, reply) => {
     const q = (req.query ?? {}) as Record<string, unknown>;
-    if (!sc.oidc) return sendProblem(ctx, reply, 404, 'Single sign-on is not set up', 'This server has no single sign-on configured. Ask your IT team.', null);
+    if (!sc.oidc)
+      return sendProblem(
+        ctx,
+        reply,
+        404,
+        'Single sign-on is not set up',
+        'This server has no single sign-on configured. Ask your IT team.',
+        null,
+      );
     if (!sc.limits.signInStart.take(`ip:${req.ip}`)) {
       void reply.header('retry-after', sc.limits.signInStart.retryAfterSeconds());
-      return sendProblem(ctx, reply, 429, 'Too many sign-ins', 'Too many sign-ins were started from here. Wait a minute and try again.', null);
+      return sendProblem(
+        ctx,
+        reply,
+        429,
+        'Too many sign-ins',
+        'Too many sign-ins were started from here. Wait a minute and try again.',
+        null,
+      );
     }
     const returnTo = safeReturnTo(q.return_to);
     const purpose: SsoPurpose = returnTo.startsWith('/admin') ? 'console' : 'portal';
@@ -74,8 +95,18 @@ export function registerSsoRoutes(
     try {
       request = await sc.oidc.authorizationRequest({ maxAge });
     } catch (err) {
-      ctx.log.error({ err: (err as Error).message }, 'single sign-on: the identity provider cannot be reached');
-      return sendProblem(ctx, reply, 503, 'Sign-in is unavailable', 'Your organisation’s sign-in service cannot be reached right now. Try again in a few minutes.', null);
+      ctx.log.error(
+        { err: (err as Error).message },
+        'single sign-on: the identity provider cannot be reached',
+      );
+      return sendProblem(
+        ctx,
+        reply,
+        503,
+        'Sign-in is unavailable',
+        'Your organisation’s sign-in service cannot be reached right now. Try again in a few minutes.',
+        null,
+      );
     }
     const secret = newSecret();
     const t = ctx.clock();
@@ -101,16 +132,36 @@ export function registerSsoRoutes(
   });
 
   app.get(CALLBACK_PATH, async (req, reply) => {
-    if (!sc.oidc) return sendProblem(ctx, reply, 404, 'Single sign-on is not set up', 'This server has no single sign-on configured.', null);
+    if (!sc.oidc)
+      return sendProblem(
+        ctx,
+        reply,
+        404,
+        'Single sign-on is not set up',
+        'This server has no single sign-on configured.',
+        null,
+      );
     const secret = readCookie(req, loginCookieName(secure));
     const callbackUrl = new URL(req.url, sc.publicUrl());
     const state = callbackUrl.searchParams.get('state');
     // The sign-in this browser started, once: a replayed or forged callback finds nothing.
-    const login = secret ? await ctx.store.sso.takeLogin(digest(secret), new Date(ctx.clock()).toISOString()) : null;
+    const login = secret
+      ? await ctx.store.sso.takeLogin(digest(secret), new Date(ctx.clock()).toISOString())
+      : null;
     setCookie(reply, loginCookieName(secure), '', { maxAgeSeconds: 0, secure, sameSite: 'Lax' });
     if (!login || state === null || login.state !== state) {
-      ctx.log.warn({ ip: req.ip, had_cookie: Boolean(secret), found: Boolean(login) }, 'single sign-on: callback without a matching sign-in');
-      return sendProblem(ctx, reply, 400, 'Sign-in expired', 'This sign-in was already used, has expired, or was started in another browser. Please start again.', { href: `${LOGIN_PATH}?return_to=${encodeURIComponent('/my-device/')}`, label: 'Sign in again' });
+      ctx.log.warn(
+        { ip: req.ip, had_cookie: Boolean(secret), found: Boolean(login) },
+        'single sign-on: callback without a matching sign-in',
+      );
+      return sendProblem(
+        ctx,
+        reply,
+        400,
+        'Sign-in expired',
+        'This sign-in was already used, has expired, or was started in another browser. Please start again.',
+        { href: `${LOGIN_PATH}?return_to=${encodeURIComponent('/my-device/')}`, label: 'Sign in again' },
+      );
     }
     let signedIn: Awaited<ReturnType<NonNullable<SelfServiceContext['oidc']>['complete']>>;
     try {
@@ -121,13 +172,28 @@ export function registerSsoRoutes(
         maxAge: login.max_age,
       });
     } catch (err) {
-      const failed = err instanceof SignInFailed ? err : new SignInFailed((err as Error).message, 'Sign-in failed.');
+      const failed =
+        err instanceof SignInFailed ? err : new SignInFailed((err as Error).message, 'Sign-in failed.');
       ctx.log.warn({ ip: req.ip, reason: failed.reason }, 'single sign-on: sign-in refused');
-      return sendProblem(ctx, reply, 400, 'Sign-in failed', `${failed.userMessage} Please try again; if it keeps happening, tell your IT team.`, { href: `${LOGIN_PATH}?return_to=${encodeURIComponent(login.return_to)}`, label: 'Try again' });
+      return sendProblem(
+        ctx,
+        reply,
+        400,
+        'Sign-in failed',
+        `${failed.userMessage} Please try again; if it keeps happening, tell your IT team.`,
+        { href: `${LOGIN_PATH}?return_to=${encodeURIComponent(login.return_to)}`, label: 'Try again' },
+      );
     }
     if (!signedIn.email || signedIn.emailVerified === false) {
       ctx.log.warn({ subject: signedIn.subject }, 'single sign-on: no verified email in the answer');
-      return sendProblem(ctx, reply, 403, 'Sign-in failed', 'Your organisation’s sign-in service did not give a verified email address for you, so this server cannot tell which computers are yours.', null);
+      return sendProblem(
+        ctx,
+        reply,
+        403,
+        'Sign-in failed',
+        'Your organisation’s sign-in service did not give a verified email address for you, so this server cannot tell which computers are yours.',
+        null,
+      );
     }
     const person = await ctx.store.sso.personSignedIn({
       issuer: signedIn.issuer,
@@ -139,7 +205,14 @@ export function registerSsoRoutes(
     });
     if (!person) {
       ctx.log.warn({ email: signedIn.email }, 'single sign-on: the email belongs to another identity');
-      return sendProblem(ctx, reply, 409, 'Sign-in failed', 'Another account already uses this email address here. Ask your IT team to sort it out.', null);
+      return sendProblem(
+        ctx,
+        reply,
+        409,
+        'Sign-in failed',
+        'Another account already uses this email address here. Ask your IT team to sort it out.',
+        null,
+      );
     }
     if (login.purpose === 'console') return consoleSignIn(req, reply, person, login.return_to);
     await startPortalSession(ctx, reply, person, signedIn.authTime);
@@ -156,12 +229,20 @@ export function registerSsoRoutes(
    * The console account follows the groups: made on the first sign-in with a mapped group, its role and
    * teams brought up to date on each, disabled (and every session ended) on the first sign-in without one.
    */
-  async function consoleSignIn(req: FastifyRequest, reply: FastifyReply, person: PersonRecord, returnTo: string) {
+  async function consoleSignIn(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    person: PersonRecord,
+    returnTo: string,
+  ) {
     const teams = await ctx.store.listTeams();
     const access = accessFor(
       person.groups,
       sc.options?.roleMap ?? [],
-      (t) => (t.startsWith('#') ? (teams.find((x) => x.id === Number(t.slice(1)))?.id ?? null) : (teams.find((x) => x.name === t)?.id ?? null)),
+      (t) =>
+        t.startsWith('#')
+          ? (teams.find((x) => x.id === Number(t.slice(1)))?.id ?? null)
+          : (teams.find((x) => x.name === t)?.id ?? null),
       (t) => ctx.log.warn({ team: t }, 'single sign-on: --oidc-role-map names a team that does not exist'),
     );
     let user = person.user_id !== null ? await ctx.store.getUser(person.user_id) : null;
@@ -175,11 +256,24 @@ export function registerSsoRoutes(
         await ctx.store.addActivity({
           ...SSO_ACTOR,
           type: 'edited_user',
-          details: { user_id: user.id, email: user.email, changes: { disabled: true }, reason: 'no group gives a console role any more', sessions_ended: ended },
+          details: {
+            user_id: user.id,
+            email: user.email,
+            changes: { disabled: true },
+            reason: 'no group gives a console role any more',
+            sessions_ended: ended,
+          },
         });
         ctx.log.info({ user_id: user.id }, 'single sign-on: console access removed (groups)');
       }
-      return sendProblem(ctx, reply, 403, 'No access to the admin console', 'Your account is not in a group that may use the admin console. You can still see your own computers.', { href: '/my-device/', label: 'Go to My devices' });
+      return sendProblem(
+        ctx,
+        reply,
+        403,
+        'No access to the admin console',
+        'Your account is not in a group that may use the admin console. You can still see your own computers.',
+        { href: '/my-device/', label: 'Go to My devices' },
+      );
     }
     if (!user) {
       user = await ctx.store.createUser({
@@ -189,7 +283,15 @@ export function registerSsoRoutes(
         teams: access.teams,
         password_hash: await unusablePasswordHash(),
       });
-      if (!user) return sendProblem(ctx, reply, 409, 'Sign-in failed', 'An account with this email was made at the same moment. Try again.', null);
+      if (!user)
+        return sendProblem(
+          ctx,
+          reply,
+          409,
+          'Sign-in failed',
+          'An account with this email was made at the same moment. Try again.',
+          null,
+        );
       await ctx.store.addActivity({
         ...SSO_ACTOR,
         type: 'created_user',
@@ -197,7 +299,14 @@ export function registerSsoRoutes(
       });
     } else {
       if (user.disabled && !(managed && person.sso_disabled)) {
-        return sendProblem(ctx, reply, 403, 'Account disabled', 'An administrator disabled your admin console account.', { href: '/my-device/', label: 'Go to My devices' });
+        return sendProblem(
+          ctx,
+          reply,
+          403,
+          'Account disabled',
+          'An administrator disabled your admin console account.',
+          { href: '/my-device/', label: 'Go to My devices' },
+        );
       }
       const changes = {
         ...(user.role !== access.role ? { role: access.role } : {}),
@@ -215,7 +324,12 @@ export function registerSsoRoutes(
     }
     await ctx.store.sso.setPersonUser(person.id, user.id, false);
     await startConsoleSession(ctx, req, reply, user);
-    await ctx.store.addActivity({ actor: user.email, actor_kind: 'user', type: 'signed_in', details: { ip: req.ip, method: 'sso' } });
+    await ctx.store.addActivity({
+      actor: user.email,
+      actor_kind: 'user',
+      type: 'signed_in',
+      details: { ip: req.ip, method: 'sso' },
+    });
     return sendContinue(ctx, reply, returnTo);
   }
 
@@ -249,15 +363,27 @@ export function registerSsoRoutes(
   app.post('/sso/break-glass', async (req, reply) => {
     const code = formBody(req).code ?? '';
     const userId = /^[A-Za-z0-9_-]{43}$/.test(code)
-      ? await ctx.store.sso.useBreakGlassCode(digest(code), new Date(ctx.clock()).toISOString())
+      ? await ctx.store.sso.redeemBreakGlassCode(digest(code), new Date(ctx.clock()).toISOString())
       : null;
     const user = userId === null ? null : await ctx.store.getUser(userId);
     if (!user || user.disabled) {
       ctx.log.warn({ ip: req.ip }, 'break-glass sign-in refused');
-      return sendProblem(ctx, reply, 400, 'Link not valid', 'This emergency sign-in link was already used or has expired. Make a new one on the server.', null);
+      return sendProblem(
+        ctx,
+        reply,
+        400,
+        'Link not valid',
+        'This emergency sign-in link was already used or has expired. Make a new one on the server.',
+        null,
+      );
     }
     await startConsoleSession(ctx, req, reply, user);
-    await ctx.store.addActivity({ actor: user.email, actor_kind: 'user', type: 'signed_in_break_glass', details: { ip: req.ip } });
+    await ctx.store.addActivity({
+      actor: user.email,
+      actor_kind: 'user',
+      type: 'signed_in_break_glass',
+      details: { ip: req.ip },
+    });
     ctx.log.warn({ user_id: user.id }, 'break-glass sign-in');
     return reply.redirect('/admin/', 303);
   });

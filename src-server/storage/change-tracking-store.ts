@@ -1,5 +1,4 @@
 import type { EscrowStore } from './port.js';
-import { ChangeTrackingSsoStore } from './sso-change-tracking.js';
 import type {
   ActivityQuery,
   AttentionQuery,
@@ -16,6 +15,7 @@ import type {
   Scope,
   UserChange,
 } from './records.js';
+import { ChangeTrackingSsoStore } from './sso-change-tracking.js';
 
 /**
  * Which hosts' views (host row, key, team switch and policy) a write may change: `hosts` lists them,

@@ -3,8 +3,8 @@ import type { Platform } from '../../ipc/agent-server/orbit-api.js';
 
 import type { HostLink, RecoveryKeyMark } from './sso-records.js';
 
-export type { HostOrderKey, Role, StatusFilter };
 export type * from './sso-records.js';
+export type { HostOrderKey, Role, StatusFilter };
 
 /** What the storage port reads and writes: records in domain words (see port.ts). */
 

@@ -1,6 +1,12 @@
 import type { HostChange } from './change-tracking-store.js';
 import type { SsoStore } from './sso-port.js';
-import type { LinkVia, PersonRecord, SelfServiceSettings, SignedInIdentity, SsoLogin } from './sso-records.js';
+import type {
+  LinkVia,
+  PersonRecord,
+  SelfServiceSettings,
+  SignedInIdentity,
+  SsoLogin,
+} from './sso-records.js';
 
 /**
  * SsoStore with the change feed (see ChangeTrackingStore): a write that changes what a host's agent sees
@@ -13,7 +19,11 @@ export class ChangeTrackingSsoStore implements SsoStore {
     private readonly listener: (change: HostChange) => void,
   ) {}
 
-  private async write<T>(change: HostChange, fn: () => Promise<T>, after: (r: T) => HostChange = () => change) {
+  private async write<T>(
+    change: HostChange,
+    fn: () => Promise<T>,
+    after: (r: T) => HostChange = () => change,
+  ) {
     this.listener(change);
     let result: T | undefined;
     try {
@@ -67,11 +77,11 @@ export class ChangeTrackingSsoStore implements SsoStore {
   findLinkCode(codeHash: string) {
     return this.inner.findLinkCode(codeHash);
   }
-  useLinkCode(codeHash: string, personId: number, at: string) {
+  redeemLinkCode(codeHash: string, personId: number, at: string) {
     // Which host the code names is known only afterwards; nothing may be cached meanwhile.
     return this.write(
       { kind: 'hosts', hostIds: [] },
-      () => this.inner.useLinkCode(codeHash, personId, at),
+      () => this.inner.redeemLinkCode(codeHash, personId, at),
       (hostId) => ({ kind: 'hosts', hostIds: hostId === null ? [] : [hostId] }),
     );
   }
@@ -87,7 +97,9 @@ export class ChangeTrackingSsoStore implements SsoStore {
     return this.inner.hostsOfPerson(personId);
   }
   markRecoveryKeyUsed(hostId: number, shownTo: string) {
-    return this.write({ kind: 'hosts', hostIds: [hostId] }, () => this.inner.markRecoveryKeyUsed(hostId, shownTo));
+    return this.write({ kind: 'hosts', hostIds: [hostId] }, () =>
+      this.inner.markRecoveryKeyUsed(hostId, shownTo),
+    );
   }
   selfServicePolicy(teamId: number | null) {
     return this.inner.selfServicePolicy(teamId);
@@ -107,7 +119,7 @@ export class ChangeTrackingSsoStore implements SsoStore {
   createBreakGlassCode(userId: number, codeHash: string, at: string, expiresAt: string) {
     return this.inner.createBreakGlassCode(userId, codeHash, at, expiresAt);
   }
-  useBreakGlassCode(codeHash: string, at: string) {
-    return this.inner.useBreakGlassCode(codeHash, at);
+  redeemBreakGlassCode(codeHash: string, at: string) {
+    return this.inner.redeemBreakGlassCode(codeHash, at);
   }
 }

@@ -47,12 +47,18 @@ export interface SsoStore {
    * Uses the code and links its host to the person, in one transaction: null (nothing changed) when the
    * code is unknown, used or expired, or the host is linked to someone else meanwhile.
    */
-  useLinkCode(codeHash: string, personId: number, at: string): Promise<number | null>;
+  redeemLinkCode(codeHash: string, personId: number, at: string): Promise<number | null>;
 
   /** Links hosts to people (null: unlinks). Returns the ids whose link changed. */
-  linkHosts(links: readonly { hostId: number; personId: number | null }[], via: LinkVia, at: string): Promise<number[]>;
+  linkHosts(
+    links: readonly { hostId: number; personId: number | null }[],
+    via: LinkVia,
+    at: string,
+  ): Promise<number[]>;
   /** Hosts with these hardware serials (for a CSV import): id, serial, team. */
-  hostsBySerial(serials: readonly string[]): Promise<{ id: number; hardware_serial: string; team_id: number | null }[]>;
+  hostsBySerial(
+    serials: readonly string[],
+  ): Promise<{ id: number; hardware_serial: string; team_id: number | null }[]>;
   /** The hosts linked to the person, in id order. */
   hostsOfPerson(personId: number): Promise<HostView[]>;
 
@@ -72,5 +78,5 @@ export interface SsoStore {
 
   createBreakGlassCode(userId: number, codeHash: string, at: string, expiresAt: string): Promise<void>;
   /** Uses the code once: the user id, or null when unknown, used or expired. */
-  useBreakGlassCode(codeHash: string, at: string): Promise<number | null>;
+  redeemBreakGlassCode(codeHash: string, at: string): Promise<number | null>;
 }

@@ -30,11 +30,19 @@ export function parseLinkCsv(csv: string): {
     const line = i + 1;
     const text = raw.trim();
     if (text === '') return;
-    const cells = text.split(/[,;\t]/).map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim());
+    const cells = text.split(/[,;\t]/).map((c) =>
+      c
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .trim(),
+    );
     if (i === 0 && /^(hardware_)?serial$/i.test(cells[0] ?? '') && /^e-?mail$/i.test(cells[1] ?? '')) return;
     const [serial = '', email = '', ...rest] = cells;
     if (rest.some((c) => c !== '') || serial === '' || email === '') {
-      problems.push({ path: `line ${line}`, message: 'write one serial number and one email, separated by a comma' });
+      problems.push({
+        path: `line ${line}`,
+        message: 'write one serial number and one email, separated by a comma',
+      });
     } else if (!EMAIL.test(email) || email.length > 254) {
       problems.push({ path: `line ${line}`, message: `"${email.slice(0, 80)}" is not an email address` });
     } else rows.push({ line, serial, email: email.toLowerCase() });
@@ -49,11 +57,15 @@ export function parseLinkCsv(csv: string): {
 export function registerSelfServiceRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const sc = ctx.selfService;
 
-  publicRoute(app, 'ssoStatus', (): SsoStatusResponse => ({
-    sso_enabled: Boolean(sc?.oidc),
-    sso_login_url: sc?.oidc ? '/sso/login?return_to=%2Fadmin%2F' : null,
-    password_login: !sc?.passwordLoginDisabled,
-  }));
+  publicRoute(
+    app,
+    'ssoStatus',
+    (): SsoStatusResponse => ({
+      sso_enabled: Boolean(sc?.oidc),
+      sso_login_url: sc?.oidc ? '/sso/login?return_to=%2Fadmin%2F' : null,
+      password_login: !sc?.passwordLoginDisabled,
+    }),
+  );
 
   const now = () => new Date(ctx.clock()).toISOString();
   const linkJson = (v: HostView) => {
@@ -100,7 +112,11 @@ export function registerSelfServiceRoutes(app: FastifyInstance, ctx: ServerConte
       type: 'unlinked_host',
       host_id: view.host.id,
       team_id: view.host.team_id,
-      details: { host_id: view.host.id, host_display_name: view.host.hostname, email: view.host.linked_user.email },
+      details: {
+        host_id: view.host.id,
+        host_display_name: view.host.hostname,
+        email: view.host.linked_user.email,
+      },
     });
     await ctx.waiters.notify([view.host.id]);
     return reply.code(204).send();
@@ -110,7 +126,8 @@ export function registerSelfServiceRoutes(app: FastifyInstance, ctx: ServerConte
     const body = parseAdmin(ImportHostLinksRequest, req.body, reply);
     if (!body) return;
     const { rows, problems } = parseLinkCsv(body.csv);
-    if (rows.length > MAX_IMPORT_ROWS) problems.push({ path: 'csv', message: `at most ${MAX_IMPORT_ROWS} lines per import` });
+    if (rows.length > MAX_IMPORT_ROWS)
+      problems.push({ path: 'csv', message: `at most ${MAX_IMPORT_ROWS} lines per import` });
     const hosts = await ctx.store.sso.hostsBySerial(rows.map((r) => r.serial));
     const bySerial = new Map<string, { id: number; team_id: number | null }[]>();
     for (const h of hosts) {
@@ -122,19 +139,33 @@ export function registerSelfServiceRoutes(app: FastifyInstance, ctx: ServerConte
     const wanted: { line: number; serial: string; email: string; hostId: number }[] = [];
     for (const r of rows) {
       const found = bySerial.get(r.serial) ?? [];
-      if (found.length === 0) problems.push({ path: `line ${r.line}`, message: `no host with serial number ${r.serial}` });
+      if (found.length === 0)
+        problems.push({ path: `line ${r.line}`, message: `no host with serial number ${r.serial}` });
       else if (found.length > 1)
-        problems.push({ path: `line ${r.line}`, message: `${found.length} hosts have serial number ${r.serial}; link them one by one` });
+        problems.push({
+          path: `line ${r.line}`,
+          message: `${found.length} hosts have serial number ${r.serial}; link them one by one`,
+        });
       else if (seen.has(r.serial))
-        problems.push({ path: `line ${r.line}`, message: `serial number ${r.serial} is also on line ${seen.get(r.serial)}` });
+        problems.push({
+          path: `line ${r.line}`,
+          message: `serial number ${r.serial} is also on line ${seen.get(r.serial)}`,
+        });
       else wanted.push({ ...r, hostId: (found[0] as { id: number }).id });
       seen.set(r.serial, seen.get(r.serial) ?? r.line);
     }
     if (problems.length > 0) {
-      return adminError(reply, 400, 'invalid_request', `${problems.length} line(s) cannot be imported; nothing was linked`, problems);
+      return adminError(
+        reply,
+        400,
+        'invalid_request',
+        `${problems.length} line(s) cannot be imported; nothing was linked`,
+        problems,
+      );
     }
     const current = new Map<number, string | null>();
-    for (const w of wanted) current.set(w.hostId, (await ctx.store.getHostView(w.hostId))?.host.linked_user?.email ?? null);
+    for (const w of wanted)
+      current.set(w.hostId, (await ctx.store.getHostView(w.hostId))?.host.linked_user?.email ?? null);
     const changes = wanted.filter((w) => current.get(w.hostId) !== w.email);
     const answer: ImportHostLinksResponse = {
       dry_run: body.dry_run,
@@ -144,18 +175,26 @@ export function registerSelfServiceRoutes(app: FastifyInstance, ctx: ServerConte
     if (body.dry_run || changes.length === 0) return answer;
     const at = now();
     const links: { hostId: number; personId: number }[] = [];
-    for (const c of changes) links.push({ hostId: c.hostId, personId: (await ctx.store.sso.personByEmail(c.email, at)).id });
+    for (const c of changes)
+      links.push({ hostId: c.hostId, personId: (await ctx.store.sso.personByEmail(c.email, at)).id });
     await ctx.store.sso.linkHosts(links, 'csv_import', at);
     await ctx.store.addActivity({
       ...actorOf(who),
       type: 'imported_host_links',
-      details: { linked: changes.length, unchanged: answer.unchanged, host_ids: changes.map((c) => c.hostId) },
+      details: {
+        linked: changes.length,
+        unchanged: answer.unchanged,
+        host_ids: changes.map((c) => c.hostId),
+      },
     });
     await ctx.waiters.notify(changes.map((c) => c.hostId));
     return answer;
   });
 
-  const policyJson = (teamId: number | null, s: { enabled: boolean; reveals_per_day: number }): SelfServicePolicy => ({
+  const policyJson = (
+    teamId: number | null,
+    s: { enabled: boolean; reveals_per_day: number },
+  ): SelfServicePolicy => ({
     team_id: teamId,
     enabled: s.enabled,
     reveals_per_day: s.reveals_per_day,
@@ -172,7 +211,10 @@ export function registerSelfServiceRoutes(app: FastifyInstance, ctx: ServerConte
   adminRoute(app, ctx, 'updateSelfServicePolicy', async (req, reply, who) => {
     const body = parseAdmin(UpdateSelfServiceRequest, req.body, reply);
     if (!body) return;
-    if (!canSeeTeam(who, body.team_id) || (body.team_id !== null && !(await ctx.store.getTeam(body.team_id)))) {
+    if (
+      !canSeeTeam(who, body.team_id) ||
+      (body.team_id !== null && !(await ctx.store.getTeam(body.team_id)))
+    ) {
       return notFound(reply, 'team');
     }
     const before = await ctx.store.sso.selfServicePolicy(body.team_id);

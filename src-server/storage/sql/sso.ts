@@ -1,4 +1,5 @@
 import type { HostView } from '../records.js';
+import type { SqlDriver, SqlExecutor } from '../sql-driver.js';
 import type { SsoStore } from '../sso-port.js';
 import type {
   LinkCodeRecord,
@@ -9,7 +10,6 @@ import type {
   SignedInIdentity,
   SsoLogin,
 } from '../sso-records.js';
-import type { SqlDriver, SqlExecutor } from '../sql-driver.js';
 import { viewsOf } from './host-views.js';
 import { HOST_COLUMNS, type HostRow, inChunks, now, placeholders } from './rows.js';
 import { PERSON_COLUMNS, type PersonRow, toPerson } from './sso-rows.js';
@@ -17,8 +17,10 @@ import { PERSON_COLUMNS, type PersonRow, toPerson } from './sso-rows.js';
 /** Self-service when a team never set it: on, three reveals per person per 24 hours. */
 export const SELF_SERVICE_DEFAULTS: SelfServiceSettings = { enabled: true, reveals_per_day: 3 };
 
-const LOGIN_COLUMNS = 'id_hash, state, nonce, code_verifier, purpose, return_to, max_age, created_at, expires_at';
-const PORTAL_SESSION_COLUMNS = 'id_hash, person_id, auth_time, created_at, last_seen_at, expires_at, revoked_at';
+const LOGIN_COLUMNS =
+  'id_hash, state, nonce, code_verifier, purpose, return_to, max_age, created_at, expires_at';
+const PORTAL_SESSION_COLUMNS =
+  'id_hash, person_id, auth_time, created_at, last_seen_at, expires_at, revoked_at';
 
 /** The one SQL implementation of SsoStore (both databases). */
 export class SqlSsoStore implements SsoStore {
@@ -156,10 +158,10 @@ export class SqlSsoStore implements SsoStore {
 
   async revokePersonPortalSessions(personId: number, at: string): Promise<number> {
     return (
-      await this.db.run('UPDATE portal_sessions SET revoked_at = ? WHERE person_id = ? AND revoked_at IS NULL', [
-        at,
-        personId,
-      ])
+      await this.db.run(
+        'UPDATE portal_sessions SET revoked_at = ? WHERE person_id = ? AND revoked_at IS NULL',
+        [at, personId],
+      )
     ).changes;
   }
 
@@ -170,12 +172,10 @@ export class SqlSsoStore implements SsoStore {
         hostId,
         at,
       ]);
-      await tx.run('INSERT INTO link_codes (code_hash, host_id, created_at, expires_at) VALUES (?, ?, ?, ?)', [
-        codeHash,
-        hostId,
-        at,
-        expiresAt,
-      ]);
+      await tx.run(
+        'INSERT INTO link_codes (code_hash, host_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
+        [codeHash, hostId, at, expiresAt],
+      );
     });
   }
 
@@ -188,28 +188,30 @@ export class SqlSsoStore implements SsoStore {
     );
   }
 
-  useLinkCode(codeHash: string, personId: number, at: string): Promise<number | null> {
-    return this.db.transaction(async (tx) => {
-      const used = await tx.get<{ host_id: number }>(
-        `UPDATE link_codes SET used_at = ?, used_by = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?
+  redeemLinkCode(codeHash: string, personId: number, at: string): Promise<number | null> {
+    return this.db
+      .transaction(async (tx) => {
+        const used = await tx.get<{ host_id: number }>(
+          `UPDATE link_codes SET used_at = ?, used_by = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?
          RETURNING host_id`,
-        [at, personId, codeHash, at],
-      );
-      if (!used) return null;
-      const host = await tx.get<{ linked_person_id: number | null }>(
-        `SELECT linked_person_id FROM hosts WHERE id = ?${this.forUpdate}`,
-        [used.host_id],
-      );
-      if (!host || (host.linked_person_id !== null && host.linked_person_id !== personId)) {
-        // Not ours to take: roll the use back by throwing away the whole transaction.
-        throw new LinkRefused();
-      }
-      await this.link(tx, used.host_id, personId, 'link_code', at);
-      return used.host_id;
-    }).catch((err: unknown) => {
-      if (err instanceof LinkRefused) return null;
-      throw err;
-    });
+          [at, personId, codeHash, at],
+        );
+        if (!used) return null;
+        const host = await tx.get<{ linked_person_id: number | null }>(
+          `SELECT linked_person_id FROM hosts WHERE id = ?${this.forUpdate}`,
+          [used.host_id],
+        );
+        if (!host || (host.linked_person_id !== null && host.linked_person_id !== personId)) {
+          // Not ours to take: roll the use back by throwing away the whole transaction.
+          throw new LinkRefused();
+        }
+        await this.link(tx, used.host_id, personId, 'link_code', at);
+        return used.host_id;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof LinkRefused) return null;
+        throw err;
+      });
   }
 
   private async link(tx: SqlExecutor, hostId: number, personId: number | null, via: LinkVia, at: string) {
@@ -322,7 +324,7 @@ export class SqlSsoStore implements SsoStore {
     );
   }
 
-  async useBreakGlassCode(codeHash: string, at: string): Promise<number | null> {
+  async redeemBreakGlassCode(codeHash: string, at: string): Promise<number | null> {
     const r = await this.db.get<{ user_id: number }>(
       `UPDATE break_glass_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?
        RETURNING user_id`,
