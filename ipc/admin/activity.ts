@@ -143,7 +143,7 @@ export const HistoryResponse = z.object({
   days: z.array(
     z.object({
       day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-      counts: z.record(StatusFilter, z.number().int()),
+      counts: z.partialRecord(StatusFilter, z.number().int()),
     }),
   ),
 });

@@ -88,6 +88,21 @@ describe('sign-in', () => {
   });
 });
 
+describe('sign-in per address', () => {
+  it('limits one address across many emails', async () => {
+    await t.close();
+    t = await startTestServer({
+      clock: () => now,
+      rateLimits: { signInAddress: { burst: 3, perSecond: 1 / 60 } },
+    });
+    const statuses = [];
+    for (const email of ['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com']) {
+      statuses.push((await call(t, 'POST', '/sessions', null, { email, password: 'x' })).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+});
+
 describe('sessions', () => {
   it('expire after 30 idle minutes and after 12 hours whatever happens, with session_expired', async () => {
     const s = await signIn(t, 'alice@example.com');
