@@ -148,7 +148,7 @@ ${
     else if (!policy.enabled)
       keySection = html`<p>Your IT team has turned off getting recovery keys here for this computer. ${contact()}</p>`;
     else
-      keySection = html`<p>If this computer is locked and asks for its recovery key, you can see the key here. You will be asked to sign in again first.</p>
+      keySection = html`<p>If this computer is locked and asks for its recovery key, you can see the key here. If you signed in more than ten minutes ago, you will be asked to sign in again first.</p>
 <p><a class="button" href="${`${PORTAL_PATH}hosts/${view.host.id}/reveal`}">Get the recovery key</a></p>`;
     return sendPage(
       ctx,

@@ -9,6 +9,7 @@ import { html } from '../portal/html.js';
 import type { PersonRecord, SsoPurpose } from '../storage/records.js';
 import {
   CALLBACK_PATH,
+  FRESH_SIGN_IN_SECONDS,
   formBody,
   LOGIN_PATH,
   LOGIN_TTL_MS,
@@ -90,7 +91,9 @@ export function registerSsoRoutes(
     }
     const returnTo = safeReturnTo(q.return_to);
     const purpose: SsoPurpose = returnTo.startsWith('/admin') ? 'console' : 'portal';
-    const maxAge = q.fresh === '1' ? 0 : null;
+    // Portal sign-ins carry max_age so the ID token says when the person authenticated (auth_time): a key
+    // may then be shown without another sign-in for FRESH_SIGN_IN_SECONDS. `fresh=1` forces a new one.
+    const maxAge = q.fresh === '1' ? 0 : purpose === 'portal' ? FRESH_SIGN_IN_SECONDS : null;
     let request: Awaited<ReturnType<NonNullable<SelfServiceContext['oidc']>['authorizationRequest']>>;
     try {
       request = await sc.oidc.authorizationRequest({ maxAge });

@@ -12,7 +12,8 @@ import { startTestServer, type TestServer } from './server.js';
 export interface SsoRig {
   t: TestServer;
   idp: TestIdp;
-  clock: { now: number; advance(ms: number): void };
+  /** Real time plus an offset that tests move (the identity provider's auth_time is real time). */
+  clock: { offset: number; advance(ms: number): void };
   browser(): Browser;
   close(): Promise<void>;
 }
@@ -22,13 +23,13 @@ export const ROLE_MAP = 'it-admins=admin,servicedesk=helpdesk,hd-berlin=helpdesk
 export async function startSsoRig(opts: Partial<StartServerOptions> = {}): Promise<SsoRig> {
   const idp = await startTestIdp();
   const clock = {
-    now: Date.now(),
+    offset: 0,
     advance(ms: number) {
-      clock.now += ms;
+      clock.offset += ms;
     },
   };
   const t = await startTestServer({
-    clock: () => clock.now,
+    clock: () => Date.now() + clock.offset,
     sso: {
       issuer: idp.issuer,
       clientId: idp.clientId,
