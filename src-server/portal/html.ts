@@ -109,7 +109,8 @@ body { margin: 0; background: var(--bg); color: var(--text);
 .top { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; justify-content: space-between;
   padding: .75rem 1rem; border-bottom: 1px solid var(--line); background: var(--card); }
 .brand { font-weight: 700; }
-.signout { display: flex; gap: .75rem; align-items: center; margin: 0; }
+.signout { display: flex; flex-wrap: wrap; gap: 0 .75rem; align-items: center; margin: 0; }
+.signout button { white-space: nowrap; }
 .who { color: var(--muted); overflow-wrap: anywhere; }
 main { max-width: 44rem; margin: 0 auto; padding: 1.25rem 1rem 3rem; }
 h1 { font-size: 1.6rem; line-height: 1.25; margin: .5rem 0 1rem; }
@@ -147,16 +148,17 @@ select, textarea, input[type=text] { width: 100%; font: inherit; padding: .6rem;
 .notice { border-left: 4px solid var(--accent); padding: .75rem 1rem; background: var(--card); margin: 1rem 0;
   border-radius: .25rem; }
 .notice.error { border-color: var(--danger); }
-.key { list-style: none; padding: 0; margin: 1rem 0; display: grid;
-  grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr)); gap: .5rem; }
-.key.narrow { grid-template-columns: repeat(auto-fill, minmax(6rem, 1fr)); }
+.key { list-style: none; padding: 0; margin: 1rem 0; display: grid; gap: .5rem;
+  grid-template-columns: repeat(2, minmax(0, 1fr)); }
+@media (min-width: 36rem) { .key { grid-template-columns: repeat(4, minmax(0, 1fr)); } }
 .key li { background: var(--key-bg); border: 1px solid var(--line); border-radius: .5rem; padding: .5rem .6rem;
-  display: flex; flex-direction: column; }
+  display: flex; flex-direction: column; min-width: 0; }
 .key .n { font-size: .8rem; color: var(--muted); }
-.key .g { font: 700 1.55rem/1.2 ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
-  letter-spacing: .06em; }
-.key-line { font: 600 1.05rem ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace; overflow-wrap: anywhere;
-  background: var(--key-bg); padding: .5rem; border-radius: .4rem; }
+.key .g { font: 700 1.5rem/1.25 ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
+  letter-spacing: .04em; overflow-wrap: anywhere; }
+.key-line { display: block; margin: .35rem 0 1rem; font: 600 1.05rem/1.6 ui-monospace, Menlo, Consolas,
+  "DejaVu Sans Mono", monospace; overflow-wrap: anywhere; background: var(--key-bg); padding: .5rem .75rem;
+  border-radius: .4rem; }
 /* The key leaves the screen by itself after ten minutes; reloading does not bring it back (no-store). */
 .reveal { animation: hide-key 1ms linear 600s forwards; }
 .reveal-gone { display: none; }

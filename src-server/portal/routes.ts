@@ -335,10 +335,10 @@ ${Object.entries(REVEAL_REASONS).map(([k, t]) => html`<option value="${k}">${t}<
 <h1>Recovery key for ${view.host.hostname}</h1>
 <section class="reveal" aria-labelledby="key-title">
 <h2 id="key-title">Type these ${String(layout.groups.length)} groups in order</h2>
-<ol class="${layout.kind === 'luks' ? 'key' : 'key narrow'}" aria-label="Recovery key, group by group">
+<ol class="key" aria-label="Recovery key, group by group">
 ${layout.groups.map((g, i) => html`<li><span class="n">Group ${String(i + 1)}</span><span class="g">${g}</span></li>`)}
 </ol>
-<p>All in one line: <span class="key-line">${layout.typed}</span></p>
+<p>All in one line:<span class="key-line">${layout.typed}</span></p>
 <h2>How to type it</h2>
 <ol class="steps">${layout.howTo.map((s) => html`<li>${s}</li>`)}</ol>
 </section>
