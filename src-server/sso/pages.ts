@@ -35,7 +35,12 @@ export function sendProblem(
   message: string,
   next: { href: string; label: string } | null = { href: '/my-device/', label: 'Go to My devices' },
 ): FastifyReply {
-  const contact = ctx.org().contact_email || ctx.org().contact_url;
+  const o = ctx.org();
+  const contact = o.contact_email
+    ? html`<a href="${`mailto:${o.contact_email}`}">${o.contact_email}</a>`
+    : /^https:\/\//.test(o.contact_url)
+      ? html`<a href="${o.contact_url}">${o.contact_url}</a>`
+      : o.contact_phone;
   return sendPage(
     ctx,
     reply,
