@@ -111,6 +111,16 @@ describe('console single sign-on', () => {
     expect(rig.t.logs()).toContain('single sign-on: sign-in refused');
   });
 
+  it('a fresh sign-in (max_age=0, before a key is shown) refuses an ID token with an old auth_time', async () => {
+    rig.idp.tamper = (c) => ({ ...c, auth_time: Math.floor(Date.now() / 1000) - 3600 });
+    const b = rig.browser();
+    const page = await b.signIn(`${rig.t.url}/sso/login?fresh=1&return_to=%2Fmy-device%2F`, 'carol');
+    expect(page.res.status).toBe(400);
+    expect(b.cookie(rig.t.url, 'escrow_portal')).toBeUndefined();
+    const authorize = new URL(b.visited.find((u) => u.startsWith(`${rig.idp.issuer}/auth?`)) ?? '');
+    expect(authorize.searchParams.get('max_age')).toBe('0');
+  });
+
   it('a callback works once: a replayed state (and one from another browser) finds nothing', async () => {
     const b = rig.browser();
     await b.signIn(`${rig.t.url}/sso/login?return_to=%2Fadmin%2F`, 'alice');

@@ -172,7 +172,11 @@ export function registerSsoRoutes(
         state: login.state,
         nonce: login.nonce,
         codeVerifier: login.code_verifier,
-        maxAge: login.max_age,
+        // A reveal's sign-in (max_age=0) must prove a new authentication: openid-client then requires
+        // auth_time and checks it. An ordinary portal sign-in only asks for max_age (so auth_time comes back
+        // where the provider supports it); a provider that ignores it still signs the person in, and a
+        // missing auth_time just means "not fresh" (the reveal asks for the max_age=0 sign-in).
+        maxAge: login.max_age === 0 ? 0 : null,
       });
     } catch (err) {
       const failed =
