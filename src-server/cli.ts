@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -15,12 +16,19 @@ import {
 import { addEscrowKeyGeneration, hasEscrowKeys } from './escrow/key-files.js';
 import { AlreadyInitializedError, addAdminToken, initDataDir } from './init.js';
 import { startServer } from './server.js';
+import { BreakGlassError, breakGlass } from './sso/break-glass-cli.js';
+import type { SsoOptions } from './sso/context.js';
+import { parseRoleMap, type RoleMapEntry, RoleMapError } from './sso/role-map.js';
 
 const USAGE = `usage:
   escrow-server init --data-dir DIR [--database postgres://…] [--json]
   escrow-server serve --data-dir DIR --listen HOST:PORT [--database postgres://…]
                       [--tls-cert FILE --tls-key FILE] [--rotate-key-after-read]
-                      [--console-dir DIR]
+                      [--console-dir DIR] [--public-url URL]
+                      [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file FILE
+                       [--oidc-role-map GROUP=ROLE[@TEAM+TEAM],…] [--oidc-groups-claim groups]
+                       [--oidc-scopes "email profile"] [--disable-password-login]]
+  escrow-server break-glass --data-dir DIR [--database postgres://…] --email EMAIL [--url URL]
   escrow-server rotate-escrow-cert --data-dir DIR
   escrow-server add-admin-token --data-dir DIR [--database postgres://…] --role ROLE [--name NAME]
                       [--team TEAM]… [--expires-in-days N]
@@ -31,11 +39,54 @@ const USAGE = `usage:
   escrow-server set-org --data-dir DIR [--database postgres://…] [--name NAME] [--contact-url URL]
                       [--contact-email EMAIL] [--contact-phone PHONE] [--json]
 
+  Single sign-on: register URL/sso/callback (URL = --public-url, default the listen address) as the
+  redirect URI at the identity provider. --oidc-role-map gives console roles by group, e.g.
+  'it-admins=admin,servicedesk=helpdesk,hd-berlin=helpdesk@Berlin'; anyone who signs in may use
+  My devices (/my-device/). break-glass prints a one-time console link (10 minutes) for EMAIL, an admin.
+
   ROLE: admin | maintainer | helpdesk | observer. TEAM: a team's name or id (repeat for several); a user or
   token with --team sees only those teams' hosts.
 `;
 
 class UsageError extends Error {}
+
+/** The single sign-on flags of serve; the client secret comes from a file (never argv). */
+async function ssoOptions(o: ReturnType<typeof options>['values']) {
+  const issuer = o['oidc-issuer'];
+  const out: { sso?: SsoOptions; disablePasswordLogin?: boolean; publicUrl?: string } = {};
+  if (o['public-url']) {
+    if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(o['public-url']))
+      throw new UsageError('--public-url must be an http(s) URL');
+    out.publicUrl = o['public-url'];
+  }
+  if (!issuer) {
+    if (o['oidc-client-id'] || o['oidc-client-secret-file'] || o['oidc-role-map'])
+      throw new UsageError('the --oidc-* options need --oidc-issuer');
+    if (o['disable-password-login'])
+      throw new UsageError('--disable-password-login needs single sign-on (--oidc-issuer …)');
+    return out;
+  }
+  let roleMap: RoleMapEntry[] = [];
+  try {
+    roleMap = parseRoleMap(o['oidc-role-map'] ?? '');
+  } catch (err) {
+    if (err instanceof RoleMapError) throw new UsageError(`--oidc-role-map: ${err.message}`);
+    throw err;
+  }
+  const secretFile = required(o['oidc-client-secret-file'], '--oidc-client-secret-file');
+  const clientSecret = (await readFile(secretFile, 'utf8')).trim();
+  if (clientSecret === '') throw new UsageError(`${secretFile} is empty`);
+  out.sso = {
+    issuer,
+    clientId: required(o['oidc-client-id'], '--oidc-client-id'),
+    clientSecret,
+    roleMap,
+    ...(o['oidc-groups-claim'] ? { groupsClaim: o['oidc-groups-claim'] } : {}),
+    ...(o['oidc-scopes'] ? { scopes: o['oidc-scopes'] } : {}),
+  };
+  out.disablePasswordLogin = o['disable-password-login'];
+  return out;
+}
 
 const Listen = z
   .string()
@@ -70,6 +121,15 @@ function options(argv: string[]) {
         'contact-url': { type: 'string' },
         'contact-email': { type: 'string' },
         'contact-phone': { type: 'string' },
+        'public-url': { type: 'string' },
+        'oidc-issuer': { type: 'string' },
+        'oidc-client-id': { type: 'string' },
+        'oidc-client-secret-file': { type: 'string' },
+        'oidc-role-map': { type: 'string' },
+        'oidc-groups-claim': { type: 'string' },
+        'oidc-scopes': { type: 'string' },
+        'disable-password-login': { type: 'boolean', default: false },
+        url: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -116,9 +176,16 @@ async function main(argv: string[]): Promise<number> {
         ...(o['tls-cert'] && o['tls-key'] ? { tls: { certPath: o['tls-cert'], keyPath: o['tls-key'] } } : {}),
         rotateKeyAfterRead: o['rotate-key-after-read'],
         ...(o['console-dir'] ? { consoleDir: o['console-dir'] } : {}),
+        ...(await ssoOptions(o)),
       });
       process.stderr.write(`escrow-server listening on ${server.url}\n`);
       process.stderr.write(`admin console: ${server.url}/admin/\n`);
+      if (o['oidc-issuer']) {
+        const base = (o['public-url'] ?? server.url).replace(/\/+$/, '');
+        process.stderr.write(
+          `single sign-on redirect URI: ${base}/sso/callback; My devices: ${base}/my-device/\n`,
+        );
+      }
       await new Promise<void>((resolve) => {
         const stop = () => void server.close().then(resolve);
         process.once('SIGTERM', stop);
@@ -219,6 +286,20 @@ async function main(argv: string[]): Promise<number> {
         );
       return 0;
     }
+    case 'break-glass': {
+      const dataDir = required(o['data-dir'], '--data-dir');
+      const r = await breakGlass({
+        dataDir,
+        ...db,
+        email: required(o.email, '--email'),
+        url: o.url ?? 'https://ESCROW-SERVER',
+      });
+      process.stdout.write(
+        `${r.created ? `Made the admin account ${o.email}.\n` : ''}One-time admin console link (until ${r.expiresAt}):\n${r.link}\n` +
+          (o.url ? '' : "Replace https://ESCROW-SERVER with the server's address (or pass --url).\n"),
+      );
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -228,7 +309,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) process.stderr.write(`escrow-server: ${err.message}\n\n${USAGE}`);
-    else if (err instanceof AlreadyInitializedError || err instanceof CliInputError)
+    else if (
+      err instanceof AlreadyInitializedError ||
+      err instanceof CliInputError ||
+      err instanceof BreakGlassError
+    )
       process.stderr.write(`escrow-server: ${err.message}\n`);
     else process.stderr.write(`escrow-server: ${errorMessage(err)}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);

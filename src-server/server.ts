@@ -26,6 +26,8 @@ import {
   type VerifyRunResult,
   verifyUncheckedKeys,
 } from './jobs/verify-keys.js';
+import { CALLBACK_PATH, type SsoOptions, selfServiceLimits } from './sso/context.js';
+import { OidcClient } from './sso/oidc.js';
 import { ChangeTrackingStore, type HostChange } from './storage/change-tracking-store.js';
 import { openStore } from './storage/open.js';
 import type { EscrowStore, HostView } from './storage/port.js';
@@ -73,6 +75,15 @@ export interface StartServerOptions {
   verifyWorkers?: number;
   /** Seconds between checks of the escrow-keys directory for a rotated certificate. */
   escrowKeysPollSeconds?: number;
+  /** Single sign-on (OpenID Connect) for the console, the link page and the self-service portal. */
+  sso?: SsoOptions;
+  /** Refuse email + password sign-in (single sign-on and break-glass links only). Needs `sso`. */
+  disablePasswordLogin?: boolean;
+  /**
+   * The URL people's browsers and the identity provider reach this server at (behind a proxy, or a name
+   * other than the listen address); the redirect URI is this + /sso/callback. Default: the listen URL.
+   */
+  publicUrl?: string;
 }
 
 export interface RunningServer {
@@ -101,6 +112,12 @@ export function isLoopback(host: string): boolean {
 
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
+  if (opts.disablePasswordLogin && !opts.sso) {
+    throw new Error('--disable-password-login needs single sign-on (--oidc-issuer …): nobody could sign in');
+  }
+  // Known once listening (port 0 in tests) unless given.
+  let listenUrl = '';
+  const publicUrl = () => (opts.publicUrl ?? listenUrl).replace(/\/+$/, '');
   if (!opts.tls && !isLoopback(host)) {
     throw new Error(
       `plain HTTP is allowed only on loopback; give --tls-cert and --tls-key to listen on ${host}`,
@@ -208,6 +225,21 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     setOrg,
     consoleDir: opts.consoleDir ?? defaultConsoleDir(),
     clock,
+    selfService: {
+      oidc: opts.sso
+        ? new OidcClient({
+            issuer: opts.sso.issuer,
+            clientId: opts.sso.clientId,
+            clientSecret: opts.sso.clientSecret,
+            scopes: opts.sso.scopes ?? 'email profile',
+            redirectUri: () => `${publicUrl()}${CALLBACK_PATH}`,
+          })
+        : null,
+      options: opts.sso ?? null,
+      passwordLoginDisabled: opts.disablePasswordLogin ?? false,
+      publicUrl: () => publicUrl(),
+      limits: selfServiceLimits(),
+    },
   };
 
   const https = opts.tls
@@ -261,6 +293,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const urlHost = isIP(host) === 6 ? `[${host}]` : host;
   const url = `${https ? 'https' : 'http'}://${urlHost}:${port}`;
+  listenUrl = url;
   log.info({ url, database: opts.databaseUrl ? 'postgres' : 'sqlite' }, 'escrow server listening');
 
   let closing: Promise<void> | null = null;
@@ -278,6 +311,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         await schedule?.stop();
         await snapshots.stop();
         for (const l of Object.values(ctx.limits)) l.stop();
+        for (const l of Object.values(ctx.selfService.limits)) l.stop();
         await waiters.releaseAll();
         await app.close();
         await pool?.close();

@@ -38,6 +38,13 @@ export const ACTIVITY_TYPES = [
   'key_not_decryptable',
   'escrow_failed',
   'key_changed_on_host',
+  // single sign-on, people linked to computers, self-service
+  'signed_in_break_glass',
+  'linked_host',
+  'unlinked_host',
+  'imported_host_links',
+  'edited_self_service_policy',
+  'self_service_read_disk_encryption_key',
 ] as const;
 export const ActivityType = z.enum(ACTIVITY_TYPES);
 export type ActivityType = z.infer<typeof ActivityType>;

@@ -10,6 +10,7 @@ import { z } from 'zod';
  * - `hosts.ts`: host list/search/export, a host's page, revealing keys
  * - `teams.ts`: teams, disk-encryption policy, moving hosts, organisation
  * - `activity.ts`: the activity log, dashboard counts and history
+ * - `self-service.ts`: single sign-on status, people linked to computers, the portal's policy
  *
  * Authentication: a session cookie (the console; writes need `X-CSRF-Token`) or
  * `Authorization: Bearer <API token>` (scripts, Fleet-compatible clients).
@@ -19,6 +20,7 @@ export * from './auth.js';
 export * from './common.js';
 export * from './hosts.js';
 export * from './paths.js';
+export * from './self-service.js';
 export * from './teams.js';
 
 import { TeamIdQuery } from './common.js';

@@ -35,6 +35,7 @@ export const Permission = z.enum([
   'org.write',
   'users.manage', // people and their sessions
   'tokens.manage', // API tokens
+  'hosts.assign', // link a host to its person, unlink it, import links from CSV
 ]);
 export type Permission = z.infer<typeof Permission>;
 

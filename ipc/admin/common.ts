@@ -33,6 +33,7 @@ export const ErrorCode = z.enum([
   'token_expired', // 401
   'token_revoked', // 401
   'bad_credentials', // 401: sign-in failed (same answer for an unknown email and a wrong password)
+  'password_login_disabled', // 403: the server signs people in only with single sign-on (GET /sso)
   'csrf_token_invalid', // 403: state-changing request with a session but without the right X-CSRF-Token
   'forbidden', // 403: the role may not do this
   'not_found', // 404: also a host or team outside the caller's teams

@@ -12,6 +12,7 @@ import {
   QueryBool,
   TeamIdQuery,
 } from './common.js';
+import { HostLinkedUser } from './self-service.js';
 
 /** Hosts: list, search, export, one host's page, its timeline, and revealing its keys. */
 
@@ -127,6 +128,8 @@ export const HostSummary = z.object({
   disk_encryption_key: KeyState.nullable(),
   /** The agent's last disk-encryption report, as it sent it (minus its node key). */
   reported_status: z.unknown().nullable(),
+  /** The person this computer is linked to (link page, admin, CSV import), or null. */
+  linked_user: HostLinkedUser.nullable(),
 });
 export type HostSummary = z.infer<typeof HostSummary>;
 
@@ -167,6 +170,11 @@ export type AttentionReason = z.infer<typeof AttentionReason>;
 export const HostDetails = HostSummary.extend({
   volumes: z.array(Volume),
   rotate_requested: z.boolean(),
+  /**
+   * Set when the linked person revealed the current key in the self-service portal: the host was told to
+   * replace it (orbit config `recovery_key_used`); null again once a newer key is escrowed.
+   */
+  recovery_key_used: z.object({ used_at: IsoTime, shown_to: z.string() }).nullable(),
   needs_attention: z.array(AttentionReason),
   archived_key_count: z.number().int(),
   policy: z.object({

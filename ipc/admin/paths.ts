@@ -51,6 +51,13 @@ export const ADMIN_ROUTES = {
   // organisation
   getOrg: { method: 'GET', path: '/config' },
   updateOrg: { method: 'PATCH', path: '/config' },
+  // single sign-on, people linked to computers, self-service (ipc/admin/self-service.ts)
+  ssoStatus: { method: 'GET', path: '/sso' },
+  linkHostUser: { method: 'POST', path: '/hosts/:id/linked_user' },
+  unlinkHostUser: { method: 'DELETE', path: '/hosts/:id/linked_user' },
+  importHostLinks: { method: 'POST', path: '/hosts/linked_users' },
+  listSelfServicePolicies: { method: 'GET', path: '/self_service' },
+  updateSelfServicePolicy: { method: 'PATCH', path: '/self_service' },
 } as const satisfies Record<string, { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string }>;
 
 export type AdminRouteName = keyof typeof ADMIN_ROUTES;

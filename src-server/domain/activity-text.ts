@@ -65,6 +65,18 @@ export function describeActivity(a: Activity): string {
       return `Escrow failed on ${host}: ${s('client_error')}`;
     case 'key_changed_on_host':
       return `The escrowed key slot of ${host} was removed or changed on the host`;
+    case 'signed_in_break_glass':
+      return `${a.actor} signed in with a break-glass link from the server's command line`;
+    case 'linked_host':
+      return `${a.actor} linked ${host} to ${s('email')}${d.via === 'link_code' ? ' (from the computer)' : ''}`;
+    case 'unlinked_host':
+      return `${a.actor} unlinked ${host} from ${s('email')}`;
+    case 'imported_host_links':
+      return `${a.actor} linked ${s('linked')} host(s) to people from a CSV file`;
+    case 'edited_self_service_policy':
+      return `${a.actor} set self-service for ${team || 'a team'}: ${d.enabled ? `on, ${s('reveals_per_day')} reveal(s) a day` : 'off'}`;
+    case 'self_service_read_disk_encryption_key':
+      return `${a.actor} revealed the key of their own ${host} in My devices${why}`;
     default:
       return `${a.actor}: ${a.type}`;
   }

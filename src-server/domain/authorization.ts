@@ -20,6 +20,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'org.write',
     'users.manage',
     'tokens.manage',
+    'hosts.assign',
   ],
   // Runs the fleet (hosts, keys, teams, policy), but cannot make people or tokens, nor rename the organisation.
   maintainer: [
@@ -31,9 +32,10 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'teams.write',
     'activities.read',
     'org.read',
+    'hosts.assign',
   ],
-  // Finds a host and gives its key to the person in front of it; nothing fleet-wide.
-  helpdesk: ['hosts.read', 'keys.reveal', 'keys.rotate'],
+  // Finds a host and gives its key to the person in front of it (and says whose it is); nothing fleet-wide.
+  helpdesk: ['hosts.read', 'keys.reveal', 'keys.rotate', 'hosts.assign'],
   // Reads everything but keys.
   observer: ['hosts.read', 'dashboard.read', 'teams.read', 'activities.read', 'org.read'],
 };
@@ -117,6 +119,14 @@ export const ROUTE_RULES: Record<AdminRouteName, RouteRule> = {
 
   getOrg: read('org.read', 'fleet'),
   updateOrg: write('org.write', 'global'),
+
+  // single sign-on, people linked to computers, self-service
+  ssoStatus: { permission: null, scope: 'public', changesState: false },
+  linkHostUser: write('hosts.assign', 'host'),
+  unlinkHostUser: write('hosts.assign', 'host'),
+  importHostLinks: write('hosts.assign', 'fleet'),
+  listSelfServicePolicies: read('teams.read', 'fleet'),
+  updateSelfServicePolicy: write('teams.write', 'team'),
 };
 
 /** Who is asking, as the rules see it. */

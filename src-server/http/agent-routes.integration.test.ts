@@ -124,6 +124,7 @@ describe('config', () => {
     expect(ok.headers.get(CAPABILITIES_HEADER)?.split(',')).toEqual([
       'orbit_endpoints',
       'config_wait_for_change',
+      'device_link',
     ]);
     const unknown = await t.post(AGENT_API_PATHS.config, { orbit_node_key: 'nope' });
     expect(unknown.status).toBe(401);

@@ -6,6 +6,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { ADMIN_API_BASE } from '../../ipc/admin/common.js';
+import { registerSelfServicePages } from '../sso/register.js';
 import { adminError } from './admin/errors.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { registerAgentRoutes } from './agent-routes.js';
@@ -95,5 +96,6 @@ export function buildApp(ctx: ServerContext, https: { key: Buffer; cert: Buffer 
   registerAgentRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerConsole(app, ctx);
+  registerSelfServicePages(app, ctx);
   return app;
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../node-lib/logger.js';
 import type { ServerSettings } from '../domain/config.js';
 import type { EscrowKeySet } from '../escrow/key-files.js';
 import type { DecryptabilityCheck } from '../jobs/verify-keys.js';
+import type { SelfServiceContext } from '../sso/context.js';
 import type { EscrowStore } from '../storage/port.js';
 import type { CheckinCache } from './checkin-cache.js';
 import type { ConfigWaiters } from './config-waiters.js';
@@ -47,4 +48,6 @@ export interface ServerContext {
   consoleDir: string;
   /** Milliseconds since the epoch; tests move it to expire sessions. */
   clock(): number;
+  /** Single sign-on, the link page and the self-service portal (src-server/sso, src-server/portal). */
+  selfService: SelfServiceContext;
 }

@@ -15,6 +15,7 @@ import type {
   Scope,
   UserChange,
 } from './records.js';
+import { ChangeTrackingSsoStore } from './sso-change-tracking.js';
 
 /**
  * Which hosts' views (host row, key, team switch and policy) a write may change: `hosts` lists them,
@@ -38,6 +39,12 @@ export class ChangeTrackingStore implements EscrowStore {
     private readonly inner: EscrowStore,
     private readonly listener: (change: HostChange) => void,
   ) {}
+
+  private ssoTracking: ChangeTrackingSsoStore | undefined;
+  get sso(): ChangeTrackingSsoStore {
+    this.ssoTracking ??= new ChangeTrackingSsoStore(this.inner.sso, this.listener);
+    return this.ssoTracking;
+  }
 
   private async write<T>(
     change: HostChange,

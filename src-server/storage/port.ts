@@ -26,8 +26,10 @@ import type {
   UserChange,
   UserRecord,
 } from './records.js';
+import type { SsoStore } from './sso-port.js';
 
 export type * from './records.js';
+export type { SsoStore } from './sso-port.js';
 
 /**
  * The storage port: everything the server needs from a database, in domain words. One SQL implementation
@@ -142,4 +144,7 @@ export interface EscrowStore {
   revokeUserSessions(userId: number, reason: string): Promise<number>;
   /** Deletes sessions that ended (expired or revoked) before `before`. */
   deleteEndedSessions(before: string): Promise<number>;
+
+  /** Single sign-on, people linked to computers, the self-service portal (sso-port.ts). */
+  readonly sso: SsoStore;
 }

@@ -1,6 +1,9 @@
 import type { HostOrderKey, Role, StatusFilter } from '../../ipc/admin/admin-api.js';
 import type { Platform } from '../../ipc/agent-server/orbit-api.js';
 
+import type { HostLink, RecoveryKeyMark } from './sso-records.js';
+
+export type * from './sso-records.js';
 export type { HostOrderKey, Role, StatusFilter };
 
 /** What the storage port reads and writes: records in domain words (see port.ts). */
@@ -49,6 +52,10 @@ export interface Host extends HostIdentity {
   logged_in_user: string | null;
   /** The status the store last derived (domain/status.ts) and keeps current on every write; for SQL lists. */
   disk_encryption_status: StatusFilter;
+  /** The person this host is linked to (sso-records.ts); absent in hand-made test records = not linked. */
+  linked_user?: HostLink | null;
+  /** The recovery key escrowed at or before `used_at` was shown to its owner (sso-records.ts). */
+  recovery_key_used?: RecoveryKeyMark | null;
 }
 
 export interface EscrowedKey {

@@ -37,6 +37,7 @@ import {
   toHost,
   toKey,
 } from './sql/rows.js';
+import { SqlSsoStore } from './sql/sso.js';
 import * as teams from './sql/teams.js';
 import type { SqlDriver } from './sql-driver.js';
 
@@ -52,9 +53,11 @@ const KEY_BY_HOST = `SELECT ${KEY_COLUMNS} FROM host_disk_encryption_keys WHERE 
 export class SqlEscrowStore implements EscrowStore {
   /** PostgreSQL needs row locks for read-then-write inside a transaction; SQLite locks the whole file. */
   private readonly forUpdate: string;
+  readonly sso: SqlSsoStore;
 
   constructor(private readonly db: SqlDriver) {
     this.forUpdate = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    this.sso = new SqlSsoStore(db, this.forUpdate);
   }
 
   async migrate(): Promise<void> {

@@ -61,4 +61,10 @@ export const EXPECTED: Record<AdminRouteName, Expect> = {
   exportActivities: E(fleetReaders, true, false),
   getOrg: E(fleetReaders, true, false),
   updateOrg: E(adminOnly, false, true),
+  ssoStatus: E('public', true, false),
+  linkHostUser: E(keyHolders, true, true),
+  unlinkHostUser: E(keyHolders, true, true),
+  importHostLinks: E(keyHolders, true, true),
+  listSelfServicePolicies: E(fleetReaders, true, false),
+  updateSelfServicePolicy: E(teamWriters, true, true),
 };

@@ -1,6 +1,7 @@
 import type { HostDetails, HostSummary, KeyKind } from '../../../ipc/admin/hosts.js';
 import type { Platform } from '../../../ipc/agent-server/orbit-api.js';
 import { attentionReasons } from '../../domain/attention.js';
+import { recoveryKeyUsed } from '../../domain/self-service.js';
 import { diskEncryptionStatus, reportedStatus } from '../../domain/status.js';
 import type { HostView } from '../../storage/records.js';
 
@@ -43,6 +44,14 @@ export function hostSummary(v: HostView, teams: TeamNames): HostSummary {
         }
       : null,
     reported_status: h.reported_status ? (JSON.parse(h.reported_status) as unknown) : null,
+    linked_user: h.linked_user
+      ? {
+          email: h.linked_user.email,
+          name: h.linked_user.name,
+          linked_at: h.linked_user.linked_at,
+          linked_via: h.linked_user.linked_via,
+        }
+      : null,
   };
 }
 
@@ -109,6 +118,7 @@ export function hostDetails(
     ...hostSummary(v, teams),
     volumes: volumesOf(v),
     rotate_requested: v.host.rotate_requested,
+    recovery_key_used: recoveryKeyUsed(v),
     needs_attention: attentionReasons(v, now),
     archived_key_count: archivedKeyCount,
     policy: {

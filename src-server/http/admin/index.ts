@@ -6,6 +6,7 @@ import { registerHostRoutes } from './host-routes.js';
 import { registerKeyRoutes } from './key-routes.js';
 import { registerOrgRoutes } from './org-routes.js';
 import { registerPeopleRoutes } from './people-routes.js';
+import { registerSelfServiceRoutes } from './self-service-routes.js';
 import { registerSessionRoutes } from './session-routes.js';
 import { registerTeamRoutes } from './team-routes.js';
 
@@ -22,4 +23,5 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
   registerDashboardRoutes(app, ctx);
   registerActivityRoutes(app, ctx);
   registerOrgRoutes(app, ctx);
+  registerSelfServiceRoutes(app, ctx);
 }

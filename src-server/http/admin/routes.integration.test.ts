@@ -100,6 +100,7 @@ describe('admin routes × roles × team scope', () => {
         method === 'GET' || method === 'DELETE' ? undefined : {},
       );
       if (name === 'signIn') expect(res.status).toBe(400);
+      else if (name === 'ssoStatus') expect(res.status).toBe(200);
       else expect(((await res.json()) as { code: string }).code, name).toBe('not_signed_in');
     }
   });

@@ -1,5 +1,6 @@
 import { ADMIN_MIGRATIONS } from './admin.js';
 import { ID, NL } from './placeholders.js';
+import { SSO_MIGRATIONS } from './sso.js';
 
 /**
  * Schema migrations shared by the SQLite and PostgreSQL adapters. One list, applied in order and recorded
@@ -103,6 +104,7 @@ ALTER TABLE teams ADD COLUMN max_deferrals INTEGER NULL;
 `,
   },
   ...ADMIN_MIGRATIONS,
+  ...SSO_MIGRATIONS,
 ];
 
 /** The migration's SQL in one dialect. */

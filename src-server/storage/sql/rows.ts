@@ -12,6 +12,7 @@ import type {
   UserRecord,
 } from '../records.js';
 import type { SqlExecutor, SqlValue } from '../sql-driver.js';
+import { LINK_COLUMNS, type LinkRow, linkOf } from './sso-rows.js';
 
 /**
  * Rows as the databases return them, and their conversion to records. Booleans are INTEGER 0/1 and team
@@ -42,14 +43,15 @@ export const SETTING = 'SELECT value FROM settings WHERE name = ?';
  * check-in path is the hottest one the server has.
  */
 export const HOST_COLUMNS = `id, hardware_uuid, hardware_serial, hostname, platform, os_version, team_id, enrolled_at,
-  last_seen_at, reported_status, rotate_requested, removing_enforcement, logged_in_user, disk_encryption_status`;
+  last_seen_at, reported_status, rotate_requested, removing_enforcement, logged_in_user, disk_encryption_status,
+  ${LINK_COLUMNS}`;
 export const KEY_COLUMNS = `host_id, base64_encrypted, key_slot, salt, client_error, decryptable, version, escrow_id,
   created_at, updated_at`;
 export const TEAM_COLUMNS =
   'id, name, enable_disk_encryption, logout_deadline, max_deferrals, reason_required, rotate_after_reveal';
 export const TEAM_BY_ID = `SELECT ${TEAM_COLUMNS} FROM teams WHERE id = ?`;
 
-export interface HostRow {
+export interface HostRow extends LinkRow {
   id: number;
   hardware_uuid: string;
   hardware_serial: string;
@@ -66,11 +68,18 @@ export interface HostRow {
   disk_encryption_status: StatusFilter;
 }
 
-export function toHost(r: HostRow): Host {
+export function toHost(row: HostRow): Host {
+  const { linked_person_id, linked_email, linked_name, linked_at, linked_via, ...r } = row;
+  const { recovery_key_used_at, recovery_key_shown_to, ...rest } = r;
   return {
-    ...r,
+    ...rest,
     rotate_requested: r.rotate_requested !== 0,
     removing_enforcement: r.removing_enforcement !== 0,
+    ...linkOf({ linked_person_id, linked_email, linked_name, linked_at, linked_via }),
+    recovery_key_used:
+      recovery_key_used_at === null
+        ? null
+        : { used_at: recovery_key_used_at, shown_to: recovery_key_shown_to ?? 'owner' },
   };
 }
 
