@@ -1,12 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 // Four projects, one runner. Unit tests sit beside their module (`*.test.ts`) and need nothing but Node
-// and openssl: no cryptsetup, PostgreSQL, Chromium or build (`npm run test:unit`, the fast loop).
-// Integration tests (`*.integration.test.ts` beside their module, and test/packaging) drive real
-// cryptsetup, PostgreSQL, another local account or the built programs; test/browser runs every screen in
+// and openssl: no cryptsetup, PostgreSQL, Chromium, build or running server (`npm run test:unit`, the fast
+// loop). Integration tests (`*.integration.test.ts` beside their module, and test/packaging) drive real
+// cryptsetup, PostgreSQL, another local account, a whole server over HTTP or the built programs; test/browser runs every screen in
 // Chromium; test/e2e runs the programs together. Slow by nature, so timeouts are generous: speed goals live
 // in bench/, never in test timeouts.
-const SOURCE_ROOMS = '{ipc,node-lib,src-agent,src-server,src-main,src-renderer,web-harness}';
+const SOURCE_ROOMS = '{ipc,node-lib,src-agent,src-server,src-main,src-renderer,src-console,web-harness}';
 
 export default defineConfig({
   test: {

@@ -10,6 +10,8 @@ const BENCHES = [
   'server/config-checkins.mjs',
   'server/long-poll-fanout.mjs',
   'server/verify-job.mjs',
+  'server/host-search.mjs',
+  'server/csv-export.mjs',
   'agent/decision-latency.mjs',
   'agent/idle.mjs',
   'agent/escrow-vs-floor.mjs',
@@ -18,6 +20,8 @@ const BENCHES = [
   'desktop/dialog-interactive.mjs',
   'desktop/dialog-breakdown.mjs',
   'desktop/window-cleanup.mjs',
+  'console/bundle-size.mjs',
+  'console/search-to-host.mjs',
 ];
 // Every runnable bench is listed above; helpers (lib, clients, world…) are imported by them.
 const listed = new Set(BENCHES);
@@ -25,11 +29,14 @@ const helpers = new Set([
   'lib.mjs',
   'long-poll-client.mjs',
   'server-process.mjs',
+  'admin-fleet.mjs',
+  'admin-server-process.mjs',
   'world.mjs',
   'load-harness.mjs',
   'simulated-mac-agent.mjs',
+  'console-server.mjs',
 ]);
-for (const dir of ['server', 'agent', 'macos', 'desktop']) {
+for (const dir of ['server', 'agent', 'macos', 'desktop', 'console']) {
   for (const f of readdirSync(path.join('bench', dir))) {
     if (f.endsWith('.mjs') && !helpers.has(f) && !listed.has(`${dir}/${f}`)) {
       process.stderr.write(

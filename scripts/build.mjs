@@ -12,6 +12,11 @@ import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { agentBundleStubs, builtinsByRequire } from './agent-bundle-stubs/index.mjs';
 
+/**
+ * Runs a command with this process's stdio, and exits with its status if it fails.
+ * @param {string} cmd
+ * @param {string[]} args
+ */
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status || 1);
@@ -34,6 +39,7 @@ if (existsSync('src-main/preload/preload.ts')) {
 }
 if (existsSync('src-renderer/vite.config.ts')) {
   run('npx', ['vite', 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'warn']);
+  run('npx', ['vite', 'build', '--config', 'src-console/vite.config.ts', '--logLevel', 'warn']);
   run('npx', ['vite', 'build', '--config', 'web-harness/vite.config.ts', '--logLevel', 'warn']);
 }
 // Whitespace and syntax are minified (the agent is a long-running root service: a smaller source string is

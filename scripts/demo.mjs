@@ -5,6 +5,7 @@
 //   3. the desktop app: Electron when it can start here, else the same UI served to a browser (--web).
 // Everything lives in one temporary directory, removed on Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -184,6 +185,14 @@ const admin = (method, p, body) =>
   });
 const enabled = await admin('POST', '/disk_encryption', { team_id: null, enable_disk_encryption: true });
 if (enabled.status !== 204) fail(`could not turn on disk encryption escrow (${enabled.status})`);
+// A person to sign in to the admin console with (the password goes over stdin, never argv).
+const consoleEmail = 'admin@demo.example';
+const consolePassword = randomBytes(12).toString('base64url');
+run(
+  path.join(root, 'bin/escrow-server'),
+  ['add-user', '--data-dir', serverDir, '--email', consoleEmail, '--role', 'admin', '--password-stdin'],
+  `${consolePassword}\n`,
+);
 
 // 2. A LUKS2 disk image. The user's slot uses argon2id like a real install, with a 1 s target and 64 MiB
 //    so the demo stays light; the escrow slot the agent adds uses its real default.
@@ -253,9 +262,13 @@ say(`  ${desktopLine}`);
 say(`  Disk image:      ${image}`);
 say(`  Its passphrase:  ${passphrase}`);
 say(`  Escrow server:   ${serverUrl}  (admin token: ${init.admin_token})`);
+say(
+  `  Admin console:   ${serverUrl}/admin/${existsSync(path.join(root, 'dist', 'console', 'index.html')) ? '' : '  (not built yet)'}`,
+);
+say(`    sign in as ${consoleEmail} with ${consolePassword}`);
 say('  After you create the recovery key, read it back as an admin:');
 say(
-  `    curl -s -H 'authorization: Bearer ${init.admin_token}' ${serverUrl}/api/latest/fleet/hosts/1/encryption_key`,
+  `    curl -s -H 'authorization: Bearer ${init.admin_token}' ${serverUrl}/api/latest/fleet/hosts/1/encryption_key?reason=demo`,
 );
 say(`  Logs: ${workDir}/*.log`);
 say('Press Ctrl-C to stop and remove everything.');

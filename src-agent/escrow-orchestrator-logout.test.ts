@@ -21,9 +21,9 @@ const T0 = Date.parse('2026-03-02T09:00:00.000Z');
 function fakeMac(fv: FileVaultEscrowStatus): PlatformEscrow {
   return {
     platform: 'darwin',
-    state: async (config) => macState(fv, config),
-    cachedState: (config) => macState(fv, config),
-    escrow: async () => {
+    state: async (server) => macState(fv, server),
+    cachedState: (server) => macState(fv, server),
+    createRecoveryKey: async () => {
       throw new AgentError('unsupported_platform', 'no');
     },
     onConfig: async () => {},

@@ -13,10 +13,24 @@ import {
   type LogoutDeferralStore,
   nextChangeAt,
 } from './logout-deferrals.js';
-import type { PlatformEscrow, PlatformState } from './platform-port.js';
+import type { PlatformEscrow, PlatformState, ServerWishes } from './platform-port.js';
 import type { ReminderStore } from './reminder-store.js';
 import type { AgentApiClient } from './server-client/agent-api-client.js';
 import { buildDeviceStatus, promptIsDue, sameStatus } from './status-builder.js';
+
+/**
+ * Whether the server asks for a new key (escrow or rotation). A config whose version was current when the
+ * server acknowledged our key still says "escrow needed" until the long-poll brings the next version; its
+ * wish is already met, so it asks for nothing (otherwise a fresh key would look like a rotation request).
+ */
+export function newKeyRequested(config: ConfigResponse | null, ackedUnderVersion: string | null): boolean {
+  return (
+    config !== null &&
+    config.config_version !== ackedUnderVersion &&
+    config.disk_encryption.enabled === true &&
+    (config.notifications.run_disk_encryption_escrow || config.notifications.rotate_disk_encryption_key)
+  );
+}
 
 /** "Not now" postpones the prompt by this much. */
 export const REMIND_AFTER_MS = 4 * 60 * 60 * 1000;
@@ -58,6 +72,8 @@ export class EscrowService {
   private escrowRunning = false;
   private queuedKey = false;
   private lastReport: string | null = null;
+  /** The config version current when the server last acknowledged a key of ours (newKeyRequested()). */
+  private ackedUnderVersion: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => Date;
 
@@ -95,7 +111,7 @@ export class EscrowService {
 
   onConfig(config: ConfigResponse): void {
     this.config = config;
-    const quick = this.o.platform.cachedState(config);
+    const quick = this.o.platform.cachedState(this.serverWishes());
     if (quick && !this.escrowRunning) {
       this.platformState = quick;
       this.publish();
@@ -112,6 +128,11 @@ export class EscrowService {
     this.background(() => this.afterContact());
   }
 
+  /** The platform's upload of a key was acknowledged by the server (during an escrow or a retry). */
+  onKeyAcknowledged(): void {
+    this.ackedUnderVersion = this.config?.config_version ?? null;
+  }
+
   /** The platform noticed a change by itself (macOS: a new PRK file, the flag armed): show and report it. */
   onPlatformChange(): void {
     this.background(async () => {
@@ -125,7 +146,7 @@ export class EscrowService {
   handlers(): MethodHandlers {
     return {
       'status.get': async () => this.currentStatus(),
-      'luks.escrow': async (params, ctx) => {
+      'recoveryKey.create': async (params, ctx) => {
         const volume = this.platformState?.volumes[0];
         if (params.volumeId !== undefined && volume && params.volumeId !== volume.id) {
           throw new AgentError('no_luks_device', `no volume ${params.volumeId} on this computer`);
@@ -138,7 +159,11 @@ export class EscrowService {
         this.publish();
         this.o.log.info({ peer: ctx.peer.name, uid: ctx.peer.uid }, 'escrow requested over IPC');
         try {
-          const result = await this.o.platform.escrow(ctx.secret, this.config, ctx.progress);
+          const result = await this.o.platform.createRecoveryKey(
+            ctx.secret,
+            this.serverWishes(),
+            ctx.progress,
+          );
           this.remindAt = null;
           await this.o.reminders.clear();
           if (result.outcome === 'escrowed') this.announce('escrowed', 'The recovery key is held in escrow.');
@@ -220,7 +245,7 @@ export class EscrowService {
   private refresh(): Promise<void> {
     const run = this.queue.then(async () => {
       try {
-        this.platformState = await this.o.platform.state(this.config);
+        this.platformState = await this.o.platform.state(this.serverWishes());
       } catch (err) {
         this.o.log.error({ err: errorMessage(err) }, 'could not read the disk encryption state');
         return;
@@ -250,6 +275,10 @@ export class EscrowService {
     } catch (err) {
       this.o.log.warn({ err: errorMessage(err) }, 'could not report disk encryption status');
     }
+  }
+
+  private serverWishes(): ServerWishes {
+    return { config: this.config, newKeyRequested: newKeyRequested(this.config, this.ackedUnderVersion) };
   }
 
   private build(): DeviceStatus {

@@ -15,23 +15,38 @@ export interface PlatformState {
   pendingUpload: boolean;
 }
 
+/** What the server wants, as the service judges it (escrow-orchestrator.ts, newKeyRequested()). */
+export interface ServerWishes {
+  /** The latest server config, or null before the first check-in (offline start). */
+  config: ConfigResponse | null;
+  /**
+   * The server asks for a new key (escrow or rotation), and no key it acknowledged has met that request
+   * yet. A platform with a current key of its own replaces it only when this is true.
+   */
+  newKeyRequested: boolean;
+}
+
 /**
  * The port between the agent service (IPC, server connection, reminders) and an OS's escrow module
  * (LUKS on Linux, FileVault on macOS). The service never touches cryptsetup or fdesetup itself.
  */
 export interface PlatformEscrow {
   readonly platform: 'linux' | 'darwin';
-  /** The latest server config, or null before the first check-in (offline start). */
-  state(config: ConfigResponse | null): Promise<PlatformState>;
+  state(server: ServerWishes): Promise<PlatformState>;
   /**
-   * The last state read from the OS, re-judged against a new config without touching the disk: a server
-   * decision reaches the desktop at once, and `state()` confirms it a moment later. Null before any read.
+   * The last state read from the OS, re-judged against new server wishes without touching the disk: a
+   * server decision reaches the desktop at once, and `state()` confirms it a moment later. Null before any
+   * read.
    */
-  cachedState(config: ConfigResponse | null): PlatformState | null;
-  /** Escrow (or rotate, when the server asked) with the user's passphrase; the caller wipes it too. */
-  escrow(
+  cachedState(server: ServerWishes): PlatformState | null;
+  /**
+   * The user's "create recovery key" with their passphrase: a first key, or a replacement when the server
+   * asked for one. The platform decides which from what it finds on the disk. The caller wipes the
+   * passphrase too, once this resolves.
+   */
+  createRecoveryKey(
     passphrase: Buffer,
-    config: ConfigResponse | null,
+    server: ServerWishes,
     onProgress: (step: ProgressStep) => void,
   ): Promise<EscrowResult>;
   /** Feed every new server config (macOS arms Escrow Buddy here; Linux has nothing to do). */
@@ -39,4 +54,16 @@ export interface PlatformEscrow {
   /** Finish interrupted work and upload queued keys. Safe to call any time. */
   reconcile(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The server could not be reached or answered "try later" (network error, timeout, 5xx, 429, an answer in
+ * another contract). Thrown by the server client; a platform that gets it from an upload keeps its work (a
+ * journaled key stays journaled) and retries with backoff. Any other upload failure is a refusal.
+ */
+export class ServerUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServerUnavailableError';
+  }
 }

@@ -3,8 +3,9 @@ import { ensurePrivateDir } from './durable-file.js';
 import { EscrowService } from './escrow-orchestrator.js';
 import { resolveUser } from './ipc-server/allowed-users.js';
 import { type IpcServer, startIpcServer } from './ipc-server/server.js';
-import { detectRootLuksDevice, type SlotPbkdf } from './linux/index.js';
+import type { SlotPbkdf } from './linux/cryptsetup.js';
 import { createLinuxPlatform, type LinuxPlatformOptions } from './linux/linux-platform.js';
+import { detectRootLuksDevice } from './linux/root-device.js';
 import { LogoutDeferralStore } from './logout-deferrals.js';
 import type { CommandRunner, CreateFileVaultEscrowOptions } from './macos/index.js';
 import type { PlatformEscrow } from './platform-port.js';
@@ -98,6 +99,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       stateDir: o.stateDir,
       api,
       log: o.log.child({ part: 'luks' }),
+      onKeyAcknowledged: () => service?.onKeyAcknowledged(),
       ...(o.newSlotPbkdf ? { newSlotPbkdf: o.newSlotPbkdf } : {}),
       ...(o.testCrashAt ? { testCrashAt: o.testCrashAt } : {}),
     });

@@ -99,7 +99,82 @@ describe('escrow-server CLI', () => {
     expect(tok.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const bad = run(['add-admin-token', '--data-dir', dir, '--role', 'root']);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--role must be admin or observer/);
+    expect(bad.stderr).toMatch(/--role must be one of admin, maintainer, helpdesk, observer/);
+  });
+
+  it('add-user takes the password on stdin only; set-org and scoped, expiring tokens', async () => {
+    const dir = join(work, 'f');
+    const init = JSON.parse(run(['init', '--data-dir', dir, '--json']).stdout) as { admin_token: string };
+    const add = (args: string[], input: string) =>
+      spawnSync(process.execPath, [cli, 'add-user', '--data-dir', dir, ...args], { input, encoding: 'utf8' });
+    const r = add(
+      ['--email', 'Alice@Example.com', '--role', 'helpdesk', '--password-stdin', '--json'],
+      'long enough pw\n',
+    );
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).user).toMatchObject({
+      email: 'alice@example.com',
+      role: 'helpdesk',
+      teams: null,
+    });
+    expect(add(['--email', 'b@example.com', '--role', 'admin'], 'x').stderr).toMatch(/--password-stdin/);
+    expect(
+      add(['--email', 'c@example.com', '--role', 'admin', '--password-stdin'], 'short\n').stderr,
+    ).toMatch(/at least 12 characters/);
+    expect(
+      add(['--email', 'alice@example.com', '--role', 'admin', '--password-stdin'], 'long enough pw').status,
+    ).toBe(1);
+    expect(
+      add(
+        ['--email', 'd@example.com', '--role', 'admin', '--team', 'Nope', '--password-stdin'],
+        'long enough pw',
+      ).stderr,
+    ).toMatch(/no team named or numbered "Nope"/);
+    const org = run([
+      'set-org',
+      '--data-dir',
+      dir,
+      '--name',
+      'Acme',
+      '--contact-email',
+      'it@acme.example',
+      '--json',
+    ]);
+    expect(JSON.parse(org.stdout).org_info).toEqual({
+      org_name: 'Acme',
+      contact_url: '',
+      contact_email: 'it@acme.example',
+      contact_phone: '',
+    });
+    expect(run(['set-org', '--data-dir', dir, '--contact-url', 'javascript:alert(1)']).status).toBe(1);
+    const tok = run(['add-admin-token', '--data-dir', dir, '--role', 'helpdesk', '--expires-in-days', '7']);
+    expect(tok.status).toBe(0);
+    const list = JSON.parse(run(['list-admin-tokens', '--data-dir', dir, '--json']).stdout) as {
+      api_tokens: { id: number; role: string; expires_at: string | null }[];
+    };
+    expect(list.api_tokens.map((t) => t.role)).toEqual(['admin', 'helpdesk']);
+    expect(list.api_tokens[1]?.expires_at).not.toBeNull();
+    expect(
+      run(['revoke-admin-token', '--data-dir', dir, '--id', String(list.api_tokens[1]?.id)]).status,
+    ).toBe(0);
+    expect(
+      run(['revoke-admin-token', '--data-dir', dir, '--id', String(list.api_tokens[1]?.id)]).status,
+    ).toBe(1);
+    // A running server reads the stored organisation, and the person added can sign in.
+    const { child, url } = await serve(['--data-dir', dir, '--listen', '127.0.0.1:0']);
+    const cfg = await fetch(`${url}/api/latest/fleet/config`, {
+      headers: { authorization: `Bearer ${init.admin_token}` },
+    });
+    expect(((await cfg.json()) as { org_info: { org_name: string } }).org_info.org_name).toBe('Acme');
+    const signIn = await fetch(`${url}/api/latest/fleet/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'alice@example.com', password: 'long enough pw' }),
+    });
+    expect(signIn.status).toBe(200);
+    expect(((await signIn.json()) as { role: string }).role).toBe('helpdesk');
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
   });
 
   it('refuses plain HTTP off loopback, and a bad --listen', () => {

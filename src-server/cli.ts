@@ -1,21 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { Role } from '../ipc/admin/admin-api.js';
 import { errorMessage } from '../node-lib/error-message.js';
+import {
+  addUser,
+  CliInputError,
+  listTokens,
+  passwordFromStdin,
+  revokeToken,
+  setOrg,
+  teamIds,
+} from './admin-cli.js';
 import { addEscrowKeyGeneration, hasEscrowKeys } from './escrow/key-files.js';
 import { AlreadyInitializedError, addAdminToken, initDataDir } from './init.js';
 import { startServer } from './server.js';
+import { BreakGlassError, breakGlass } from './sso/break-glass-cli.js';
+import type { SsoOptions } from './sso/context.js';
+import { parseRoleMap, type RoleMapEntry, RoleMapError } from './sso/role-map.js';
 
 const USAGE = `usage:
   escrow-server init --data-dir DIR [--database postgres://…] [--json]
   escrow-server serve --data-dir DIR --listen HOST:PORT [--database postgres://…]
                       [--tls-cert FILE --tls-key FILE] [--rotate-key-after-read]
                       [--max-connections N] [--max-connections-per-address N] [--keep-alive-timeout SECONDS]
+                      [--console-dir DIR] [--public-url URL]
+                      [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file FILE
+                       [--oidc-role-map GROUP=ROLE[@TEAM+TEAM],…] [--oidc-groups-claim groups]
+                       [--oidc-scopes "email profile"] [--disable-password-login]]
+  escrow-server break-glass --data-dir DIR [--database postgres://…] --email EMAIL [--url URL]
   escrow-server rotate-escrow-cert --data-dir DIR
-  escrow-server add-admin-token --data-dir DIR [--database postgres://…] --role admin|observer [--name NAME]
+  escrow-server add-admin-token --data-dir DIR [--database postgres://…] --role ROLE [--name NAME]
+                      [--team TEAM]… [--expires-in-days N]
+  escrow-server list-admin-tokens --data-dir DIR [--database postgres://…] [--json]
+  escrow-server revoke-admin-token --data-dir DIR [--database postgres://…] --id N
+  escrow-server add-user --data-dir DIR [--database postgres://…] --email EMAIL --role ROLE
+                      [--team TEAM]… [--name NAME] --password-stdin [--json]
+  escrow-server set-org --data-dir DIR [--database postgres://…] [--name NAME] [--contact-url URL]
+                      [--contact-email EMAIL] [--contact-phone PHONE] [--json]
+
+  Single sign-on: register URL/sso/callback (URL = --public-url, default the listen address) as the
+  redirect URI at the identity provider. --oidc-role-map gives console roles by group, e.g.
+  'it-admins=admin,servicedesk=helpdesk,hd-berlin=helpdesk@Berlin'; anyone who signs in may use
+  My devices (/my-device/). break-glass prints a one-time console link (10 minutes) for EMAIL, an admin.
+
+  ROLE: admin | maintainer | helpdesk | observer. TEAM: a team's name or id (repeat for several); a user or
+  token with --team sees only those teams' hosts.
 `;
 
 class UsageError extends Error {}
+
+/** The single sign-on flags of serve; the client secret comes from a file (never argv). */
+async function ssoOptions(o: ReturnType<typeof options>['values']) {
+  const issuer = o['oidc-issuer'];
+  const out: { sso?: SsoOptions; disablePasswordLogin?: boolean; publicUrl?: string } = {};
+  if (o['public-url']) {
+    if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(o['public-url']))
+      throw new UsageError('--public-url must be an http(s) URL');
+    out.publicUrl = o['public-url'];
+  }
+  if (!issuer) {
+    if (o['oidc-client-id'] || o['oidc-client-secret-file'] || o['oidc-role-map'])
+      throw new UsageError('the --oidc-* options need --oidc-issuer');
+    if (o['disable-password-login'])
+      throw new UsageError('--disable-password-login needs single sign-on (--oidc-issuer …)');
+    return out;
+  }
+  let roleMap: RoleMapEntry[] = [];
+  try {
+    roleMap = parseRoleMap(o['oidc-role-map'] ?? '');
+  } catch (err) {
+    if (err instanceof RoleMapError) throw new UsageError(`--oidc-role-map: ${err.message}`);
+    throw err;
+  }
+  const secretFile = required(o['oidc-client-secret-file'], '--oidc-client-secret-file');
+  const clientSecret = (await readFile(secretFile, 'utf8')).trim();
+  if (clientSecret === '') throw new UsageError(`${secretFile} is empty`);
+  out.sso = {
+    issuer,
+    clientId: required(o['oidc-client-id'], '--oidc-client-id'),
+    clientSecret,
+    roleMap,
+    ...(o['oidc-groups-claim'] ? { groupsClaim: o['oidc-groups-claim'] } : {}),
+    ...(o['oidc-scopes'] ? { scopes: o['oidc-scopes'] } : {}),
+  };
+  out.disablePasswordLogin = o['disable-password-login'];
+  return out;
+}
 
 const Listen = z
   .string()
@@ -42,8 +114,26 @@ function options(argv: string[]) {
         'max-connections': { type: 'string' },
         'max-connections-per-address': { type: 'string' },
         'keep-alive-timeout': { type: 'string' },
+        'console-dir': { type: 'string' },
         role: { type: 'string' },
         name: { type: 'string' },
+        team: { type: 'string', multiple: true },
+        'expires-in-days': { type: 'string' },
+        id: { type: 'string' },
+        email: { type: 'string' },
+        'password-stdin': { type: 'boolean', default: false },
+        'contact-url': { type: 'string' },
+        'contact-email': { type: 'string' },
+        'contact-phone': { type: 'string' },
+        'public-url': { type: 'string' },
+        'oidc-issuer': { type: 'string' },
+        'oidc-client-id': { type: 'string' },
+        'oidc-client-secret-file': { type: 'string' },
+        'oidc-role-map': { type: 'string' },
+        'oidc-groups-claim': { type: 'string' },
+        'oidc-scopes': { type: 'string' },
+        'disable-password-login': { type: 'boolean', default: false },
+        url: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -114,8 +204,17 @@ async function main(argv: string[]): Promise<number> {
         ...(o['tls-cert'] && o['tls-key'] ? { tls: { certPath: o['tls-cert'], keyPath: o['tls-key'] } } : {}),
         rotateKeyAfterRead: o['rotate-key-after-read'],
         connections: connectionFlags(o),
+        ...(o['console-dir'] ? { consoleDir: o['console-dir'] } : {}),
+        ...(await ssoOptions(o)),
       });
       process.stderr.write(`escrow-server listening on ${server.url}\n`);
+      process.stderr.write(`admin console: ${server.url}/admin/\n`);
+      if (o['oidc-issuer']) {
+        const base = (o['public-url'] ?? server.url).replace(/\/+$/, '');
+        process.stderr.write(
+          `single sign-on redirect URI: ${base}/sso/callback; My devices: ${base}/my-device/\n`,
+        );
+      }
       await new Promise<void>((resolve) => {
         const stop = () => void server.close().then(resolve);
         process.once('SIGTERM', stop);
@@ -137,14 +236,97 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'add-admin-token': {
       const role = Role.safeParse(o.role);
-      if (!role.success) throw new UsageError('--role must be admin or observer');
+      if (!role.success) throw new UsageError(`--role must be one of ${Role.options.join(', ')}`);
+      const dataDir = required(o['data-dir'], '--data-dir');
+      const days = o['expires-in-days'];
+      if (days !== undefined && !/^[1-9]\d{0,3}$/.test(days))
+        throw new UsageError('--expires-in-days must be 1–9999');
       const token = await addAdminToken({
-        dataDir: required(o['data-dir'], '--data-dir'),
+        dataDir,
         ...db,
         role: role.data,
         name: o.name ?? `${role.data} token`,
+        teams: await teamIds({ dataDir, ...db }, o.team ?? []),
+        expiresAt: days === undefined ? null : new Date(Date.now() + Number(days) * 86_400_000).toISOString(),
       });
       process.stdout.write(`${token}\n`);
+      return 0;
+    }
+    case 'list-admin-tokens': {
+      const tokens = await listTokens({ dataDir: required(o['data-dir'], '--data-dir'), ...db });
+      if (o.json) process.stdout.write(`${JSON.stringify({ api_tokens: tokens })}\n`);
+      else {
+        for (const t of tokens) {
+          const state = t.revoked_at
+            ? 'revoked'
+            : t.expires_at && Date.parse(t.expires_at) < Date.now()
+              ? 'expired'
+              : 'active';
+          const teams = t.teams ? ` teams ${t.teams.join(',')}` : '';
+          process.stdout.write(
+            `#${t.id} ${t.name} (${t.role}${teams}) ${state}, expires ${t.expires_at ?? 'never'}\n`,
+          );
+        }
+      }
+      return 0;
+    }
+    case 'revoke-admin-token': {
+      const id = o.id;
+      if (!id || !/^\d{1,9}$/.test(id))
+        throw new UsageError('--id must be a token number (see list-admin-tokens)');
+      if (!(await revokeToken({ dataDir: required(o['data-dir'], '--data-dir'), ...db, id: Number(id) }))) {
+        throw new CliInputError(`no active token #${id}`);
+      }
+      process.stdout.write(`Token #${id} revoked.\n`);
+      return 0;
+    }
+    case 'add-user': {
+      if (!o['password-stdin'])
+        throw new UsageError('give the password on stdin with --password-stdin (never in argv)');
+      const user = await addUser({
+        dataDir: required(o['data-dir'], '--data-dir'),
+        ...db,
+        email: required(o.email, '--email'),
+        role: required(o.role, '--role'),
+        teams: o.team ?? [],
+        ...(o.name === undefined ? {} : { name: o.name }),
+        password: passwordFromStdin(await text(process.stdin)),
+      });
+      if (o.json) process.stdout.write(`${JSON.stringify({ user })}\n`);
+      else
+        process.stdout.write(
+          `Added ${user.email} (${user.role}${user.teams ? `, teams ${user.teams.join(',')}` : ''}).\n`,
+        );
+      return 0;
+    }
+    case 'set-org': {
+      const org = await setOrg({
+        dataDir: required(o['data-dir'], '--data-dir'),
+        ...db,
+        ...(o.name === undefined ? {} : { name: o.name }),
+        ...(o['contact-url'] === undefined ? {} : { contactUrl: o['contact-url'] }),
+        ...(o['contact-email'] === undefined ? {} : { contactEmail: o['contact-email'] }),
+        ...(o['contact-phone'] === undefined ? {} : { contactPhone: o['contact-phone'] }),
+      });
+      if (o.json) process.stdout.write(`${JSON.stringify({ org_info: org })}\n`);
+      else
+        process.stdout.write(
+          `Organisation: ${JSON.stringify(org)}\nA running server sends it to agents within seconds.\n`,
+        );
+      return 0;
+    }
+    case 'break-glass': {
+      const dataDir = required(o['data-dir'], '--data-dir');
+      const r = await breakGlass({
+        dataDir,
+        ...db,
+        email: required(o.email, '--email'),
+        url: o.url ?? 'https://ESCROW-SERVER',
+      });
+      process.stdout.write(
+        `${r.created ? `Made the admin account ${o.email}.\n` : ''}One-time admin console link (until ${r.expiresAt}):\n${r.link}\n` +
+          (o.url ? '' : "Replace https://ESCROW-SERVER with the server's address (or pass --url).\n"),
+      );
       return 0;
     }
     default:
@@ -156,7 +338,12 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) process.stderr.write(`escrow-server: ${err.message}\n\n${USAGE}`);
-    else if (err instanceof AlreadyInitializedError) process.stderr.write(`escrow-server: ${err.message}\n`);
+    else if (
+      err instanceof AlreadyInitializedError ||
+      err instanceof CliInputError ||
+      err instanceof BreakGlassError
+    )
+      process.stderr.write(`escrow-server: ${err.message}\n`);
     else process.stderr.write(`escrow-server: ${errorMessage(err)}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);
   },

@@ -45,7 +45,11 @@ export async function initDataDir(opts: { dataDir: string; databaseUrl?: string 
     if (!(await store.insertSetting(ENROLL_SECRET_SETTING, digest(enrollSecret)))) {
       throw new AlreadyInitializedError(opts.dataDir);
     }
-    await store.addAdminToken(digest(adminToken), 'admin', 'initial admin');
+    await store.addAdminToken(digest(adminToken), {
+      role: 'admin',
+      name: 'initial admin',
+      created_by: 'init',
+    });
     return {
       enroll_secret: enrollSecret,
       admin_token: adminToken,
@@ -62,11 +66,21 @@ export async function addAdminToken(opts: {
   databaseUrl?: string;
   role: Role;
   name: string;
+  /** Limit the token to these teams (ids); absent = every host. */
+  teams?: number[] | null;
+  /** Absent or null = never expires (as tokens always did). */
+  expiresAt?: string | null;
 }): Promise<string> {
   const store = await openStore(opts);
   try {
     const token = newSecret();
-    await store.addAdminToken(digest(token), opts.role, opts.name);
+    await store.addAdminToken(digest(token), {
+      role: opts.role,
+      name: opts.name,
+      teams: opts.teams ?? null,
+      expires_at: opts.expiresAt ?? null,
+      created_by: 'cli',
+    });
     return token;
   } finally {
     await store.close();

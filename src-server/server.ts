@@ -2,8 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type pino from 'pino';
+import type { OrgInfo } from '../ipc/admin/teams.js';
+import { errorMessage } from '../node-lib/error-message.js';
 import { createLogger } from '../node-lib/logger.js';
 import { buildConfig, type ServerSettings } from './domain/config.js';
+import { agentOrgInfo, DEFAULT_ORG, ORG_SETTING, parseOrg } from './domain/org.js';
 import { isDecryptable } from './escrow/key-check.js';
 import { type EscrowKeySet, loadEscrowKeys } from './escrow/key-files.js';
 import { selfCheckEscrowKeys } from './escrow/key-self-check.js';
@@ -11,11 +14,14 @@ import { buildApp } from './http/app.js';
 import { CheckinCache } from './http/checkin-cache.js';
 import { ConfigWaiters } from './http/config-waiters.js';
 import { type ConnectionLimits, connectionLimits, openFileLimit } from './http/connection-guard.js';
+import { defaultConsoleDir } from './http/console.js';
 import type { ServerContext } from './http/context.js';
+import { recordVerification } from './http/host-events.js';
 import { KeyArrivalChecks } from './http/key-arrival-checks.js';
 import { LogSummary } from './http/log-summary.js';
 import { PreparedConfigs } from './http/prepared-configs.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './http/rate-limit.js';
+import { scheduleDailySnapshots } from './jobs/daily-snapshot.js';
 import { DecryptPool } from './jobs/decrypt-pool.js';
 import {
   type DecryptabilityCheck,
@@ -23,6 +29,8 @@ import {
   type VerifyRunResult,
   verifyUncheckedKeys,
 } from './jobs/verify-keys.js';
+import { CALLBACK_PATH, type SsoOptions, selfServiceLimits } from './sso/context.js';
+import { OidcClient } from './sso/oidc.js';
 import { ChangeTrackingStore, type HostChange } from './storage/change-tracking-store.js';
 import { openStore } from './storage/open.js';
 import type { EscrowStore, HostView } from './storage/port.js';
@@ -45,9 +53,21 @@ export interface StartServerOptions {
   databaseUrl?: string;
   /** Required unless host is a loopback address. */
   tls?: { certPath: string; keyPath: string };
-  orgInfo?: { org_name: string; contact_url: string };
-  /** Ask the host for a new key after an admin read it. Off by default. */
+  /** The organisation until one is stored (`PATCH /config`, `escrow-server set-org`), which then wins. */
+  orgInfo?: Partial<OrgInfo>;
+  /**
+   * Ask the host for a new key after someone revealed it: the default of "no team"'s rotate_after_reveal
+   * until it is set through the API (teams have their own). Off by default.
+   */
   rotateKeyAfterRead?: boolean;
+  /** Console sessions: idle timeout (default 30 min) and absolute lifetime (default 12 h). */
+  sessions?: { idleMinutes?: number; absoluteHours?: number };
+  /** The built console (default: dist/console of this checkout). */
+  consoleDir?: string;
+  /** croner pattern rewriting today's status snapshot; default hourly; false: only once at startup. */
+  snapshotSchedule?: string | false;
+  /** Time source (ms since the epoch) for sessions and the dashboard; tests move it. */
+  clock?: () => number;
   rateLimits?: Partial<RateLimits>;
   /** croner pattern for the verification job; default hourly; false disables the schedule. */
   verifySchedule?: string | false;
@@ -62,6 +82,15 @@ export interface StartServerOptions {
   logSummarySeconds?: number;
   /** Header, body, keep-alive and idle timeouts and connection caps; see DEFAULT_CONNECTION_LIMITS. */
   connections?: Partial<ConnectionLimits>;
+  /** Single sign-on (OpenID Connect) for the console, the link page and the self-service portal. */
+  sso?: SsoOptions;
+  /** Refuse email + password sign-in (single sign-on and break-glass links only). Needs `sso`. */
+  disablePasswordLogin?: boolean;
+  /**
+   * The URL people's browsers and the identity provider reach this server at (behind a proxy, or a name
+   * other than the listen address); the redirect URI is this + /sso/callback. Default: the listen URL.
+   */
+  publicUrl?: string;
 }
 
 export interface RunningServer {
@@ -77,6 +106,8 @@ export interface RunningServer {
   waitingAgents(): number;
   /** Resolves once every arrived key waiting for its decryptability check has been checked (tests). */
   keyChecksSettled(): Promise<void>;
+  /** Rewrites today's status snapshot now (the hourly job does the same). */
+  writeSnapshotNow(): Promise<void>;
   /** Every route the server answers (method and path pattern), for tests. */
   routes: readonly { method: string; url: string }[];
   store: EscrowStore;
@@ -90,6 +121,12 @@ export function isLoopback(host: string): boolean {
 
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
+  if (opts.disablePasswordLogin && !opts.sso) {
+    throw new Error('--disable-password-login needs single sign-on (--oidc-issuer …): nobody could sign in');
+  }
+  // Known once listening (port 0 in tests) unless given.
+  let listenUrl = '';
+  const publicUrl = () => (opts.publicUrl ?? listenUrl).replace(/\/+$/, '');
   if (!opts.tls && !isLoopback(host)) {
     throw new Error(
       `plain HTTP is allowed only on loopback; give --tls-cert and --tls-key to listen on ${host}`,
@@ -100,9 +137,14 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ...(opts.logDestination ? { destination: opts.logDestination } : {}),
   });
   let keys: EscrowKeySet = await loadEscrowKeys(opts.dataDir);
-  const orgInfo = opts.orgInfo ?? { org_name: 'Escrow Desktop', contact_url: '' };
-  // One settings object per escrow-key generation, so per-request work can be memoized on it.
-  let currentSettings: ServerSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo };
+  const clock = opts.clock ?? Date.now;
+  const orgFallback: OrgInfo = { ...DEFAULT_ORG, ...opts.orgInfo };
+  let org = orgFallback;
+  // One settings object per escrow-key generation and organisation, so per-request work can be memoized on it.
+  let currentSettings: ServerSettings = {
+    escrowCertificatePem: keys.current.certificatePem,
+    orgInfo: agentOrgInfo(org),
+  };
   const settings = () => currentSettings;
   const configs = new PreparedConfigs();
   const prepare = (view: HostView, s: ServerSettings) => configs.prepare(buildConfig(view, s));
@@ -131,16 +173,31 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       return new Map(views.map((v) => [v.host.id, prepare(v, s)]));
     },
   );
+  /** Takes the stored organisation (set by the API, or by the CLI while we run); agents hear of a change. */
+  const refreshOrg = async (stored: string | null) => {
+    const next = parseOrg(stored, orgFallback);
+    if (JSON.stringify(next) === JSON.stringify(org)) return;
+    org = next;
+    currentSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo: agentOrgInfo(org) };
+    await waiters.notifyAll();
+  };
+  await refreshOrg(await store.getSetting(ORG_SETTING));
+  const setOrg = async (next: OrgInfo) => {
+    await store.putSetting(ORG_SETTING, JSON.stringify(next));
+    await refreshOrg(JSON.stringify(next));
+  };
   const refreshEscrowKeys = async () => {
     const next = await loadEscrowKeys(opts.dataDir);
     if (next.current.generation === keys.current.generation) return false;
     keys = next;
-    currentSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo };
+    currentSettings = { escrowCertificatePem: keys.current.certificatePem, orgInfo: agentOrgInfo(org) };
     log.info({ generation: keys.current.generation }, 'escrow certificate rotated; agents get the new one');
     await waiters.notifyAll();
     return true;
   };
   const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+  const idleMinutes = opts.sessions?.idleMinutes ?? 30;
+  const absoluteHours = opts.sessions?.absoluteHours ?? 12;
   const pool = DecryptPool.create(opts.verifyWorkers ?? availableParallelism());
   const checkDecryptable = pool?.check ?? isDecryptable;
   if (!(await selfCheckEscrowKeys(keys.current, checkDecryptable, pool?.size ?? 1))) {
@@ -162,7 +219,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       perSecret: limiters.keyCheckPerSecret,
       global: limiters.keyCheckGlobal,
     },
-    onChecked: (hostId) => void waiters.notify([hostId]),
+    onChecked: (hostId, decryptable) => {
+      void waiters.notify([hostId]);
+      void recordVerification(store, hostId, decryptable).catch((err: unknown) =>
+        log.error({ err: errorMessage(err) }, 'could not record a verification event'),
+      );
+    },
     log,
   });
   const ctx: ServerContext = {
@@ -183,6 +245,31 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ),
     enrollSecretDigest,
     rotateKeyAfterRead: opts.rotateKeyAfterRead ?? false,
+    // Plain HTTP is allowed on loopback only (above), so "Secure unless loopback plain HTTP" is "if TLS".
+    sessions: {
+      idleMs: idleMinutes * 60_000,
+      absoluteMs: absoluteHours * 3_600_000,
+      secureCookie: Boolean(opts.tls),
+    },
+    org: () => org,
+    setOrg,
+    consoleDir: opts.consoleDir ?? defaultConsoleDir(),
+    clock,
+    selfService: {
+      oidc: opts.sso
+        ? new OidcClient({
+            issuer: opts.sso.issuer,
+            clientId: opts.sso.clientId,
+            clientSecret: opts.sso.clientSecret,
+            scopes: opts.sso.scopes ?? 'email profile',
+            redirectUri: () => `${publicUrl()}${CALLBACK_PATH}`,
+          })
+        : null,
+      options: opts.sso ?? null,
+      passwordLoginDisabled: opts.disablePasswordLogin ?? false,
+      publicUrl: () => publicUrl(),
+      limits: selfServiceLimits(),
+    },
   };
 
   const https = opts.tls
@@ -196,17 +283,29 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       keys: () => keys.all,
       check,
       concurrency: pool?.size ?? 1,
-      onChanged: (id) => void waiters.notify([id]),
+      onChanged: (id, decryptable) => {
+        void waiters.notify([id]);
+        void recordVerification(store, id, decryptable).catch((err: unknown) =>
+          log.error({ err: errorMessage(err) }, 'could not record a verification event'),
+        );
+      },
     });
   const schedule =
     opts.verifySchedule === false
       ? null
       : scheduleKeyVerification(opts.verifySchedule ?? '0 * * * *', verifyKeysNow, log);
+  const snapshots = scheduleDailySnapshots(
+    opts.snapshotSchedule === false ? null : (opts.snapshotSchedule ?? '17 * * * *'),
+    store,
+    clock,
+    log,
+  );
+  // The same poll picks up a certificate from rotate-escrow-cert and an organisation from set-org.
   const keyPoll = setInterval(
     () =>
-      void refreshEscrowKeys().catch((err: Error) =>
-        log.error({ err: err.message }, 'escrow key reload failed'),
-      ),
+      void refreshEscrowKeys()
+        .then(async () => refreshOrg(await store.getSetting(ORG_SETTING)))
+        .catch((err: Error) => log.error({ err: err.message }, 'escrow key / organisation reload failed')),
     (opts.escrowKeysPollSeconds ?? 10) * 1000,
   );
   keyPoll.unref();
@@ -216,6 +315,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   } catch (err) {
     clearInterval(keyPoll);
     await schedule?.stop();
+    await snapshots.stop();
     await pool?.close();
     await store.close();
     throw err;
@@ -224,6 +324,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const urlHost = isIP(host) === 6 ? `[${host}]` : host;
   const url = `${https ? 'https' : 'http'}://${urlHost}:${port}`;
+  listenUrl = url;
   log.info(
     {
       url,
@@ -243,12 +344,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     reloadEscrowKeys: refreshEscrowKeys,
     waitingAgents: () => waiters.size,
     keyChecksSettled: () => keyChecks.settled(),
+    writeSnapshotNow: () => snapshots.runNow(),
     routes: (app as unknown as { registeredRoutes: { method: string; url: string }[] }).registeredRoutes,
     close: () => {
       closing ??= (async () => {
         clearInterval(keyPoll);
         await schedule?.stop();
+        await snapshots.stop();
         for (const l of Object.values(ctx.limits)) l.stop();
+        for (const l of Object.values(ctx.selfService.limits)) l.stop();
         await waiters.releaseAll();
         await app.close();
         await keyChecks.stop();

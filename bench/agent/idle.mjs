@@ -36,7 +36,10 @@ const PASS = 'bench idle passphrase';
 const SAMPLE_MS = 100;
 const MERGE_MS = 300;
 
-/** thread id → { name, context switches so far } */
+/**
+ * Thread id → { name, context switches so far }.
+ * @param {number} pid
+ */
 function threads(pid) {
   const out = new Map();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -50,13 +53,22 @@ function threads(pid) {
   }
   return out;
 }
+/** @param {number} pid */
 const mem = (pid) => {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)[1]) / 1024;
+  // The kernel writes these fields for every process that has memory (the agent is running).
+  /** @param {string} k */
+  const kb = (k) => Number(/** @type {RegExpExecArray} */ (new RegExp(`${k}:\\s+(\\d+)`).exec(s))[1]) / 1024;
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 };
-/** Sample times (ms) → wake-ups: runs of activity no more than MERGE_MS apart. */
+/** @typedef {{ start: number, end: number }} Wakeup sample times (ms) */
+
+/**
+ * Sample times (ms) → wake-ups: runs of activity no more than MERGE_MS apart.
+ * @param {number[]} times
+ */
 function wakeupsOf(times) {
+  /** @type {Wakeup[]} */
   const out = [];
   for (const t of times) {
     const cur = out.at(-1);
@@ -65,8 +77,10 @@ function wakeupsOf(times) {
   }
   return out;
 }
+/** @param {Wakeup[]} w */
 const gapsOf = (w) => w.slice(1).map((x, i) => (x.start - (w[i]?.start ?? 0)) / 1000);
 
+/** @type {string | undefined} */
 let agentCommand;
 let runtime = 'bin/escrow-agent on this Node';
 const launcherDir = mkdtempSync(path.join(os.tmpdir(), 'escrow-bench-launcher-'));
@@ -90,11 +104,12 @@ try {
   await w.admin('POST', '/disk_encryption', { team_id: null, enable_disk_encryption: true });
   const client = await w.connect();
   await waitFor(async () => (await client.request('status.get', {})).action, 'the prompt');
-  await client.request('luks.escrow', {}, Buffer.from(PASS));
+  await client.request('recoveryKey.create', {}, Buffer.from(PASS));
   await waitFor(async () => (await client.request('status.get', {})).action === null, 'escrowed');
   // The desktop app stays connected in real life; keep this connection open and quiet.
   await new Promise((r) => setTimeout(r, 10_000)); // warm-up: GC settles, lazy code compiled
-  const pid = w.agent.pid;
+  // makeWorld waited for the agent's socket token: the process was spawned, so it has a pid.
+  const pid = /** @type {number} */ (w.agent.pid);
   const m0 = mem(pid);
   const any = [];
   const perThread = new Map(); // "name tid" → sample times
@@ -121,6 +136,7 @@ try {
   const gaps = gapsOf(wakeups);
   const longest = Math.max(0, ...wakeups.map((x) => x.end - x.start + SAMPLE_MS));
   const m1 = mem(pid);
+  /** @param {number} x */
   const f = (x) => x.toFixed(1);
   console.log(
     `idle agent, ${seconds} s after a 10 s warm-up (key escrowed, one desktop connected), ${runtime}:`,

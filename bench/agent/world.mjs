@@ -13,10 +13,25 @@ import { adminApi } from '../lib/admin-api.mjs';
 
 export const FAST_KDF = ['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--hash', 'sha256'];
 
+/**
+ * @param {number[]} sorted ascending
+ * @param {number} p the percentile, 0–100
+ * @returns {number | undefined} undefined only when `sorted` is empty
+ */
 export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/**
+ * @typedef {object} WorldOptions
+ * @property {string} passphrase the user's passphrase on the image's first slot
+ * @property {boolean} [defaultKdf] format the image with cryptsetup's default KDF (argon2), not FAST_KDF
+ * @property {string[]} [agentArgs] more arguments for `escrow-agent run`
+ * @property {string[]} [nodeArgs] run the shim on this Node with these flags
+ * @property {string | undefined} [agentCommand] another agent program to run instead of the shim
+ */
+
+/** @param {WorldOptions} options */
 export async function makeWorld({
   passphrase,
   defaultKdf = false,
@@ -34,6 +49,7 @@ export async function makeWorld({
     rateLimits: { keyRead: { burst: 1000, perSecond: 100 } },
   });
   // When the server acknowledges a key: its store holds it (the 204 goes out right after, in the same turn).
+  /** @type {number | null} */
   let keyStoredAt = null;
   const storeKey = server.store.storeKey.bind(server.store);
   server.store.storeKey = async (...args) => {
@@ -52,6 +68,7 @@ export async function makeWorld({
   writeFileSync(secretFile, init.enroll_secret, { mode: 0o600 });
   mkdirSync(path.join(root, 'state'), { mode: 0o700 });
   const socketPath = path.join(root, 'run', 'agent.sock');
+  /** @type {string[]} */
   const agentLog = [];
   // Run the installed shim itself (its shebang sets Node's flags), unless a bench asks for other flags or
   // another program (agentCommand: the agent executable through its launcher, bench/agent/idle.mjs).
@@ -103,6 +120,14 @@ export async function makeWorld({
   };
 }
 
+/**
+ * Polls `fn` until it returns something truthy, and returns that.
+ * @template T
+ * @param {() => T | Promise<T>} fn
+ * @param {string} what for the timeout's message
+ * @param {number} [timeoutMs]
+ * @returns {Promise<T>}
+ */
 export async function waitFor(fn, what, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/// <reference lib="dom" />
 // Where the dialog's time goes, step by step, on one clock (ms since the menu click). Same harness and
 // steps as dialog-interactive.mjs; this one only explains that figure. Run after `npm run build`.
 // RUNS=n to change the sample size; ARGS="--flag --flag" adds Chromium switches to compare their cost.
@@ -10,22 +11,38 @@ const extra = (process.env.ARGS ?? '').split(/\s+/).filter(Boolean);
 // Node's and the page's clocks are both wall time since their time origin, so both share one axis.
 const rig = await startDialogRig(extra);
 const { context } = rig;
+/** @type {Record<string, number[]>} step → times (ms) */
 const steps = {};
+/**
+ * @param {string} name
+ * @param {number} ms
+ */
 const add = (name, ms) => {
   steps[name] ??= [];
-  steps[name].push(ms);
+  /** @type {number[]} set just above */ (steps[name]).push(ms);
 };
 try {
   // Marks for the steps the page cannot time by itself: the first pushed state, React's first DOM.
   await context.addInitScript(() => {
     const add = EventSource.prototype.addEventListener;
-    EventSource.prototype.addEventListener = function (type, fn, opts) {
-      const wrapped = (e) => {
-        if (!performance.getEntriesByName('bench:first-state').length) performance.mark('bench:first-state');
-        fn.call(this, e);
-      };
-      return add.call(this, type, type === 'state' ? wrapped : fn, opts);
-    };
+    // The page adds function listeners only, so this stand-in takes functions, typed as the method it replaces.
+    EventSource.prototype.addEventListener = /** @type {EventSource['addEventListener']} */ (
+      /**
+       * @this {EventSource}
+       * @param {string} type
+       * @param {(this: EventSource, e: Event) => void} fn
+       * @param {boolean | AddEventListenerOptions} [opts]
+       */
+      function (type, fn, opts) {
+        /** @param {Event} e */
+        const wrapped = (e) => {
+          if (!performance.getEntriesByName('bench:first-state').length)
+            performance.mark('bench:first-state');
+          fn.call(this, e);
+        };
+        return add.call(this, type, type === 'state' ? wrapped : fn, opts);
+      }
+    );
     new MutationObserver((_, obs) => {
       const root = document.getElementById('root');
       if (root?.firstChild) {
@@ -38,13 +55,16 @@ try {
     const { page, clickedAt: t0, pageAt: tPage, readyAt: tReady } = await rig.openDialog();
     const t = await page.evaluate(() => {
       const o = performance.timeOrigin;
-      const nav = performance.getEntriesByType('navigation')[0];
-      const res = performance.getEntriesByType('resource');
+      // The page has loaded, so it has its navigation entry; these entry types are these classes.
+      const nav = /** @type {PerformanceNavigationTiming} */ (performance.getEntriesByType('navigation')[0]);
+      const res = /** @type {PerformanceResourceTiming[]} */ (performance.getEntriesByType('resource'));
+      /** @param {RegExp} re */
       const find = (re) => res.find((r) => re.test(r.name));
       const js = find(/\/assets\/index-.*\.js$/);
       const bridge = find(/\/web\/bridge-[\w-]+\.js$/);
       const css = find(/\/assets\/index-.*\.css$/);
       const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      /** @param {string} name */
       const mark = (name) => {
         const m = performance.getEntriesByName(name)[0];
         return m ? o + m.startTime : null;
@@ -69,9 +89,11 @@ try {
       add('2 newPage → navigation start', t.navStart - tPage);
       add('3 navigation start → HTML request sent', t.htmlStart - t.navStart);
       add('4 HTML request → HTML received', t.htmlEnd - t.htmlStart);
-      if (t.jsEnd) add('5 HTML received → app JS requested', t.jsStart - t.htmlEnd);
+      // jsStart and jsEnd are set together (both from the app JS's resource entry).
+      const jsStart = /** @type {number} */ (t.jsStart);
+      if (t.jsEnd) add('5 HTML received → app JS requested', jsStart - t.htmlEnd);
       if (t.jsEnd)
-        add(`5 app JS requested → received (${t.jsCached ? 'HTTP cache' : 'network'})`, t.jsEnd - t.jsStart);
+        add(`5 app JS requested → received (${t.jsCached ? 'HTTP cache' : 'network'})`, t.jsEnd - jsStart);
       if (t.jsEnd) add('5 app JS received (since nav start)', t.jsEnd - t.navStart);
       if (t.cssEnd) add('5 stylesheet received (since nav start)', t.cssEnd - t.navStart);
       if (t.bridgeEnd) add('5 harness bridge script received (since nav start)', t.bridgeEnd - t.navStart);
@@ -91,7 +113,7 @@ try {
     );
   }
   console.log(
-    `  extra Chromium switches: ${extra.join(' ') || '(none)'}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`,
+    `  extra Chromium switches: ${extra.join(' ') || '(none)'}; load average ${/** @type {number} loadavg() has three */ (os.loadavg()[0]).toFixed(1)} on ${os.cpus().length} CPUs`,
   );
 } finally {
   await rig.close();

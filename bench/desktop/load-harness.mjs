@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Loads the web harness and the scripted test agent straight from their TypeScript sources (bundled with
 // esbuild into dist/.bench), so the benches run the same code as the browser tests.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -6,6 +7,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+
+/** @import { BrowserContext, Page } from 'playwright-core' */
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -64,6 +67,7 @@ export const CHROMIUM_ARGS = [
  *   own, launched for it and gone when it closes (window-cleanup.mjs counts them), as an app window does.
  * Returns the context (pages are windows) and a close() that also removes the profile.
  */
+/** @param {string[]} [extraArgs] more Chromium switches */
 export async function launchAppLikeChromium(extraArgs = []) {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'escrow-bench-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -80,8 +84,14 @@ export async function launchAppLikeChromium(extraArgs = []) {
   };
 }
 
+/**
+ * @param {number[]} sorted ascending, not empty
+ * @param {number} p the percentile, 0–100
+ */
 export function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return /** @type {number} */ (
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+  );
 }
 
 const READY_SIGNAL = 'escrow-bench:interactive';
@@ -94,23 +104,28 @@ const READY_SIGNAL = 'escrow-bench:interactive';
  * would compile its large injected script inside the page while the page is still loading (~20-50 ms of
  * the renderer's main thread on this VM), and would then see the field only at its next poll.
  */
+/** @param {BrowserContext} context */
 export async function reportInteractive(context) {
-  await context.addInitScript((signal) => {
-    const check = () => {
-      const el = document.activeElement;
-      const ready =
-        el instanceof HTMLInputElement &&
-        (el.id === 'passphrase' || el.id === 'f') &&
-        !el.disabled &&
-        !document.querySelector('main[aria-busy]');
-      if (ready) console.debug(signal, performance.timeOrigin + performance.now());
-      else requestAnimationFrame(check);
-    };
-    requestAnimationFrame(check);
-  }, READY_SIGNAL);
+  await context.addInitScript(
+    /** @param {string} signal */ (signal) => {
+      const check = () => {
+        const el = document.activeElement;
+        const ready =
+          el instanceof HTMLInputElement &&
+          (el.id === 'passphrase' || el.id === 'f') &&
+          !el.disabled &&
+          !document.querySelector('main[aria-busy]');
+        if (ready) console.debug(signal, performance.timeOrigin + performance.now());
+        else requestAnimationFrame(check);
+      };
+      requestAnimationFrame(check);
+    },
+    READY_SIGNAL,
+  );
 }
 
 /** Wall-clock time (ms since the epoch, as `Date.now()` but finer) at which `page` became interactive. */
+/** @param {Page} page */
 export async function interactiveAt(page) {
   const msg = await page.waitForEvent('console', {
     predicate: (m) => m.text().startsWith(READY_SIGNAL),
@@ -128,6 +143,7 @@ export const wallNow = () => performance.timeOrigin + performance.now();
  * become interactive. openDialog() does what the user's menu click does, timed on the wall clock:
  * `clickedAt` the click, `pageAt` the page (window) made, `readyAt` the page interactive.
  */
+/** @param {string[]} [extraArgs] more Chromium switches */
 export async function startDialogRig(extraArgs = []) {
   const { startWebDesktop, FakeAgent, luksNeededStatus } = await loadHarness();
   const agent = await FakeAgent.start({ passphrase: 'x', status: luksNeededStatus() });
@@ -158,6 +174,7 @@ export async function startDialogRig(extraArgs = []) {
       await page.goto(desktop.windowUrl('passphrase'), { waitUntil: 'commit' });
       return { page, clickedAt, pageAt, readyAt: await ready };
     },
+    /** @param {Page} page */
     async closeDialog(page) {
       await page.close();
       desktop.shellEvents.closeWindow('passphrase');

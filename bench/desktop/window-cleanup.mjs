@@ -19,8 +19,9 @@ function renderers() {
   const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
     .split('\n')
     .map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
-    .filter(Boolean)
-    .map(([, pid, ppid, args]) => ({ pid, ppid, args }));
+    .filter((m) => m !== null)
+    // All three groups take part in a match.
+    .map(([, pid, ppid, args]) => ({ pid, ppid, args: /** @type {string} */ (args) }));
   const ours = new Set(
     rows.filter((r) => r.args.includes(MARKER) && !r.args.includes('--type=')).map((r) => r.pid),
   );

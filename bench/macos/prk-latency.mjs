@@ -114,7 +114,7 @@ try {
     const t1 = await escrowed;
     onEscrowed = null;
     samples.push(t1 - t0);
-    const read = await admin('GET', `/hosts/${hostId}/encryption_key`);
+    const read = await admin('GET', `/hosts/${hostId}/encryption_key?reason=e2e%20test`);
     if (read.body?.encryption_key?.key !== prk) throw new Error(`round ${i}: the server holds another key`);
     await new Promise((r) => setTimeout(r, 100 + randomInt(100)));
   }

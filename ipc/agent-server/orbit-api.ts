@@ -18,6 +18,8 @@ export const AGENT_API_PATHS = {
   luksData: '/api/fleet/orbit/luks_data',
   diskEncryptionKey: '/api/fleet/orbit/disk_encryption_key',
   filevaultPrk: '/api/fleet/orbit/filevault_prk',
+  /** Ours: a one-time code that links this computer to a person (see LinkCodeRequest). */
+  linkCode: '/api/fleet/orbit/link_code',
 } as const;
 
 /**
@@ -30,6 +32,11 @@ export const Capability = z.enum([
   'orbit_endpoints',
   /** Ours: POST config accepts `wait_for_change` (long-poll until the config version changes). */
   'config_wait_for_change',
+  /**
+   * Ours: `POST link_code` exists and the config carries `linked_user` and `recovery_key_used`. Whether the
+   * server can complete a link (single sign-on set up) is the answer to `link_code` itself (404 when not).
+   */
+  'device_link',
 ]);
 export type Capability = z.infer<typeof Capability>;
 export const SERVER_CAPABILITIES: readonly Capability[] = Capability.options;
@@ -94,6 +101,25 @@ export const Notifications = z.object({
 });
 export type Notifications = z.infer<typeof Notifications>;
 
+export const LinkedUser = z.object({
+  email: z.string(),
+  /** The person's name as their identity provider gave it ('' when it gave none). */
+  name: z.string(),
+  linked_at: z.iso.datetime(),
+});
+export type LinkedUser = z.infer<typeof LinkedUser>;
+
+export const RecoveryKeyUsed = z.object({
+  /** When the key was shown (UTC). */
+  used_at: z.iso.datetime(),
+  /**
+   * Who saw it: `owner` (the linked person, in the self-service portal) is the only value today. A string,
+   * not an enum, so that a value added later does not make an older agent reject the whole config.
+   */
+  shown_to: z.string(),
+});
+export type RecoveryKeyUsed = z.infer<typeof RecoveryKeyUsed>;
+
 export const ConfigResponse = z.object({
   /** Ours: opaque; changes whenever anything in this response changes for this host. */
   config_version: text(256),
@@ -107,6 +133,21 @@ export const ConfigResponse = z.object({
     logout_deadline: z.iso.datetime().optional(),
     max_deferrals: z.number().int().min(0).optional(),
   }),
+  /**
+   * Ours: the person this computer is linked to (through the link page, by an admin or by a CSV import),
+   * or null. The desktop app shows it ("linked to …") and offers "Link to me" while it is null. Optional in
+   * the schema only so that a newer agent still reads an older server's config (absent = unknown).
+   */
+  linked_user: LinkedUser.nullable().optional(),
+  /**
+   * Ours: the escrowed recovery key was shown to its owner in the self-service portal after it was escrowed, so it must be treated as known. While this is non-null the agent must
+   * replace the key at its next contact: on Linux add and escrow a new recovery key and then remove the
+   * used slot (the person may have typed the key at the boot prompt because they forgot their passphrase,
+   * so the desktop offers "Set a new disk passphrase" first); on macOS / Windows rotate as for
+   * `notifications.rotate_disk_encryption_key`, which is also true meanwhile. The server clears it by
+   * itself once a newer key is escrowed: it is null again in the config that follows the upload.
+   */
+  recovery_key_used: RecoveryKeyUsed.nullable().optional(),
 });
 export type ConfigResponse = z.infer<typeof ConfigResponse>;
 
@@ -201,3 +242,31 @@ export type DiskEncryptionKeyRequest = z.infer<typeof DiskEncryptionKeyRequest>;
 /** macOS: the /var/db/FileVaultPRK.dat bytes exactly as macOS wrote them (CMS, PKCS#1 v1.5), base64. */
 export const FileVaultPrkRequest = envelopeReport('a FileVault PRK');
 export type FileVaultPrkRequest = z.infer<typeof FileVaultPrkRequest>;
+
+// --- link_code (ours) ---------------------------------------------------------------------------------
+
+/**
+ * `POST link_code` (authenticated by the node key like every orbit call): a one-time code that links this
+ * computer to the person who opens it. The desktop app opens the system browser at the agent's server URL
+ * + `link_path`; the person signs in there with the organisation's single sign-on and confirms the
+ * computer's name. No password or token of the person ever passes through the agent or the desktop app.
+ *
+ * The code is valid for `expires_in_seconds` (10 minutes), works once, and is stored only as a digest;
+ * asking again replaces the previous code of this computer. Answers: 200 with this body; 401 unknown node
+ * key; 404 `{error}` when the server has no single sign-on configured (linking is impossible there);
+ * 409 `{error}` when the computer is already linked (an admin unlinks it first); 429 with Retry-After.
+ */
+export const LinkCodeRequest = z.object({ orbit_node_key: NodeKey });
+export type LinkCodeRequest = z.infer<typeof LinkCodeRequest>;
+
+export const LinkCodeResponse = z.object({
+  code: z.string(),
+  /** Path and query on the server to open in the browser: `/link?code=…`. */
+  link_path: z.string(),
+  expires_at: z.iso.datetime(),
+  expires_in_seconds: z.number().int(),
+});
+export type LinkCodeResponse = z.infer<typeof LinkCodeResponse>;
+
+/** How long a link code lives. */
+export const LINK_CODE_TTL_SECONDS = 600;

@@ -58,9 +58,9 @@ describe('client messages (parsed strictly: the agent is root and trusts no clie
   it("checks each method's params strictly", () => {
     expect(Methods['status.get'].params.safeParse({}).success).toBe(true);
     expect(Methods['status.get'].params.safeParse({ extra: 1 }).success).toBe(false);
-    expect(Methods['luks.escrow'].params.safeParse({ volumeId: 'luks:1' }).success).toBe(true);
+    expect(Methods['recoveryKey.create'].params.safeParse({ volumeId: 'luks:1' }).success).toBe(true);
     // The passphrase never travels in JSON: a params object carrying one is refused.
-    expect(Methods['luks.escrow'].params.safeParse({ passphrase: 'x' }).success).toBe(false);
+    expect(Methods['recoveryKey.create'].params.safeParse({ passphrase: 'x' }).success).toBe(false);
     expect(MethodName.options).toEqual(Object.keys(Methods));
   });
 

@@ -32,8 +32,12 @@ const noParams = z.object({}).strict();
 
 export const Methods = {
   'status.get': { params: noParams, result: DeviceStatus, takesSecret: false },
-  /** Needs a secret frame (the current LUKS passphrase) sent right before the request. */
-  'luks.escrow': {
+  /**
+   * The user's "create recovery key": a new recovery key for the disk, escrowed (a first key, or the
+   * replacement the server asked for). Needs a secret frame (the current LUKS passphrase) sent right before
+   * the request.
+   */
+  'recoveryKey.create': {
     params: z.object({ volumeId: text(256).optional() }).strict(),
     result: EscrowResult,
     takesSecret: true,

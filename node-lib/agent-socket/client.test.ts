@@ -64,7 +64,7 @@ describe('AgentClient', () => {
       token: null,
     });
     expect(client.welcome.peer.name).toBe('alice');
-    const result = await client.request('luks.escrow', {}, Buffer.from('pass phrase'));
+    const result = await client.request('recoveryKey.create', {}, Buffer.from('pass phrase'));
     expect(result).toEqual({ outcome: 'escrowed', keySlot: 1, escrowedAt: null });
     expect(agent.received.map((f) => f.kind)).toEqual(['json', 'secret', 'json']);
     expect(agent.received[1]).toEqual({ kind: 'secret', bytes: Buffer.from('pass phrase') });
@@ -91,7 +91,7 @@ describe('AgentClient', () => {
       clientVersion: '0',
       token: null,
     });
-    await expect(client.request('luks.escrow', {}, Buffer.from('x'))).rejects.toMatchObject({
+    await expect(client.request('recoveryKey.create', {}, Buffer.from('x'))).rejects.toMatchObject({
       code: 'wrong_passphrase',
       details: { attemptsLeft: 4 },
     });

@@ -55,7 +55,7 @@ describe('frame codec', () => {
     const bytes = Buffer.concat([
       encodeJsonFrame({ type: 'hello', n: [1, 2, { deep: 'x' }] }),
       encodeSecretFrame(secret),
-      encodeJsonFrame({ type: 'request', id: 7, method: 'luks.escrow', params: {} }),
+      encodeJsonFrame({ type: 'request', id: 7, method: 'recoveryKey.create', params: {} }),
     ]);
     const expected = decodeInPieces(bytes, []);
     expect(expected).toHaveLength(3);

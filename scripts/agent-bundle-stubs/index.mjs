@@ -17,9 +17,11 @@
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 
+/** @import { Plugin } from 'esbuild' */
+
 const here = import.meta.dirname;
 
-/** [module name, importer packages, stand-in file] */
+/** @type {[name: string, importers: string[], file: string][]} [module name, importer packages, stand-in file] */
 const REPLACEMENTS = [
   ['thread-stream', ['pino'], 'thread-stream.cjs'],
   ['worker_threads', ['pino'], 'worker-threads.cjs'],
@@ -27,20 +29,28 @@ const REPLACEMENTS = [
   ['../locales/index.js', ['zod'], 'zod-locales.js'],
 ];
 
+/**
+ * @param {string} importer a file's path
+ * @returns {string | undefined} the package under node_modules/ it belongs to, if any
+ */
 function packageOf(importer) {
   const match = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(importer);
   return match?.[1];
 }
 
-/** esbuild plugin for the agent bundle only. */
+/**
+ * esbuild plugin for the agent bundle only.
+ * @type {Plugin}
+ */
 export const agentBundleStubs = {
   name: 'agent-bundle-stubs',
   setup(build) {
     for (const [name, importers, file] of REPLACEMENTS) {
       const filter = new RegExp(`^(node:)?${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
-      build.onResolve({ filter }, (args) =>
-        importers.includes(packageOf(args.importer)) ? { path: path.join(here, file) } : undefined,
-      );
+      build.onResolve({ filter }, (args) => {
+        const pkg = packageOf(args.importer);
+        return pkg !== undefined && importers.includes(pkg) ? { path: path.join(here, file) } : undefined;
+      });
     }
   },
 };
@@ -56,6 +66,7 @@ export const agentBundleStubs = {
  * through the prototype when they are first used. Only functions and values are read that way; nothing
  * calls a built-in's method with this object as `this` except default imports (`os.tmpdir()`, `path.join()`,
  * `net.createServer()`), whose functions do not use `this`.
+ * @type {Plugin}
  */
 export const builtinsByRequire = {
   name: 'builtins-by-require',

@@ -3,7 +3,7 @@ import { defaultSocketPath } from '../../node-lib/agent-socket/socket-paths.js';
 import { errorMessage } from '../../node-lib/error-message.js';
 import { createLogger } from '../../node-lib/logger.js';
 import { CrashPoint } from '../linux/crash-point.js';
-import type { SlotPbkdf } from '../linux/index.js';
+import type { SlotPbkdf } from '../linux/cryptsetup.js';
 import { startAgent } from '../start-agent.js';
 import { AGENT_VERSION } from '../version.js';
 

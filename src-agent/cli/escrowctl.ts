@@ -110,7 +110,7 @@ async function escrowLuks(client: AgentClient): Promise<number> {
     if (e.event === 'progress') process.stderr.write(`${STEP_TEXT[e.data.step]}\n`);
   });
   try {
-    const r = await client.request('luks.escrow', {}, passphrase);
+    const r = await client.request('recoveryKey.create', {}, passphrase);
     if (r.outcome === 'queued') {
       process.stdout.write(
         `The new key is saved in slot ${r.keySlot}; the escrow server is not reachable, the agent will send it.\n`,

@@ -36,11 +36,11 @@ describe('IPC server: handshake and identity', () => {
     const seenByBystander: string[] = [];
     client.on('event', (e) => events.push(e.event === 'progress' ? e.data.step : e.event));
     bystander.on('event', (e) => seenByBystander.push(e.event));
-    const result = await client.request('luks.escrow', {}, Buffer.from('correct horse'));
+    const result = await client.request('recoveryKey.create', {}, Buffer.from('correct horse'));
     expect(result.outcome).toBe('escrowed');
     expect(events).toEqual(['checking_passphrase', 'uploading']);
     expect(seenByBystander).toEqual([]);
-    expect(t.calls).toEqual([{ method: 'luks.escrow', peer: 'root', secret: 'correct horse' }]);
+    expect(t.calls).toEqual([{ method: 'recoveryKey.create', peer: 'root', secret: 'correct horse' }]);
     client.close();
     bystander.close();
   });
@@ -65,7 +65,7 @@ describe('IPC server: handshake and identity', () => {
     });
     expect(client.welcome.peer).toEqual({ uid: null, name: 'anonymous', mayEscrow: false });
     expect((await client.request('status.get', {})).hostname).toBe('test-host');
-    const err = await client.request('luks.escrow', {}, Buffer.from('pw')).catch((e) => e);
+    const err = await client.request('recoveryKey.create', {}, Buffer.from('pw')).catch((e) => e);
     expect(err).toBeInstanceOf(AgentRequestError);
     expect(err.code).toBe('not_permitted');
     expect(t.calls.map((c) => c.method)).toEqual(['status.get']);
@@ -215,7 +215,7 @@ describe('IPC server: hostile frames', () => {
       expect((await bad.waitFor((m) => m.type === 'error')).error).toMatchObject({ code });
       await bad.waitClosed();
       expect((await good.request('status.get', {})).platform).toBe('linux');
-      expect(t.calls.filter((c) => c.method === 'luks.escrow')).toEqual([]);
+      expect(t.calls.filter((c) => c.method === 'recoveryKey.create')).toEqual([]);
       good.close();
     });
   }
@@ -227,7 +227,7 @@ describe('IPC server: hostile frames', () => {
     await c.waitFor((m) => m.type === 'welcome');
     c.json(req(1, 'disk.format'))
       .json(req(2, 'status.get', { extra: 1 }))
-      .json(req(3, 'luks.escrow'));
+      .json(req(3, 'recoveryKey.create'));
     c.json(req(4, 'status.get'));
     const err = (id: number) => c.waitFor((m) => m.id === id).then((m) => (m.error as { code: string }).code);
     expect(await err(1)).toBe('unknown_method');
@@ -242,7 +242,7 @@ describe('IPC server: hostile frames', () => {
     const c = await RawClient.connect(t.socketPath);
     c.hello(await ownToken(t.socketPath));
     await c.waitFor((m) => m.type === 'welcome');
-    c.secret('hold').json(req(1, 'luks.escrow')).secret('x').json(req(2, 'luks.escrow'));
+    c.secret('hold').json(req(1, 'recoveryKey.create')).secret('x').json(req(2, 'recoveryKey.create'));
     expect(await c.waitFor((m) => m.id === 2)).toMatchObject({ ok: false, error: { code: 'busy' } });
     t.release();
     expect(await c.waitFor((m) => m.id === 1)).toMatchObject({ ok: true });
@@ -283,7 +283,11 @@ describe('IPC server: a real second user', () => {
     expect(out.peer).toEqual({ uid: 65534, name: 'nobody', mayEscrow: true });
     expect(out.escrow).toBe('ok');
     expect(out.rootToken).toBe('EACCES'); // still cannot read root's token
-    expect(t.calls.map((c) => [c.method, c.peer, c.secret])).toContainEqual(['luks.escrow', 'nobody', 'pw']);
+    expect(t.calls.map((c) => [c.method, c.peer, c.secret])).toContainEqual([
+      'recoveryKey.create',
+      'nobody',
+      'pw',
+    ]);
   });
 });
 
@@ -314,7 +318,7 @@ try { readFileSync(tokenFileFor(socketPath, 0)); out.rootToken = 'readable'; } c
 const c = await AgentClient.connect({ socketPath, clientName: 'escrowctl', clientVersion: 'nobody' });
 out.peer = c.welcome.peer;
 out.status = (await c.request('status.get', {})).hostname;
-out.escrow = await c.request('luks.escrow', {}, Buffer.from('pw')).then(() => 'ok', (e) => e.code);
+out.escrow = await c.request('recoveryKey.create', {}, Buffer.from('pw')).then(() => 'ok', (e) => e.code);
 out.remind = await c.request('luks.remindLater', {}).then(() => 'ok', (e) => e.code);
 c.close();
 console.log(JSON.stringify(out));

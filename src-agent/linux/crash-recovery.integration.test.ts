@@ -5,8 +5,8 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptEnvelope } from '../../node-lib/cms/index.js';
 import { CrashPoint } from './crash-point.js';
-import { createLuksEscrow } from './index.js';
-import type { LuksUpload } from './luks-escrow.js';
+import type { LuksUpload } from './escrow-context.js';
+import { LuksEscrow } from './luks-escrow.js';
 import { type Harness, headerJson, makeHarness, slotsOf } from './test-support/harness.js';
 import { makeLuks2Image, opens, type TestImage } from './test-support/luks-image.js';
 
@@ -83,7 +83,7 @@ describe('crash (SIGKILL) at every step boundary, then restart and reconcile', (
       });
       expect(child.signal).toBe('SIGKILL');
 
-      const api = createLuksEscrow(h.options(img.path, state, { uploader: fileServer(serverDir) }));
+      const api = new LuksEscrow(h.options(img.path, state, { uploader: fileServer(serverDir) }));
       const report = await api.reconcile();
 
       // the header is valid and the user's slot still opens
@@ -114,7 +114,7 @@ describe('crash (SIGKILL) at every step boundary, then restart and reconcile', (
         expect(report.dropped).toHaveLength(1);
         expect(slotsOf(img.path)).toEqual([0]);
         expect(status.needsKey).toBe(true);
-        expect((await api.escrow(Buffer.from(USER))).outcome).toBe('escrowed');
+        expect((await api.createRecoveryKey(Buffer.from(USER))).outcome).toBe('escrowed');
       } else {
         expect(slotsOf(img.path)).toEqual([0, 1]);
         expect(status).toMatchObject({ needsKey: false, ourSlot: 1, tokenState: 'escrowed' });

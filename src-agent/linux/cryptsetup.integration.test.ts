@@ -167,10 +167,10 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     expect(readdirSync(tmpDir)).toEqual([]);
   });
 
-  it('imports, replaces, exports and removes tokens', async () => {
+  it('imports, replaces, reads back and removes tokens', async () => {
     const img = image();
     const id = await cs.tokenImport(img.path, { type: 'escrow-desktop', keyslots: ['0'], state: 'pending' });
-    expect(await cs.tokenExport(img.path, id)).toEqual({
+    expect((await cs.dump(img.path)).tokens[String(id)]).toEqual({
       type: 'escrow-desktop',
       keyslots: ['0'],
       state: 'pending',

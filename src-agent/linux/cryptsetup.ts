@@ -44,7 +44,7 @@ export class CryptsetupError extends Error {
   }
 }
 
-/** KDF for the slot we add. A 256-bit random key gains nothing from a slow KDF (see SlotPbkdf default). */
+/** KDF for the slot we add. A 256-bit random key gains nothing from a slow KDF (DEFAULT_SLOT_PBKDF, luks-escrow.ts). */
 export type SlotPbkdf =
   | { type: 'pbkdf2'; hash: 'sha256' | 'sha512'; iterations: number }
   | { type: 'argon2id' | 'argon2i' }; // cryptsetup benchmarks its own cost parameters
@@ -200,11 +200,6 @@ export class Cryptsetup {
       json,
     );
     return replaceId ?? parseSlot(r.stdout, /Token (\d+) created/, 'token import');
-  }
-
-  async tokenExport(device: string, tokenId: number): Promise<unknown> {
-    const r = await this.check('token export', ['token', 'export', '--token-id', String(tokenId), device]);
-    return JSON.parse(r.stdout);
   }
 
   async tokenRemove(device: string, tokenId: number): Promise<void> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encryptToCertificate } from '../../node-lib/cms/index.js';
 import { Journal } from './journal.js';
-import { escrow, type Harness, headerJson, makeHarness, slotsOf } from './test-support/harness.js';
+import { type Harness, headerJson, luksEscrow, makeHarness, slotsOf } from './test-support/harness.js';
 import { addUserKey, makeLuks2Image, opens, type TestImage } from './test-support/luks-image.js';
 
 /**
@@ -47,19 +47,19 @@ describe('a slot someone else wrote is never adopted', () => {
     );
     chmodSync(wrapper, 0o700);
     await expect(
-      escrow(h, img.path, state, { cryptsetup: { path: wrapper } }).escrow(pw(USER)),
+      luksEscrow(h, img.path, state, { cryptsetup: { path: wrapper } }).createRecoveryKey(pw(USER)),
     ).rejects.toThrow();
     expect(slotsOf(img.path)).toEqual([0, 1]);
 
-    const api = escrow(h, img.path, state);
+    const api = luksEscrow(h, img.path, state);
     const report = await api.reconcile();
     expect(report.uploaded).toEqual([]);
     expect(ourTokens(img.path)).toEqual([]);
     expect(h.server.received.size).toBe(0);
 
     // A real escrow and a rotation later: the admin's slot survives both.
-    await api.escrow(pw(USER));
-    await api.rotate(pw(USER));
+    await api.createRecoveryKey(pw(USER));
+    await api.createRecoveryKey(pw(USER), { rotationRequested: true });
     expect(opens(img.path, ADMIN, 1)).toBe(true);
     expect(opens(img.path, USER, 0)).toBe(true);
   });
@@ -107,7 +107,7 @@ describe('a slot someone else wrote is never adopted', () => {
           input: JSON.stringify({ type: 'systemd-recovery', keyslots: ['1'] }),
         });
       }
-      const report = await escrow(h, img.path, state).reconcile();
+      const report = await luksEscrow(h, img.path, state).reconcile();
       expect({ foreign, uploaded: report.uploaded, ours: ourTokens(img.path) }).toEqual({
         foreign,
         uploaded: [],

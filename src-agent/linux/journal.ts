@@ -14,17 +14,11 @@ import { ensurePrivateDir, removeFileDurably, writeFileAtomic } from '../durable
  * re-sends it as it is until the server acknowledges.
  */
 
-export const JournalState = z.enum([
-  'pending', // entry written, the header not yet changed (the slot may or may not have been added)
-  'slot_added', // the slot exists; `salt` is its KDF salt
-  'token_marked', // our LUKS2 token names the slot
-  'acked', // the server stored the key; only the token update and this file's removal remain
-]);
-export type JournalState = z.infer<typeof JournalState>;
-
 const Slot = z.number().int().min(0).max(31);
+const Salt = z.string().min(1).max(256);
 
-export const JournalEntry = z.object({
+/** What every state of an entry carries. */
+const EntryBase = {
   version: z.literal(1),
   escrow_id: z.uuid(),
   device_uuid: z.string().min(1).max(64),
@@ -37,12 +31,42 @@ export const JournalEntry = z.object({
     .string()
     .min(1)
     .max(64 * 1024),
-  state: JournalState,
-  salt: z.string().max(256).nullable(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
-});
+};
+
+/**
+ * One entry per state. Once the slot exists its KDF salt is known and recorded, so every state after
+ * 'pending' carries a salt and 'pending' never does.
+ */
+export const JournalEntry = z.discriminatedUnion('state', [
+  // entry written, the header not yet changed (the slot may or may not have been added)
+  z.object({ ...EntryBase, state: z.literal('pending'), salt: z.null() }),
+  // the slot exists; `salt` is its KDF salt
+  z.object({ ...EntryBase, state: z.literal('slot_added'), salt: Salt }),
+  // our LUKS2 token names the slot
+  z.object({ ...EntryBase, state: z.literal('token_marked'), salt: Salt }),
+  // the server stored the key; only the token update and this file's removal remain
+  z.object({ ...EntryBase, state: z.literal('acked'), salt: Salt }),
+]);
 export type JournalEntry = z.infer<typeof JournalEntry>;
+export type PendingEntry = Extract<JournalEntry, { state: 'pending' }>;
+/** An entry whose slot exists (and whose salt is therefore known). */
+export type SlotEntry = Exclude<JournalEntry, PendingEntry>;
+
+export function hasSlot(entry: JournalEntry): entry is SlotEntry {
+  return entry.state !== 'pending';
+}
+
+/** The next state of an entry whose slot exists. */
+export function advanced(entry: SlotEntry, state: 'token_marked' | 'acked', at: Date): SlotEntry {
+  return { ...entry, state, updated_at: at.toISOString() };
+}
+
+/** A 'pending' entry once its slot is found in the header with this salt. */
+export function slotAdded(entry: PendingEntry, salt: string, at: Date): SlotEntry {
+  return { ...entry, state: 'slot_added', salt, updated_at: at.toISOString() };
+}
 
 export class Journal {
   private readonly dir: string;
@@ -59,6 +83,14 @@ export class Journal {
     const valid = JournalEntry.parse(entry);
     await ensurePrivateDir(this.dir);
     await writeFileAtomic(this.file(valid.escrow_id), `${JSON.stringify(valid)}\n`);
+  }
+
+  /**
+   * Make the journal directory ahead of the first entry. Creating it durably costs an fsync of the state
+   * directory, which would otherwise fall on the first escrow, between the request and luksAddKey.
+   */
+  async prepare(): Promise<void> {
+    await ensurePrivateDir(this.dir);
   }
 
   async remove(escrowId: string): Promise<void> {

@@ -1,17 +1,16 @@
 import type { ConfigResponse } from '../../ipc/agent-server/orbit-api.js';
 import type { Action, Volume } from '../../ipc/desktop-agent/device-status.js';
 import { AgentError } from '../../ipc/desktop-agent/errors.js';
+import type { EscrowResult } from '../../ipc/desktop-agent/messages.js';
+import { errorMessage } from '../../node-lib/error-message.js';
 import type { Logger } from '../../node-lib/logger.js';
-import type { PlatformEscrow, PlatformState } from '../platform-port.js';
+import type { PlatformEscrow, PlatformState, ServerWishes } from '../platform-port.js';
 import type { AgentApiClient } from '../server-client/agent-api-client.js';
-import { ServerUnavailableError } from '../server-client/errors.js';
-import {
-  createLuksEscrow,
-  type LuksStatus,
-  type LuksUpload,
-  type SlotPbkdf,
-  UploadUnavailableError,
-} from './index.js';
+import type { CrashPoint } from './crash-point.js';
+import type { SlotPbkdf } from './cryptsetup.js';
+import type { LuksUpload } from './escrow-context.js';
+import type { LuksStatus } from './escrow-state.js';
+import { LuksEscrow } from './luks-escrow.js';
 
 export interface LinuxPlatformOptions {
   device: string;
@@ -19,8 +18,10 @@ export interface LinuxPlatformOptions {
   api: AgentApiClient;
   log: Logger;
   newSlotPbkdf?: SlotPbkdf;
+  /** The server acknowledged a key of ours (a new escrow, or a queued key sent later). */
+  onKeyAcknowledged?: () => void;
   /** TEST ONLY: passed to the LUKS core's crash points. */
-  testCrashAt?: Parameters<typeof createLuksEscrow>[0]['testCrashAt'];
+  testCrashAt?: CrashPoint;
 }
 
 /** The escrow certificate is needed before a key can be made: no config yet means the server was never reached. */
@@ -37,22 +38,14 @@ function certificateOf(config: ConfigResponse | null): string {
 export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow {
   let latestConfig: ConfigResponse | null = null;
   let lastStatus: LuksStatus | null = null;
-  // The config version current when the server acknowledged our key. That config still says "escrow
-  // needed" until the long-poll brings the next version; its wish is already met, so it is not a rotation.
-  let ackedUnderVersion: string | null = null;
-  const answered = (config: ConfigResponse | null) =>
-    config !== null && config.config_version === ackedUnderVersion;
+  // A key change whose answer went out at the server's ack while its bookkeeping (the header token, the
+  // journal) still runs: reads wait for it, so nobody sees that half-finished state.
+  let finishing: Promise<unknown> = Promise.resolve();
   const uploader = async (upload: LuksUpload) => {
-    try {
-      await opts.api.sendLuksData({ ...upload, client_error: '' });
-      ackedUnderVersion = latestConfig?.config_version ?? null;
-    } catch (err) {
-      // The core keeps the slot and the journal for an unreachable server; anything else is a refusal.
-      if (err instanceof ServerUnavailableError) throw new UploadUnavailableError(err.message);
-      throw err;
-    }
+    await opts.api.sendLuksData({ ...upload, client_error: '' });
+    opts.onKeyAcknowledged?.();
   };
-  const luks = createLuksEscrow({
+  const luks = new LuksEscrow({
     device: opts.device,
     stateDir: opts.stateDir,
     uploader,
@@ -64,27 +57,37 @@ export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow 
 
   return {
     platform: 'linux',
-    async state(config) {
+    async state(server) {
+      await finishing;
       lastStatus = await luks.status();
-      return linuxState(lastStatus, config, answered(config));
+      return linuxState(lastStatus, server);
     },
-    cachedState(config) {
-      return lastStatus ? linuxState(lastStatus, config, answered(config)) : null;
+    cachedState(server) {
+      return lastStatus ? linuxState(lastStatus, server) : null;
     },
-    async escrow(passphrase, config, onProgress) {
-      latestConfig = config ?? latestConfig;
+    async createRecoveryKey(passphrase, server, onProgress) {
+      latestConfig = server.config ?? latestConfig;
       certificateOf(latestConfig);
-      const s = await luks.status();
-      const action = linuxState(s, config, answered(config)).action;
-      // With a current key of ours, only a server request justifies a new one: rotate replaces the old slot.
-      if (
-        s.ourSlot !== null &&
-        action?.kind === 'luks_passphrase' &&
-        action.reason === 'rotation_requested'
-      ) {
-        return luks.rotate(passphrase, onProgress);
-      }
-      return luks.escrow(passphrase, onProgress);
+      // The answer goes out at the server's ack; the token and journal bookkeeping finishes behind it.
+      let answered = false;
+      let answer: (result: EscrowResult) => void = () => {};
+      const acknowledged = new Promise<EscrowResult>((resolve) => {
+        answer = resolve;
+      });
+      const done = luks.createRecoveryKey(passphrase, {
+        rotationRequested: server.newKeyRequested,
+        onProgress,
+        onAcknowledged: (result) => {
+          answered = true;
+          answer(result);
+        },
+      });
+      finishing = done.catch((err: unknown) => {
+        // Before the answer the caller gets this error; after it, the journal says 'acked' and
+        // reconcile() finishes what is left.
+        if (answered) opts.log.warn({ err: errorMessage(err) }, 'bookkeeping after the server ack failed');
+      });
+      return Promise.race([acknowledged, done]);
     },
     async onConfig(config) {
       latestConfig = config;
@@ -102,28 +105,16 @@ export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow 
   };
 }
 
-/**
- * Pure: the LUKS core's status plus the server's wishes → volumes, the user's action and the report.
- * `requestAnswered`: the config predates the server's ack of our current key, so its request is met.
- */
-export function linuxState(
-  s: LuksStatus,
-  config: ConfigResponse | null,
-  requestAnswered = false,
-): PlatformState {
-  const enabled = config?.disk_encryption.enabled ?? null;
-  const wantsNewKey =
-    config !== null &&
-    !requestAnswered &&
-    enabled === true &&
-    (config.notifications.run_disk_encryption_escrow || config.notifications.rotate_disk_encryption_key);
+/** Pure: the LUKS core's status plus the server's wishes → volumes, the user's action and the report. */
+export function linuxState(s: LuksStatus, server: ServerWishes): PlatformState {
+  const enabled = server.config?.disk_encryption.enabled ?? null;
   const volumeId = s.uuid ?? s.device;
 
   let reason: Extract<Action, { kind: 'luks_passphrase' }>['reason'] | null = null;
   if (s.luks2 && enabled) {
     if (s.needsKey) reason = s.hostChange ? 'key_removed' : 'no_key';
     // The server holds no good key for our current slot (it could not decrypt it, or an admin asked).
-    else if (wantsNewKey && !s.pendingUpload) reason = 'rotation_requested';
+    else if (server.newKeyRequested && !s.pendingUpload) reason = 'rotation_requested';
   }
 
   let state: Volume['escrow']['state'];

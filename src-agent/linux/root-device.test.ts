@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectRootLuksDevice } from './index.js';
 import {
   analyzeRootLayout,
   type CommandRunner,
+  detectRootLuksDevice,
   FindmntOutput,
   findRootLuksDevice,
   LsblkOutput,

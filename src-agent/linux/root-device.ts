@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { z } from 'zod';
+import { Cryptsetup, type CryptsetupOptions } from './cryptsetup.js';
 
 /**
  * Finds the LUKS device behind `/`: `findmnt` names the source of `/`, `lsblk -s` (inverse tree: each
  * device lists the devices it is built on as its children) is walked from that source down through LVM,
  * RAID and partitions to the `crypt` mapping; the crypt node's child is the LUKS container.
  *
- * Layouts handled (recorded outputs in test/fixtures/lsblk): plain LUKS, LVM on LUKS, LUKS on LVM, a volume
+ * Layouts handled (recorded outputs in src-agent/linux/fixtures/lsblk): plain LUKS, LVM on LUKS, LUKS on LVM, a volume
  * group over several disks where some are not encrypted (Fleet #47256), no encryption, btrfs subvolumes,
  * util-linux before 2.37 printing `mountpoint` instead of `mountpoints` (Fleet #24190), and `fstype` null
  * when udev is not there (the caller confirms by reading the LUKS header).
@@ -173,6 +174,15 @@ export async function findRootLuksDevice(
     if (await isLuks2(c.path)) return { ...layout, device: c.path };
   }
   return { ...layout, device: null };
+}
+
+/**
+ * The LUKS2 device behind `/` (`device`, or null) and what lies under `/` (LUKS containers, unencrypted
+ * members), from findmnt and lsblk; candidates lsblk could not type are confirmed by reading their header.
+ */
+export function detectRootLuksDevice(options: CryptsetupOptions = {}): Promise<RootDeviceResult> {
+  const cs = new Cryptsetup(options);
+  return findRootLuksDevice(async (device) => (await cs.identify(device).catch(() => null))?.version === 2);
 }
 
 function runCommand(cmd: string, args: string[]): Promise<CommandResult> {

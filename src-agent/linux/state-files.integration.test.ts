@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AttemptLimiter, COOLDOWN_MS, MAX_FAILURES } from './attempt-limiter.js';
 import { DeviceLock } from './device-lock.js';
-import { Journal, type JournalEntry } from './journal.js';
+import { Journal, type PendingEntry } from './journal.js';
 import { makeTempDir } from './test-support/luks-image.js';
 
 const dirs: string[] = [];
@@ -17,7 +17,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(join(d, '..'), { recursive: true, force: true });
 });
 
-function entry(over: Partial<JournalEntry> = {}): JournalEntry {
+function entry(over: Partial<PendingEntry> = {}): PendingEntry {
   const now = new Date().toISOString();
   return {
     version: 1,

@@ -1,8 +1,7 @@
-import type { ConfigResponse } from '../../ipc/agent-server/orbit-api.js';
 import type { Volume } from '../../ipc/desktop-agent/device-status.js';
 import { AgentError } from '../../ipc/desktop-agent/errors.js';
 import { DEFAULT_MAX_DEFERRALS } from '../logout-deferrals.js';
-import type { PlatformEscrow, PlatformState } from '../platform-port.js';
+import type { PlatformEscrow, PlatformState, ServerWishes } from '../platform-port.js';
 import type { FileVaultEscrow, FileVaultEscrowStatus } from './index.js';
 
 /**
@@ -13,13 +12,13 @@ export async function createMacPlatform(fv: FileVaultEscrow): Promise<PlatformEs
   await fv.start();
   return {
     platform: 'darwin',
-    async state(config) {
-      return macState(fv.status(), config);
+    async state(server) {
+      return macState(fv.status(), server);
     },
-    cachedState(config) {
-      return macState(fv.status(), config);
+    cachedState(server) {
+      return macState(fv.status(), server);
     },
-    async escrow() {
+    async createRecoveryKey() {
       throw new AgentError(
         'unsupported_platform',
         'On a Mac the new FileVault key is made when you log out and back in; no passphrase is needed here.',
@@ -36,11 +35,9 @@ export async function createMacPlatform(fv: FileVaultEscrow): Promise<PlatformEs
 }
 
 /** Pure: FileVault status + the server's policy → the boot volume, the log-out action and the report. */
-export function macState(s: FileVaultEscrowStatus, config: ConfigResponse | null): PlatformState {
+export function macState(s: FileVaultEscrowStatus, server: ServerWishes): PlatformState {
+  const { config } = server;
   const enabled = config?.disk_encryption.enabled ?? null;
-  const wantsKey =
-    config !== null &&
-    (config.notifications.rotate_disk_encryption_key || config.notifications.run_disk_encryption_escrow);
   let state: Volume['escrow']['state'];
   let message: string | undefined;
   if (enabled === false) state = 'not_required';
@@ -53,7 +50,7 @@ export function macState(s: FileVaultEscrowStatus, config: ConfigResponse | null
   } else if (s.lastError) {
     state = 'failed';
     message = s.lastError.slice(0, 1000);
-  } else if (wantsKey) state = 'uploading';
+  } else if (server.newKeyRequested) state = 'uploading';
   else if (s.hasPrk && enabled) state = 'escrowed';
   else state = 'unknown';
   const volume: Volume = {

@@ -12,7 +12,8 @@ import {
   MAX_WAIT_SECONDS,
 } from '../../ipc/agent-server/orbit-api.js';
 import type { Logger } from '../../node-lib/logger.js';
-import { ServerRejectedError, ServerUnavailableError } from './errors.js';
+import { ServerUnavailableError } from '../platform-port.js';
+import { ServerRejectedError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
 import { type JsonResponse, postJson } from './http-json.js';
 import type { NodeKeyStore } from './node-key-store.js';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { ServerUnavailableError } from './errors.js';
+import { ServerUnavailableError } from '../platform-port.js';
 
 /** Larger answers than this are not ours (a config with its certificate is a few KiB). */
 const MAX_RESPONSE_BYTES = 1024 * 1024;

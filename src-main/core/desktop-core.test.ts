@@ -60,7 +60,7 @@ describe('action needed', () => {
 describe('a request the agent withdraws at once', () => {
   it('interrupts nobody, and leaves the success screen alone', async () => {
     const { conn, core, shell, clock } = await setup({ action: null, settleMs: 300 });
-    conn.handlers['luks.escrow'] = async () => ({
+    conn.handlers['recoveryKey.create'] = async () => ({
       outcome: 'escrowed',
       keySlot: 0,
       escrowedAt: new Date(clock.now()).toISOString(),
@@ -86,7 +86,7 @@ describe('a request the agent withdraws at once', () => {
 describe('create recovery key', () => {
   it('sends the passphrase as a secret Buffer and wipes it right after', async () => {
     const { conn, core, clock } = await setup();
-    conn.handlers['luks.escrow'] = async () => ({
+    conn.handlers['recoveryKey.create'] = async () => ({
       outcome: 'escrowed',
       keySlot: 2,
       escrowedAt: new Date(clock.now()).toISOString(),
@@ -96,7 +96,7 @@ describe('create recovery key', () => {
       passphrase: 'hunter2 hunter2',
     });
     expect(r.ok).toBe(true);
-    const call = conn.calls.find((c) => c.method === 'luks.escrow');
+    const call = conn.calls.find((c) => c.method === 'recoveryKey.create');
     expect(call?.secretAtCall).toBe('hunter2 hunter2');
     expect(call?.params).toEqual({ volumeId: 'root' });
     expect([...(call?.secret ?? Buffer.from('x'))].every((b) => b === 0)).toBe(true);
@@ -107,7 +107,7 @@ describe('create recovery key', () => {
   it('refuses a second submit while one runs, and shows progress steps', async () => {
     const { conn, core } = await setup();
     let finish: (v: unknown) => void = () => {};
-    conn.handlers['luks.escrow'] = () => new Promise((r) => (finish = r));
+    conn.handlers['recoveryKey.create'] = () => new Promise((r) => (finish = r));
     const first = core.handleRequest('passphrase', { type: 'createRecoveryKey', passphrase: 'a' });
     const second = await core.handleRequest('passphrase', { type: 'createRecoveryKey', passphrase: 'b' });
     expect(second).toMatchObject({ ok: false, error: { code: 'busy' } });
@@ -115,13 +115,13 @@ describe('create recovery key', () => {
     expect(core.getState().passphrase).toMatchObject({ phase: 'submitting', step: 'creating_key' });
     finish({ outcome: 'queued', keySlot: 1, escrowedAt: null });
     await first;
-    expect(conn.calls.filter((c) => c.method === 'luks.escrow')).toHaveLength(1);
+    expect(conn.calls.filter((c) => c.method === 'recoveryKey.create')).toHaveLength(1);
     expect(core.getState().passphrase.result?.outcome).toBe('queued');
   });
 
   it('shows a wrong passphrase with the attempts left', async () => {
     const { conn, core } = await setup();
-    conn.handlers['luks.escrow'] = async () => {
+    conn.handlers['recoveryKey.create'] = async () => {
       throw new AgentRequestError('wrong_passphrase', 'did not unlock', { attemptsLeft: 2 });
     };
     await core.handleRequest('passphrase', { type: 'createRecoveryKey', passphrase: 'x' });
@@ -134,7 +134,7 @@ describe('create recovery key', () => {
   it('holds a cool-down until its time, then allows input again', async () => {
     const { conn, core, clock } = await setup();
     const until = new Date(clock.now() + 5 * 60_000).toISOString();
-    conn.handlers['luks.escrow'] = async () => {
+    conn.handlers['recoveryKey.create'] = async () => {
       throw new AgentRequestError('cooldown', 'too many', { until });
     };
     await core.handleRequest('passphrase', { type: 'createRecoveryKey', passphrase: 'x' });
@@ -151,7 +151,7 @@ describe('create recovery key', () => {
 
   it('turns a lost agent mid-escrow into a plain error', async () => {
     const { conn, core } = await setup();
-    conn.handlers['luks.escrow'] = () => new Promise(() => {});
+    conn.handlers['recoveryKey.create'] = () => new Promise(() => {});
     void core.handleRequest('passphrase', { type: 'createRecoveryKey', passphrase: 'x' });
     conn.close();
     expect(core.getState().passphrase).toMatchObject({
@@ -246,7 +246,7 @@ describe('stopping', () => {
     const remindAt = new Date(FAKE_CLOCK_START + 60_000).toISOString();
     const { conn, core, clock, shell } = await setup({ action: { ...luks, remindAt } });
     const until = new Date(clock.now() + 5 * 60_000).toISOString();
-    conn.handlers['luks.escrow'] = async () => {
+    conn.handlers['recoveryKey.create'] = async () => {
       throw new AgentRequestError('cooldown', 'too many', { until });
     };
     await core.handleRequest('passphrase', { type: 'createRecoveryKey', passphrase: 'x' });

@@ -159,7 +159,7 @@ export class DesktopCore implements ShellEvents {
         if (effect.type !== 'create_recovery_key') continue;
         const params = effect.volumeId ? { volumeId: effect.volumeId } : {};
         // request() copies the secret into its frame synchronously, so our copy can be wiped right away.
-        const pending = conn.request('luks.escrow', params, secret);
+        const pending = conn.request('recoveryKey.create', params, secret);
         secret.fill(0);
         try {
           this.passphraseStep({ type: 'created', result: await pending });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ConfigResponse } from '../../ipc/agent-server/orbit-api.js';
 import type { HostView } from '../storage/port.js';
 import { hostNotifications } from './notifications.js';
+import { linkedUser, recoveryKeyUsed } from './self-service.js';
 
 export interface ServerSettings {
   escrowCertificatePem: string;
@@ -34,9 +35,11 @@ export function buildConfig(view: HostView, settings: ServerSettings): ConfigRes
     ...(view.encryption_enabled && logout_deadline !== null ? { logout_deadline } : {}),
     ...(view.encryption_enabled && max_deferrals !== null ? { max_deferrals } : {}),
   };
+  const linked_user = linkedUser(view);
+  const recovery_key_used = recoveryKeyUsed(view);
   const config_version = createHash('sha256')
     .update(sharedDigest(settings))
-    .update(JSON.stringify([notifications, disk_encryption]))
+    .update(JSON.stringify([notifications, disk_encryption, linked_user, recovery_key_used]))
     .digest('hex')
     .slice(0, 16);
   return {
@@ -45,5 +48,7 @@ export function buildConfig(view: HostView, settings: ServerSettings): ConfigRes
     escrow_certificate: settings.escrowCertificatePem,
     org_info: settings.orgInfo,
     disk_encryption,
+    linked_user,
+    recovery_key_used,
   };
 }

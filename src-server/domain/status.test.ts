@@ -28,6 +28,8 @@ function view(
       reported_status: opts.report ? JSON.stringify(opts.report) : null,
       rotate_requested: opts.rotate ?? false,
       removing_enforcement: opts.removing ?? false,
+      logged_in_user: null,
+      disk_encryption_status: 'pending' as never,
     },
     key:
       opts.key === null || opts.key === undefined
@@ -46,7 +48,7 @@ function view(
             ...opts.key,
           },
     encryption_enabled: opts.enabled ?? true,
-    policy: { logout_deadline: null, max_deferrals: null },
+    policy: { logout_deadline: null, max_deferrals: null, reason_required: true, rotate_after_reveal: false },
   };
 }
 

@@ -1,16 +1,9 @@
+import { DISK_ENCRYPTION_STATUSES, type DiskEncryptionStatus } from '../../ipc/admin/hosts.js';
 import type { DiskEncryptionStatusRequest, Platform } from '../../ipc/agent-server/orbit-api.js';
 import type { HostView } from '../storage/port.js';
 
-/** Fleet's disk-encryption statuses, same names. */
-export const DISK_ENCRYPTION_STATUSES = [
-  'verified',
-  'verifying',
-  'action_required',
-  'enforcing',
-  'failed',
-  'removing_enforcement',
-] as const;
-export type DiskEncryptionStatus = (typeof DISK_ENCRYPTION_STATUSES)[number];
+/** Fleet's disk-encryption statuses, same names (the admin contract holds the list). */
+export { DISK_ENCRYPTION_STATUSES, type DiskEncryptionStatus };
 
 export interface StatusResult {
   /** null when disk encryption is not managed for this host (its team has it off). */

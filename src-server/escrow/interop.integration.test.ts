@@ -48,7 +48,10 @@ describe('interop with openssl cms', () => {
     });
     expect(res.status).toBe(204);
     const read = (await (
-      await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key`, t.init.admin_token)
+      await t.get(
+        `/api/latest/fleet/hosts/${hostId}/encryption_key?reason=support%20call`,
+        t.init.admin_token,
+      )
     ).json()) as {
       encryption_key: { key: string };
     };

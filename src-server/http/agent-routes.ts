@@ -12,9 +12,11 @@ import {
   type Platform,
   SERVER_CAPABILITIES,
 } from '../../ipc/agent-server/orbit-api.js';
+import { luksKeyIsStale, reportedStatus } from '../domain/status.js';
 import type { HostView } from '../storage/port.js';
 import { addressKey } from './client-address.js';
 import type { ServerContext } from './context.js';
+import { hostEvent, keyKindName } from './host-events.js';
 import type { PreparedConfig } from './prepared-configs.js';
 import { type RateLimiter, takeAll } from './rate-limit.js';
 import { digest, matchesDigest, newSecret } from './secrets.js';
@@ -91,6 +93,13 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
       .catch(() => ctx.store.enrollHost(identity, nodeKeyHash));
     if (reenrolled) ctx.limits.newHostsPerSecret.refund(secret);
     ctx.log.info({ host_id: hostId, reenrolled, platform: body.platform }, 'host enrolled');
+    const enrolled = await ctx.store.getHostView(hostId);
+    if (enrolled) {
+      await hostEvent(ctx.store, enrolled, reenrolled ? 'host_re_enrolled' : 'host_enrolled', {
+        platform: body.platform,
+        hardware_serial: body.hardware_serial,
+      });
+    }
     if (reenrolled) await ctx.waiters.notify([hostId]);
     const response: EnrollResponse = { orbit_node_key: nodeKey };
     return response;
@@ -138,6 +147,13 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
       );
     }
     const { orbit_node_key: _nodeKey, ...report } = body;
+    // The slot we escrowed was removed or changed on the host since the last report: a timeline event.
+    if (luksKeyIsStale(view, body) && !luksKeyIsStale(view, reportedStatus(view))) {
+      await hostEvent(ctx.store, view, 'key_changed_on_host', {
+        key_slot: body.luks?.key_slot ?? null,
+        token_state: body.luks?.token_state ?? null,
+      });
+    }
     await ctx.store.saveStatusReport(view.host.id, JSON.stringify(report));
     await ctx.waiters.notify([view.host.id]);
     return reply.code(204).send();
@@ -166,6 +182,8 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
     ]);
     if (busy) return tooMany(reply, busy, 'too many key submissions; retry later');
     if (body.client_error !== '') {
+      // The event first, so the timeline reads cause (the error) before effect (the status change).
+      await hostEvent(ctx.store, view, 'escrow_failed', { client_error: body.client_error });
       await ctx.store.recordClientError(hostId, body.client_error);
       ctx.log.warn({ host_id: hostId }, 'host reported a disk-encryption error');
     } else if (body.base64_encrypted) {
@@ -179,7 +197,15 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
         escrow_id: luks?.escrow_id ?? null,
       });
       ctx.log.info({ host_id: hostId, outcome }, 'key escrowed');
-      if (outcome === 'stored') ctx.keyChecks.enqueue(hostId, platform, secretKey());
+      if (outcome === 'stored') {
+        // Whether it decrypts is not known yet: the arrival check records key_verified or
+        // key_not_decryptable once it has run.
+        await hostEvent(ctx.store, view, 'key_escrowed', {
+          kind: keyKindName(platform),
+          key_slot: luks?.key_slot ?? null,
+        });
+        ctx.keyChecks.enqueue(hostId, platform, secretKey());
+      }
     }
     await ctx.waiters.notify([hostId]);
     return reply.code(204).send();

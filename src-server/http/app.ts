@@ -1,5 +1,14 @@
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
-import { registerAdminRoutes } from './admin-routes.js';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { ADMIN_API_BASE } from '../../ipc/admin/common.js';
+import { registerSelfServicePages } from '../sso/register.js';
+import { adminError } from './admin/errors.js';
+import { registerAdminRoutes } from './admin/index.js';
 import { registerAgentRoutes } from './agent-routes.js';
 import {
   type ConnectionLimits,
@@ -8,8 +17,10 @@ import {
   guardConnections,
   nodeServerOptions,
 } from './connection-guard.js';
+import { registerConsole } from './console.js';
 import type { ServerContext } from './context.js';
 import { declaredOversize, lingerOnClose, refuseOversizeBeforeContinue } from './oversize-bodies.js';
+import { securityHeaders } from './security-headers.js';
 import { sendError } from './validate.js';
 
 /** Largest request body: the biggest legitimate one is a key envelope of a few kilobytes. */
@@ -19,7 +30,7 @@ export const BODY_LIMIT_BYTES = 128 * 1024;
  * Fastify rather than bare node:http: it brings a body-size limit, prototype-poisoning-safe JSON parsing,
  * content-type checks, HTTPS and graceful close, which we would otherwise write and test ourselves; its
  * routing is fast enough for thousands of check-ins per second. Validation stays ours (zod), so the
- * contract in src-server/api is the single source of truth.
+ * contract in ipc/ is the single source of truth.
  */
 export function buildApp(
   ctx: ServerContext,
@@ -44,6 +55,28 @@ export function buildApp(
     ...(https ? { https: { ...https, ...nodeServerOptions(limits) } } : { http: nodeServerOptions(limits) }),
   }) as unknown as FastifyInstance;
 
+  // The usual headers on every answer, whichever route (or none) answers it; one precomputed object.
+  const headers = securityHeaders(https !== null);
+  app.addHook('onRequest', (_req, reply, done) => {
+    void reply.headers(headers);
+    done();
+  });
+
+  // Every body we accept is JSON; fastify's built-in text/plain parser would only turn mistakes into
+  // confusing schema errors.
+  app.removeContentTypeParser('text/plain');
+
+  // Admin answers carry a code for the console (ipc/admin/common.ts); the agent API keeps Fleet's shape.
+  const fail = (req: FastifyRequest, reply: FastifyReply, status: number, message: string) =>
+    req.url.startsWith(`${ADMIN_API_BASE}/`)
+      ? adminError(
+          reply,
+          status,
+          status === 404 ? 'not_found' : status >= 500 ? 'internal' : 'invalid_request',
+          message,
+        )
+      : sendError(reply, status, message);
+
   // Connections per client and in all; a body declared over the limit gets its 413 instead of a 100
   // Continue, and every 413 is read by the client before the connection closes (oversize-bodies.ts).
   const guard = guardConnections(app.server, limits, ctx.log);
@@ -53,36 +86,32 @@ export function buildApp(
     if (!declaredOversize(req.raw, BODY_LIMIT_BYTES)) return done();
     lingerOnClose(req.raw.socket);
     void reply.header('connection', 'close');
-    sendError(reply, 413, `request body is larger than ${BODY_LIMIT_BYTES} bytes`);
+    fail(req, reply, 413, `request body is larger than ${BODY_LIMIT_BYTES} bytes`);
   });
-
-  // Every body we accept is JSON; fastify's built-in text/plain parser would only turn mistakes into
-  // confusing schema errors.
-  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     // Parser messages can quote the body (a key envelope, a secret): answer and log our own words only.
     switch (err.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         lingerOnClose(req.raw.socket);
-        return sendError(reply, 413, `request body is larger than ${BODY_LIMIT_BYTES} bytes`);
+        return fail(req, reply, 413, `request body is larger than ${BODY_LIMIT_BYTES} bytes`);
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return sendError(reply, 415, 'send the body as application/json');
+        return fail(req, reply, 415, 'send the body as application/json');
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendError(reply, 400, 'the request body is empty; send a JSON object');
+        return fail(req, reply, 400, 'the request body is empty; send a JSON object');
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return sendError(reply, 400, 'the request body is not valid JSON');
+        return fail(req, reply, 400, 'the request body is not valid JSON');
     }
     if (err.statusCode === 400 || err instanceof SyntaxError) {
-      return sendError(reply, 400, 'the request body is not valid JSON');
+      return fail(req, reply, 400, 'the request body is not valid JSON');
     }
     req.log.error(
       { req_id: req.id, code: err.code, name: err.name, route: req.routeOptions.url },
       'request failed',
     );
-    return sendError(reply, 500, 'internal error');
+    return fail(req, reply, 500, 'internal error');
   });
-  app.setNotFoundHandler((_req, reply) => sendError(reply, 404, 'not found'));
+  app.setNotFoundHandler((req, reply) => fail(req, reply, 404, 'not found'));
 
   // Every registered route, for the authorization test (a route without a rule must fail it).
   const routes: { method: string; url: string }[] = [];
@@ -93,5 +122,7 @@ export function buildApp(
 
   registerAgentRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerConsole(app, ctx);
+  registerSelfServicePages(app, ctx);
   return app;
 }

@@ -18,8 +18,8 @@ export interface KeyArrivalCheckDeps {
   /** Re-reads the escrow-keys directory; true when a new generation appeared. */
   refreshKeys: () => Promise<boolean>;
   limits: { perHost: RateLimiter; perSecret: RateLimiter; global: RateLimiter };
-  /** A key's answer was written: the host's config may have changed. */
-  onChecked: (hostId: number) => void;
+  /** A key's answer was written: the host's config may have changed (and its timeline gets the answer). */
+  onChecked: (hostId: number, decryptable: boolean) => void;
   log: Logger;
 }
 
@@ -108,7 +108,7 @@ export class KeyArrivalChecks {
       if (!ok && (await refreshKeys())) ok = await check(key.base64_encrypted, platform, keys());
       const [written] = await store.setDecryptable([{ hostId, version: key.version, decryptable: ok }]);
       log.info({ host_id: hostId, decryptable: ok, written }, 'escrowed key checked');
-      if (written) this.deps.onChecked(hostId);
+      if (written) this.deps.onChecked(hostId, ok);
     } catch (err) {
       // The key stays unchecked; the hourly job tries again.
       log.error({ host_id: hostId, err: errorMessage(err) }, 'arrival check of an escrowed key failed');

@@ -1,5 +1,5 @@
 /**
- * Token buckets keyed by client (IP, admin token, host). In memory: a limit only has to hold per server
+ * Token buckets keyed by client (IP, admin token or person, host, email). In memory: a limit only has to hold per server
  * process, and losing the buckets on restart merely refills them.
  */
 export interface RateLimit {
@@ -96,6 +96,10 @@ export interface RateLimits {
   keyCheckPerHost: RateLimit;
   keyCheckPerSecret: RateLimit;
   keyCheckGlobal: RateLimit;
+  /** Console sign-in per email (known or not): guessing one person's password stays slow. */
+  signInAccount: RateLimit;
+  /** Console sign-in per client address: guessing many people's passwords stays slow. */
+  signInAddress: RateLimit;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
@@ -109,4 +113,6 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   keyCheckPerHost: { burst: 3, perSecond: 1 / 300 },
   keyCheckPerSecret: { burst: 60, perSecond: 1 },
   keyCheckGlobal: { burst: 120, perSecond: 2 },
+  signInAccount: { burst: 5, perSecond: 1 / 60 },
+  signInAddress: { burst: 20, perSecond: 1 / 6 },
 };

@@ -39,7 +39,7 @@ export async function verifyUncheckedKeys(deps: {
   check: DecryptabilityCheck;
   /** Decrypt workers (the pool's size); 1 when checking inline. */
   concurrency?: number;
-  onChanged?: (hostId: number) => void;
+  onChanged?: (hostId: number, decryptable: boolean) => void;
 }): Promise<VerifyRunResult> {
   const result: VerifyRunResult = { checked: 0, decryptable: 0, undecryptable: 0, skippedChanged: 0 };
   const inFlight = Math.max(1, deps.concurrency ?? 1) * QUEUED_PER_WORKER;
@@ -53,7 +53,7 @@ export async function verifyUncheckedKeys(deps: {
       result.checked += 1;
       if (a.decryptable) result.decryptable += 1;
       else result.undecryptable += 1;
-      deps.onChanged?.(a.hostId);
+      deps.onChanged?.(a.hostId, a.decryptable);
     });
   };
   let writing: Promise<void> = Promise.resolve();

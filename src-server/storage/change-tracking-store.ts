@@ -1,11 +1,21 @@
+import type { EscrowStore } from './port.js';
 import type {
+  ActivityQuery,
+  AttentionQuery,
   DecryptabilityAnswer,
   EncryptionPolicyChange,
-  EscrowStore,
+  HostFilter,
   HostIdentity,
+  HostPageRequest,
+  NewActivity,
   NewKey,
-  Role,
-} from './port.js';
+  NewSession,
+  NewToken,
+  NewUser,
+  Scope,
+  UserChange,
+} from './records.js';
+import { ChangeTrackingSsoStore } from './sso-change-tracking.js';
 
 /**
  * Which hosts' views (host row, key, team switch and policy) a write may change: `hosts` lists them,
@@ -29,6 +39,12 @@ export class ChangeTrackingStore implements EscrowStore {
     private readonly inner: EscrowStore,
     private readonly listener: (change: HostChange) => void,
   ) {}
+
+  private ssoTracking: ChangeTrackingSsoStore | undefined;
+  get sso(): ChangeTrackingSsoStore {
+    this.ssoTracking ??= new ChangeTrackingSsoStore(this.inner.sso, this.listener);
+    return this.ssoTracking;
+  }
 
   private async write<T>(
     change: HostChange,
@@ -58,11 +74,8 @@ export class ChangeTrackingStore implements EscrowStore {
     // Settings hold the "no team" switch; any setting write is treated as one.
     return this.write({ kind: 'all' }, () => this.inner.insertSetting(name, value));
   }
-  addAdminToken(tokenHash: string, role: Role, name: string) {
-    return this.inner.addAdminToken(tokenHash, role, name);
-  }
-  findAdminToken(tokenHash: string) {
-    return this.inner.findAdminToken(tokenHash);
+  putSetting(name: string, value: string) {
+    return this.write({ kind: 'all' }, () => this.inner.putSetting(name, value));
   }
   enrollHost(identity: HostIdentity, nodeKeyHash: string) {
     // Which host a re-enroll replaces is known only afterwards; before, nothing may be cached meanwhile.
@@ -80,6 +93,15 @@ export class ChangeTrackingStore implements EscrowStore {
   }
   listHostViews(filter: { teamId?: number | null }) {
     return this.inner.listHostViews(filter);
+  }
+  searchHosts(page: HostPageRequest) {
+    return this.inner.searchHosts(page);
+  }
+  countHosts(filter: HostFilter) {
+    return this.inner.countHosts(filter);
+  }
+  findHostByIdentifier(identifier: string, scope: Scope) {
+    return this.inner.findHostByIdentifier(identifier, scope);
   }
   touchHost(hostId: number) {
     return this.write({ kind: 'touched', hostId }, () => this.inner.touchHost(hostId));
@@ -108,9 +130,19 @@ export class ChangeTrackingStore implements EscrowStore {
   clearRemovingEnforcement(hostId: number) {
     return this.write(hosts([hostId]), () => this.inner.clearRemovingEnforcement(hostId));
   }
-  createTeam(name: string) {
+  createTeam(name: string, enabled?: boolean, policy?: EncryptionPolicyChange) {
     // A new team has no hosts yet.
-    return this.inner.createTeam(name);
+    return this.inner.createTeam(name, enabled, policy);
+  }
+  renameTeam(id: number, name: string) {
+    // Agents do not see team names.
+    return this.inner.renameTeam(id, name);
+  }
+  teamHostCounts() {
+    return this.inner.teamHostCounts();
+  }
+  noTeamSettings() {
+    return this.inner.noTeamSettings();
   }
   listTeams() {
     return this.inner.listTeams();
@@ -125,11 +157,81 @@ export class ChangeTrackingStore implements EscrowStore {
   transferHosts(teamId: number | null, hostIds: readonly number[]) {
     return this.write(hosts(hostIds), () => this.inner.transferHosts(teamId, hostIds));
   }
-  addActivity(actor: string, type: string, details: Record<string, unknown>) {
-    return this.inner.addActivity(actor, type, details);
+  // Below: nothing a host's view holds (activities, dashboard reads, people, sessions, tokens).
+  addActivity(activity: NewActivity) {
+    return this.inner.addActivity(activity);
   }
-  listActivities(opts: { limit: number; afterId?: number }) {
-    return this.inner.listActivities(opts);
+  listActivities(query: ActivityQuery) {
+    return this.inner.listActivities(query);
+  }
+  statusCounts(filter: Pick<HostFilter, 'teamId' | 'scope'>) {
+    return this.inner.statusCounts(filter);
+  }
+  attentionCandidates(q: AttentionQuery, limit: number, afterId?: number) {
+    return this.inner.attentionCandidates(q, limit, afterId);
+  }
+  countAttentionCandidates(q: AttentionQuery) {
+    return this.inner.countAttentionCandidates(q);
+  }
+  writeDailySnapshot(day: string) {
+    return this.inner.writeDailySnapshot(day);
+  }
+  listDailySnapshots(q: Parameters<EscrowStore['listDailySnapshots']>[0]) {
+    return this.inner.listDailySnapshots(q);
+  }
+  addAdminToken(tokenHash: string, token: NewToken) {
+    return this.inner.addAdminToken(tokenHash, token);
+  }
+  findAdminToken(tokenHash: string) {
+    return this.inner.findAdminToken(tokenHash);
+  }
+  listAdminTokens() {
+    return this.inner.listAdminTokens();
+  }
+  revokeAdminToken(id: number) {
+    return this.inner.revokeAdminToken(id);
+  }
+  touchAdminToken(id: number, at: string) {
+    return this.inner.touchAdminToken(id, at);
+  }
+  createUser(user: NewUser) {
+    return this.inner.createUser(user);
+  }
+  getUser(id: number) {
+    return this.inner.getUser(id);
+  }
+  findUserByEmail(email: string) {
+    return this.inner.findUserByEmail(email);
+  }
+  listUsers() {
+    return this.inner.listUsers();
+  }
+  updateUser(id: number, change: UserChange) {
+    return this.inner.updateUser(id, change);
+  }
+  deleteUser(id: number) {
+    return this.inner.deleteUser(id);
+  }
+  recordSignIn(userId: number, at: string) {
+    return this.inner.recordSignIn(userId, at);
+  }
+  createSession(session: NewSession) {
+    return this.inner.createSession(session);
+  }
+  findSession(idHash: string) {
+    return this.inner.findSession(idHash);
+  }
+  touchSession(idHash: string, at: string) {
+    return this.inner.touchSession(idHash, at);
+  }
+  revokeSession(idHash: string, reason: string) {
+    return this.inner.revokeSession(idHash, reason);
+  }
+  revokeUserSessions(userId: number, reason: string) {
+    return this.inner.revokeUserSessions(userId, reason);
+  }
+  deleteEndedSessions(before: string) {
+    return this.inner.deleteEndedSessions(before);
   }
 }
 

@@ -1,118 +1,41 @@
-import type { Role } from '../../ipc/admin/admin-api.js';
 import type { Platform } from '../../ipc/agent-server/orbit-api.js';
+import type {
+  Activity,
+  ActivityQuery,
+  ArchivedKey,
+  AttentionQuery,
+  DailyCount,
+  DecryptabilityAnswer,
+  EncryptionPolicy,
+  EncryptionPolicyChange,
+  HostFilter,
+  HostIdentity,
+  HostPageRequest,
+  HostView,
+  NewActivity,
+  NewKey,
+  NewSession,
+  NewToken,
+  NewUser,
+  Scope,
+  SessionRecord,
+  StatusCount,
+  Team,
+  TokenRecord,
+  UncheckedKey,
+  UserChange,
+  UserRecord,
+} from './records.js';
+import type { SsoStore } from './sso-port.js';
 
-export type { Role };
+export type * from './records.js';
+export type { SsoStore } from './sso-port.js';
 
 /**
  * The storage port: everything the server needs from a database, in domain words. One SQL implementation
  * (sql-store.ts) serves it over two drivers (sqlite.ts, postgres.ts), so both databases share the schema,
  * the migrations and the exact semantics, and the same test suite runs against both.
  */
-
-export type ArchiveReason = 'replaced' | 're_enrolled' | 'encryption_disabled' | 'team_changed';
-
-/** When the user must have escrowed by, and how often they may say "later" (ours; null = not set). */
-export interface EncryptionPolicy {
-  logout_deadline: string | null;
-  max_deferrals: number | null;
-}
-
-/** A policy change: a field left out (or undefined) keeps its current value. */
-export type EncryptionPolicyChange = { [K in keyof EncryptionPolicy]?: EncryptionPolicy[K] | undefined };
-
-export interface Team extends EncryptionPolicy {
-  id: number;
-  name: string;
-  enable_disk_encryption: boolean;
-}
-
-export interface HostIdentity {
-  hardware_uuid: string;
-  hardware_serial: string;
-  hostname: string;
-  platform: Platform;
-  os_version: string;
-}
-
-export interface Host extends HostIdentity {
-  id: number;
-  team_id: number | null;
-  enrolled_at: string;
-  last_seen_at: string;
-  /** The last disk_encryption_status report, as JSON text (already validated when received). */
-  reported_status: string | null;
-  rotate_requested: boolean;
-  removing_enforcement: boolean;
-}
-
-export interface EscrowedKey {
-  host_id: number;
-  /** null when the host reported only an error and never sent a key. */
-  base64_encrypted: string | null;
-  key_slot: number | null;
-  salt: string | null;
-  client_error: string;
-  /** null = not checked yet. */
-  decryptable: boolean | null;
-  /** Bumped on every change of key; the verification job writes only if it still matches. */
-  version: number;
-  escrow_id: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface ArchivedKey {
-  id: number;
-  host_id: number;
-  hardware_serial: string;
-  base64_encrypted: string;
-  key_slot: number | null;
-  salt: string | null;
-  decryptable: boolean | null;
-  escrow_id: string | null;
-  reason: ArchiveReason;
-  key_created_at: string;
-  archived_at: string;
-}
-
-/** A host with what the status rules need, in one read. */
-export interface HostView {
-  host: Host;
-  key: EscrowedKey | null;
-  /** Whether the host's team (or "no team") has disk encryption turned on. */
-  encryption_enabled: boolean;
-  policy: EncryptionPolicy;
-}
-
-export interface NewKey {
-  base64_encrypted: string;
-  key_slot: number | null;
-  salt: string | null;
-  decryptable: boolean | null;
-  escrow_id: string | null;
-}
-
-export interface Activity {
-  id: number;
-  created_at: string;
-  actor: string;
-  type: string;
-  details: Record<string, unknown>;
-}
-
-export interface UncheckedKey {
-  host_id: number;
-  platform: Platform;
-  version: number;
-  base64_encrypted: string;
-}
-
-export interface DecryptabilityAnswer {
-  hostId: number;
-  version: number;
-  decryptable: boolean;
-}
-
 export interface EscrowStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -121,8 +44,8 @@ export interface EscrowStore {
   /** Returns false when the setting already existed (it is never overwritten). */
   insertSetting(name: string, value: string): Promise<boolean>;
 
-  addAdminToken(tokenHash: string, role: Role, name: string): Promise<void>;
-  findAdminToken(tokenHash: string): Promise<{ id: number; role: Role; name: string } | null>;
+  /** Inserts or replaces a setting (organisation info, …). */
+  putSetting(name: string, value: string): Promise<void>;
 
   /**
    * Enroll or re-enroll (same hardware_uuid). A re-enroll archives the current key, deletes it and gives
@@ -132,6 +55,11 @@ export interface EscrowStore {
   findHostByNodeKeyHash(nodeKeyHash: string): Promise<HostView | null>;
   getHostView(hostId: number): Promise<HostView | null>;
   listHostViews(filter: { teamId?: number | null }): Promise<HostView[]>;
+  /** One page of hosts in the requested order (keyset `after`, or a small `offset`). */
+  searchHosts(page: HostPageRequest): Promise<HostView[]>;
+  countHosts(filter: HostFilter): Promise<number>;
+  /** Exact hardware UUID, then serial, then hostname (lowest id wins when several hosts share one). */
+  findHostByIdentifier(identifier: string, scope: Scope): Promise<HostView | null>;
   touchHost(hostId: number): Promise<void>;
   saveStatusReport(hostId: number, reportJson: string): Promise<void>;
 
@@ -154,7 +82,12 @@ export interface EscrowStore {
   requestRotation(hostId: number): Promise<boolean>;
   clearRemovingEnforcement(hostId: number): Promise<void>;
 
-  createTeam(name: string): Promise<Team>;
+  createTeam(name: string, enabled?: boolean, policy?: EncryptionPolicyChange): Promise<Team>;
+  renameTeam(id: number, name: string): Promise<boolean>;
+  /** "No team"'s encryption switch and policy (it has no row in teams). */
+  noTeamSettings(): Promise<{ enabled: boolean; policy: EncryptionPolicy }>;
+  /** Hosts per team id (null = "no team"). */
+  teamHostCounts(): Promise<Map<number | null, number>>;
   listTeams(): Promise<Team[]>;
   getTeam(id: number): Promise<Team | null>;
   /**
@@ -169,6 +102,49 @@ export interface EscrowStore {
   /** Moves hosts; a host moving to a team without encryption loses (archives) its key, as in Fleet. */
   transferHosts(teamId: number | null, hostIds: readonly number[]): Promise<number[]>;
 
-  addActivity(actor: string, type: string, details: Record<string, unknown>): Promise<void>;
-  listActivities(opts: { limit: number; afterId?: number }): Promise<Activity[]>;
+  addActivity(activity: NewActivity): Promise<void>;
+  listActivities(query: ActivityQuery): Promise<Activity[]>;
+
+  /** Hosts by status × platform × team. */
+  statusCounts(filter: Pick<HostFilter, 'teamId' | 'scope'>): Promise<StatusCount[]>;
+  /** Hosts that may need attention, in id order after `afterId`; domain/attention.ts says why. */
+  attentionCandidates(q: AttentionQuery, limit: number, afterId?: number): Promise<HostView[]>;
+  countAttentionCandidates(q: AttentionQuery): Promise<number>;
+  /** Replaces the day's snapshot (YYYY-MM-DD) with today's counts per team, platform and status. */
+  writeDailySnapshot(day: string): Promise<void>;
+  /** Snapshot counts per day and status from `fromDay` on, summed over the teams and platforms asked for. */
+  listDailySnapshots(q: {
+    fromDay: string;
+    teamId?: number | null | undefined;
+    scope?: Scope | undefined;
+    platform?: Platform | undefined;
+  }): Promise<DailyCount[]>;
+
+  addAdminToken(tokenHash: string, token: NewToken): Promise<number>;
+  findAdminToken(tokenHash: string): Promise<(TokenRecord & { token_hash: string }) | null>;
+  listAdminTokens(): Promise<TokenRecord[]>;
+  revokeAdminToken(id: number): Promise<boolean>;
+  touchAdminToken(id: number, at: string): Promise<void>;
+
+  /** null when the email is taken. */
+  createUser(user: NewUser): Promise<UserRecord | null>;
+  getUser(id: number): Promise<UserRecord | null>;
+  findUserByEmail(email: string): Promise<UserRecord | null>;
+  listUsers(): Promise<UserRecord[]>;
+  updateUser(id: number, change: UserChange): Promise<UserRecord | null>;
+  /** Deletes the user and their sessions. */
+  deleteUser(id: number): Promise<boolean>;
+  recordSignIn(userId: number, at: string): Promise<void>;
+
+  createSession(session: NewSession): Promise<void>;
+  findSession(idHash: string): Promise<SessionRecord | null>;
+  touchSession(idHash: string, at: string): Promise<void>;
+  revokeSession(idHash: string, reason: string): Promise<void>;
+  /** Revokes every live session of the user; returns how many. */
+  revokeUserSessions(userId: number, reason: string): Promise<number>;
+  /** Deletes sessions that ended (expired or revoked) before `before`. */
+  deleteEndedSessions(before: string): Promise<number>;
+
+  /** Single sign-on, people linked to computers, the self-service portal (sso-port.ts). */
+  readonly sso: SsoStore;
 }

@@ -43,9 +43,15 @@ describe('escrow server on PostgreSQL', () => {
         client_error: '',
       });
       expect(res.status).toBe(204);
-      expect((await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key`, observer)).status).toBe(403);
+      expect(
+        (await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key?reason=support%20call`, observer))
+          .status,
+      ).toBe(403);
       const read = (await (
-        await t.get(`/api/latest/fleet/hosts/${hostId}/encryption_key`, t.init.admin_token)
+        await t.get(
+          `/api/latest/fleet/hosts/${hostId}/encryption_key?reason=support%20call`,
+          t.init.admin_token,
+        )
       ).json()) as {
         encryption_key: { key: string };
       };

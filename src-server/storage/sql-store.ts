@@ -1,130 +1,63 @@
-import type { Platform } from '../../ipc/agent-server/orbit-api.js';
 import { MIGRATIONS, migrationSql } from './migrations/index.js';
+import type { EscrowStore } from './port.js';
 import type {
-  Activity,
+  ActivityQuery,
   ArchivedKey,
-  ArchiveReason,
+  AttentionQuery,
   DecryptabilityAnswer,
-  EncryptionPolicy,
   EncryptionPolicyChange,
-  EscrowedKey,
-  EscrowStore,
-  Host,
+  HostFilter,
   HostIdentity,
+  HostPageRequest,
   HostView,
+  NewActivity,
   NewKey,
-  Role,
+  NewSession,
+  NewToken,
+  NewUser,
+  Scope,
   Team,
   UncheckedKey,
-} from './port.js';
-import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+  UserChange,
+} from './records.js';
+import * as activities from './sql/activities.js';
+import * as queries from './sql/host-queries.js';
+import { refreshStatuses, viewsOf } from './sql/host-views.js';
+import * as keys from './sql/keys.js';
+import * as people from './sql/people.js';
+import {
+  HOST_COLUMNS,
+  type HostRow,
+  KEY_COLUMNS,
+  type KeyViewRow,
+  now,
+  SETTING,
+  searchText,
+  teamSettings,
+  toHost,
+  toKey,
+} from './sql/rows.js';
+import { SqlSsoStore } from './sql/sso.js';
+import * as teams from './sql/teams.js';
+import type { SqlDriver } from './sql-driver.js';
 
-/**
- * "No team" has no row in teams; its switch and policy live in one settings row as JSON
- * ({enabled, logout_deadline, max_deferrals}), read with one point lookup per check-in.
- */
-const NO_TEAM_SETTING = 'no_team_encryption';
-const NO_POLICY: EncryptionPolicy = { logout_deadline: null, max_deferrals: null };
-
-/*
- * A host view is read with separate indexed lookups rather than one LEFT JOIN: on SQLite the join cost
- * about 70 µs per check-in against 15 µs for the three lookups (measured with bench/server), and the
- * check-in path is the hottest one the server has.
- */
-const HOST_COLUMNS = `id, hardware_uuid, hardware_serial, hostname, platform, os_version, team_id, enrolled_at,
-  last_seen_at, reported_status, rotate_requested, removing_enforcement`;
 const HOST_BY_NODE_KEY = `SELECT ${HOST_COLUMNS} FROM hosts WHERE node_key_hash = ?`;
 const HOST_BY_ID = `SELECT ${HOST_COLUMNS} FROM hosts WHERE id = ?`;
-const KEY_COLUMNS = `host_id, base64_encrypted, key_slot, salt, client_error, decryptable, version, escrow_id,
-  created_at, updated_at`;
 const KEY_BY_HOST = `SELECT ${KEY_COLUMNS} FROM host_disk_encryption_keys WHERE host_id = ?`;
-const TEAM_COLUMNS = 'id, name, enable_disk_encryption, logout_deadline, max_deferrals';
-const TEAM_BY_ID = `SELECT ${TEAM_COLUMNS} FROM teams WHERE id = ?`;
-const SETTING = 'SELECT value FROM settings WHERE name = ?';
 
-interface TeamRow {
-  id: number;
-  name: string;
-  enable_disk_encryption: number;
-  logout_deadline: string | null;
-  max_deferrals: number | null;
-}
-
-function toTeam(r: TeamRow): Team {
-  return { ...r, enable_disk_encryption: r.enable_disk_encryption !== 0 };
-}
-
-/** What a host inherits from its team (or from "no team"). */
-interface TeamSettings {
-  enabled: boolean;
-  policy: EncryptionPolicy;
-}
-
-function policyOf(t: EncryptionPolicy): EncryptionPolicy {
-  return { logout_deadline: t.logout_deadline, max_deferrals: t.max_deferrals };
-}
-
-interface HostRow {
-  id: number;
-  hardware_uuid: string;
-  hardware_serial: string;
-  hostname: string;
-  platform: Platform;
-  os_version: string;
-  team_id: number | null;
-  enrolled_at: string;
-  last_seen_at: string;
-  reported_status: string | null;
-  rotate_requested: number;
-  removing_enforcement: number;
-}
-
-interface KeyViewRow {
-  host_id: number;
-  base64_encrypted: string | null;
-  key_slot: number | null;
-  salt: string | null;
-  client_error: string;
-  decryptable: number | null;
-  version: number;
-  escrow_id: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-const bool = (v: number | null): boolean | null => (v === null ? null : v !== 0);
-const int = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
-const now = () => new Date().toISOString();
-
-function toHost(r: HostRow): Host {
-  return {
-    ...r,
-    rotate_requested: r.rotate_requested !== 0,
-    removing_enforcement: r.removing_enforcement !== 0,
-  };
-}
-
-function toKey(r: KeyViewRow): EscrowedKey {
-  return { ...r, decryptable: bool(r.decryptable) };
-}
-
-interface KeyRow {
-  host_id: number;
-  base64_encrypted: string | null;
-  key_slot: number | null;
-  salt: string | null;
-  decryptable: number | null;
-  version: number;
-  escrow_id: string | null;
-  created_at: string;
-}
-
+/**
+ * The one SQL implementation of the storage port. Hosts, keys and teams are written here, each write
+ * re-deriving the stored status of the hosts it touches in the same transaction (sql/host-views.ts); the
+ * fleet-wide reads, people and activities live in sql/ by concern.
+ */
 export class SqlEscrowStore implements EscrowStore {
   /** PostgreSQL needs row locks for read-then-write inside a transaction; SQLite locks the whole file. */
   private readonly forUpdate: string;
+  readonly sso: SqlSsoStore;
 
   constructor(private readonly db: SqlDriver) {
     this.forUpdate = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    this.sso = new SqlSsoStore(db, this.forUpdate);
   }
 
   async migrate(): Promise<void> {
@@ -138,6 +71,20 @@ export class SqlEscrowStore implements EscrowStore {
         await tx.exec(migrationSql(m, this.db.dialect));
         await tx.run('INSERT INTO schema_migrations (id, name) VALUES (?, ?)', [m.id, m.name]);
       });
+    }
+    // Hosts from before migration 10 (or bulk-loaded ones) get their status derived once, in slices.
+    for (;;) {
+      const pending = await this.db.all<{ id: number }>(
+        "SELECT id FROM hosts WHERE disk_encryption_status = 'pending' ORDER BY id LIMIT 5000",
+      );
+      if (pending.length === 0) break;
+      await this.db.transaction((tx) =>
+        refreshStatuses(
+          tx,
+          pending.map((p) => p.id),
+          { quiet: true },
+        ),
+      );
     }
   }
 
@@ -158,35 +105,26 @@ export class SqlEscrowStore implements EscrowStore {
     return r.changes === 1;
   }
 
-  async addAdminToken(tokenHash: string, role: Role, name: string): Promise<void> {
-    await this.db.run('INSERT INTO admin_tokens (token_hash, role, name, created_at) VALUES (?, ?, ?, ?)', [
-      tokenHash,
-      role,
-      name,
-      now(),
-    ]);
-  }
-
-  async findAdminToken(tokenHash: string): Promise<{ id: number; role: Role; name: string } | null> {
-    const r = await this.db.get<{ id: number; role: Role; name: string; token_hash: string }>(
-      'SELECT id, role, name, token_hash FROM admin_tokens WHERE token_hash = ?',
-      [tokenHash],
+  async putSetting(name: string, value: string): Promise<void> {
+    await this.db.run(
+      'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+      [name, value],
     );
-    return r ? { id: r.id, role: r.role, name: r.name } : null;
   }
 
   enrollHost(identity: HostIdentity, nodeKeyHash: string): Promise<{ hostId: number; reenrolled: boolean }> {
     return this.db.transaction(async (tx) => {
       const t = now();
-      const existing = await tx.get<{ id: number }>(
-        `SELECT id FROM hosts WHERE hardware_uuid = ?${this.forUpdate}`,
+      const existing = await tx.get<{ id: number; logged_in_user: string | null }>(
+        `SELECT id, logged_in_user FROM hosts WHERE hardware_uuid = ?${this.forUpdate}`,
         [identity.hardware_uuid],
       );
       if (existing) {
-        await this.archiveAndDeleteKey(tx, existing.id, 're_enrolled');
+        await keys.archiveAndDeleteKey(tx, this.forUpdate, existing.id, 're_enrolled');
         await tx.run(
           `UPDATE hosts SET hardware_serial = ?, hostname = ?, platform = ?, os_version = ?, node_key_hash = ?,
-             enrolled_at = ?, last_seen_at = ?, reported_status = NULL, rotate_requested = 0 WHERE id = ?`,
+             enrolled_at = ?, last_seen_at = ?, reported_status = NULL, rotate_requested = 0, search_text = ?
+           WHERE id = ?`,
           [
             identity.hardware_serial,
             identity.hostname,
@@ -195,14 +133,16 @@ export class SqlEscrowStore implements EscrowStore {
             nodeKeyHash,
             t,
             t,
+            searchText({ ...identity, logged_in_user: existing.logged_in_user }),
             existing.id,
           ],
         );
+        await refreshStatuses(tx, [existing.id]);
         return { hostId: existing.id, reenrolled: true };
       }
       const row = await tx.get<{ id: number }>(
         `INSERT INTO hosts (hardware_uuid, hardware_serial, hostname, platform, os_version, node_key_hash,
-           enrolled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+           enrolled_at, last_seen_at, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         [
           identity.hardware_uuid,
           identity.hardware_serial,
@@ -212,9 +152,11 @@ export class SqlEscrowStore implements EscrowStore {
           nodeKeyHash,
           t,
           t,
+          searchText(identity),
         ],
       );
       if (!row) throw new Error('insert returned no id');
+      await refreshStatuses(tx, [row.id]);
       return { hostId: row.id, reenrolled: false };
     });
   }
@@ -229,41 +171,31 @@ export class SqlEscrowStore implements EscrowStore {
     return h ? this.view(h) : null;
   }
 
-  /** Whole-fleet reads (host list, summary) load each table once and join in memory. */
+  /** Whole-fleet reads (the long-poll fan-out) load each table once and join in memory. */
   async listHostViews(filter: { teamId?: number | null }): Promise<HostView[]> {
-    const hosts =
-      filter.teamId === undefined
-        ? await this.db.all<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts ORDER BY id`)
-        : filter.teamId === null
-          ? await this.db.all<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts WHERE team_id IS NULL ORDER BY id`)
-          : await this.db.all<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts WHERE team_id = ? ORDER BY id`, [
-              filter.teamId,
-            ]);
-    const keys = new Map(
-      (await this.db.all<KeyViewRow>(`SELECT ${KEY_COLUMNS} FROM host_disk_encryption_keys`)).map((k) => [
-        k.host_id,
-        toKey(k),
-      ]),
+    const w = queries.hostWhere(filter.teamId === undefined ? {} : { teamId: filter.teamId });
+    const hosts = await this.db.all<HostRow>(
+      `SELECT ${HOST_COLUMNS} FROM hosts ${w.sql} ORDER BY id`,
+      w.params,
     );
-    const teams = new Map<number, TeamSettings>(
-      (await this.listTeams()).map((t) => [t.id, { enabled: t.enable_disk_encryption, policy: policyOf(t) }]),
-    );
-    const noTeam = await this.teamSettings(this.db, null);
-    const none: TeamSettings = { enabled: false, policy: NO_POLICY };
-    return hosts.map((h) => {
-      const team = h.team_id === null ? noTeam : (teams.get(h.team_id) ?? none);
-      return {
-        host: toHost(h),
-        key: keys.get(h.id) ?? null,
-        encryption_enabled: team.enabled,
-        policy: team.policy,
-      };
-    });
+    return viewsOf(this.db, hosts);
+  }
+
+  searchHosts(page: HostPageRequest): Promise<HostView[]> {
+    return queries.searchHosts(this.db, page);
+  }
+
+  countHosts(filter: HostFilter): Promise<number> {
+    return queries.countHosts(this.db, filter);
+  }
+
+  findHostByIdentifier(identifier: string, scope: Scope): Promise<HostView | null> {
+    return queries.findHostByIdentifier(this.db, identifier, scope);
   }
 
   private async view(h: HostRow): Promise<HostView> {
     const key = await this.db.get<KeyViewRow>(KEY_BY_HOST, [h.id]);
-    const team = await this.teamSettings(this.db, h.team_id);
+    const team = await teamSettings(this.db, h.team_id);
     return {
       host: toHost(h),
       key: key ? toKey(key) : null,
@@ -272,121 +204,35 @@ export class SqlEscrowStore implements EscrowStore {
     };
   }
 
-  /** Encryption switch and policy of a team, or of "no team" (null). Null also for a team that is gone. */
-  private async teamSettings(q: SqlExecutor, teamId: number | null): Promise<TeamSettings> {
-    if (teamId !== null) {
-      const t = await q.get<TeamRow>(TEAM_BY_ID, [teamId]);
-      return t
-        ? { enabled: t.enable_disk_encryption !== 0, policy: policyOf(t) }
-        : { enabled: false, policy: NO_POLICY };
-    }
-    const row = await q.get<{ value: string }>(SETTING, [NO_TEAM_SETTING]);
-    if (!row) return { enabled: false, policy: NO_POLICY };
-    const { enabled, ...policy } = JSON.parse(row.value) as { enabled: boolean } & EncryptionPolicy;
-    return { enabled, policy: { ...NO_POLICY, ...policy } };
-  }
-
   async touchHost(hostId: number): Promise<void> {
     await this.db.run('UPDATE hosts SET last_seen_at = ? WHERE id = ?', [now(), hostId]);
   }
 
-  async saveStatusReport(hostId: number, reportJson: string): Promise<void> {
-    await this.db.run('UPDATE hosts SET reported_status = ?, last_seen_at = ? WHERE id = ?', [
-      reportJson,
-      now(),
-      hostId,
-    ]);
-  }
-
-  /**
-   * Key changes of one host run one at a time. The host's row always exists, so it is what we lock: a
-   * `FOR UPDATE` on a host's key row locks nothing before its first key, and two concurrent first keys
-   * would both insert.
-   */
-  private async lockHost(tx: SqlExecutor, hostId: number): Promise<void> {
-    await tx.get(`SELECT id FROM hosts WHERE id = ?${this.forUpdate}`, [hostId]);
-  }
-
-  storeKey(hostId: number, key: NewKey): Promise<'stored' | 'duplicate'> {
+  saveStatusReport(hostId: number, reportJson: string): Promise<void> {
     return this.db.transaction(async (tx) => {
-      await this.lockHost(tx, hostId);
-      const current = await tx.get<KeyRow>(
-        `SELECT host_id, base64_encrypted, key_slot, salt, decryptable, version, escrow_id, created_at
-         FROM host_disk_encryption_keys WHERE host_id = ?${this.forUpdate}`,
-        [hostId],
-      );
-      if (current && key.escrow_id !== null && current.escrow_id === key.escrow_id) return 'duplicate';
-      const t = now();
-      if (current) {
-        await this.archive(tx, hostId, current, 'replaced');
-        await tx.run(
-          `UPDATE host_disk_encryption_keys SET base64_encrypted = ?, key_slot = ?, salt = ?, client_error = '',
-             decryptable = ?, version = version + 1, escrow_id = ?, created_at = ?, updated_at = ?
-           WHERE host_id = ?`,
-          [key.base64_encrypted, key.key_slot, key.salt, int(key.decryptable), key.escrow_id, t, t, hostId],
-        );
-      } else {
-        await tx.run(
-          `INSERT INTO host_disk_encryption_keys (host_id, base64_encrypted, key_slot, salt, client_error,
-             decryptable, version, escrow_id, created_at, updated_at) VALUES (?, ?, ?, ?, '', ?, 1, ?, ?, ?)`,
-          [hostId, key.base64_encrypted, key.key_slot, key.salt, int(key.decryptable), key.escrow_id, t, t],
-        );
-      }
-      await tx.run('UPDATE hosts SET rotate_requested = 0 WHERE id = ?', [hostId]);
-      return 'stored';
+      await tx.run('UPDATE hosts SET reported_status = ?, last_seen_at = ? WHERE id = ?', [
+        reportJson,
+        now(),
+        hostId,
+      ]);
+      await refreshStatuses(tx, [hostId]);
     });
   }
 
-  recordClientError(hostId: number, message: string): Promise<void> {
-    return this.db.transaction(async (tx) => {
-      await this.lockHost(tx, hostId);
-      const t = now();
-      const r = await tx.run(
-        'UPDATE host_disk_encryption_keys SET client_error = ?, updated_at = ? WHERE host_id = ?',
-        [message, t, hostId],
-      );
-      if (r.changes === 0) {
-        await tx.run(
-          `INSERT INTO host_disk_encryption_keys (host_id, base64_encrypted, client_error, version, created_at,
-             updated_at) VALUES (?, NULL, ?, 1, ?, ?)`,
-          [hostId, message, t, t],
-        );
-      }
-    });
+  storeKey(hostId: number, key: NewKey) {
+    return keys.storeKey(this.db, this.forUpdate, hostId, key);
   }
-
-  /** One transaction for the whole batch: the verification job writes thousands of answers per run. */
-  setDecryptable(answers: readonly DecryptabilityAnswer[]): Promise<boolean[]> {
-    return this.db.transaction(async (tx) => {
-      const written: boolean[] = [];
-      for (const a of answers) {
-        const r = await tx.run(
-          'UPDATE host_disk_encryption_keys SET decryptable = ? WHERE host_id = ? AND version = ? AND base64_encrypted IS NOT NULL',
-          [a.decryptable ? 1 : 0, a.hostId, a.version],
-        );
-        written.push(r.changes === 1);
-      }
-      return written;
-    });
+  recordClientError(hostId: number, message: string) {
+    return keys.recordClientError(this.db, this.forUpdate, hostId, message);
   }
-
+  setDecryptable(answers: readonly DecryptabilityAnswer[]) {
+    return keys.setDecryptable(this.db, answers);
+  }
   listUncheckedKeys(limit: number, afterHostId = 0): Promise<UncheckedKey[]> {
-    return this.db.all<UncheckedKey>(
-      `SELECT k.host_id, h.platform, k.version, k.base64_encrypted FROM host_disk_encryption_keys k
-       JOIN hosts h ON h.id = k.host_id
-       WHERE k.host_id > ? AND k.decryptable IS NULL AND k.base64_encrypted IS NOT NULL
-       ORDER BY k.host_id LIMIT ?`,
-      [afterHostId, limit],
-    );
+    return keys.listUncheckedKeys(this.db, limit, afterHostId);
   }
-
-  async listArchivedKeys(hostId: number): Promise<ArchivedKey[]> {
-    const rows = await this.db.all<Omit<ArchivedKey, 'decryptable'> & { decryptable: number | null }>(
-      `SELECT id, host_id, hardware_serial, base64_encrypted, key_slot, salt, decryptable, escrow_id, reason,
-         key_created_at, archived_at FROM host_disk_encryption_keys_archive WHERE host_id = ? ORDER BY id`,
-      [hostId],
-    );
-    return rows.map((r) => ({ ...r, decryptable: bool(r.decryptable) }));
+  listArchivedKeys(hostId: number): Promise<ArchivedKey[]> {
+    return keys.listArchivedKeys(this.db, hostId);
   }
 
   async requestRotation(hostId: number): Promise<boolean> {
@@ -394,144 +240,116 @@ export class SqlEscrowStore implements EscrowStore {
     return r.changes === 1;
   }
 
-  async clearRemovingEnforcement(hostId: number): Promise<void> {
-    await this.db.run('UPDATE hosts SET removing_enforcement = 0 WHERE id = ? AND removing_enforcement = 1', [
-      hostId,
-    ]);
-  }
-
-  async createTeam(name: string): Promise<Team> {
-    const r = await this.db.get<{ id: number }>(
-      'INSERT INTO teams (name, enable_disk_encryption, created_at) VALUES (?, 0, ?) RETURNING id',
-      [name, now()],
-    );
-    if (!r) throw new Error('insert returned no id');
-    return { id: r.id, name, enable_disk_encryption: false, ...NO_POLICY };
-  }
-
-  async listTeams(): Promise<Team[]> {
-    return (await this.db.all<TeamRow>(`SELECT ${TEAM_COLUMNS} FROM teams ORDER BY id`)).map(toTeam);
-  }
-
-  async getTeam(id: number): Promise<Team | null> {
-    const r = await this.db.get<TeamRow>(TEAM_BY_ID, [id]);
-    return r ? toTeam(r) : null;
-  }
-
-  setDiskEncryption(
-    teamId: number | null,
-    enabled: boolean,
-    policy: EncryptionPolicyChange = {},
-  ): Promise<number[]> {
+  clearRemovingEnforcement(hostId: number): Promise<void> {
     return this.db.transaction(async (tx) => {
-      const next = { ...(await this.teamSettings(tx, teamId)).policy, ...definedOnly(policy) };
-      if (teamId === null) {
-        const upsert =
-          'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value';
-        await tx.run(upsert, [NO_TEAM_SETTING, JSON.stringify({ enabled, ...next })]);
-      } else {
-        await tx.run(
-          'UPDATE teams SET enable_disk_encryption = ?, logout_deadline = ?, max_deferrals = ? WHERE id = ?',
-          [enabled ? 1 : 0, next.logout_deadline, next.max_deferrals, teamId],
-        );
-      }
-      const hosts =
-        teamId === null
-          ? await tx.all<{ id: number }>('SELECT id FROM hosts WHERE team_id IS NULL ORDER BY id')
-          : await tx.all<{ id: number }>('SELECT id FROM hosts WHERE team_id = ? ORDER BY id', [teamId]);
-      const ids = hosts.map((h) => h.id);
-      if (!enabled) {
-        for (const id of ids) {
-          if (await this.archiveAndDeleteKey(tx, id, 'encryption_disabled')) {
-            await tx.run('UPDATE hosts SET removing_enforcement = 1 WHERE id = ?', [id]);
-          }
-        }
-      }
-      return ids;
+      const r = await tx.run(
+        'UPDATE hosts SET removing_enforcement = 0 WHERE id = ? AND removing_enforcement = 1',
+        [hostId],
+      );
+      if (r.changes) await refreshStatuses(tx, [hostId]);
     });
   }
 
-  transferHosts(teamId: number | null, hostIds: readonly number[]): Promise<number[]> {
-    return this.db.transaction(async (tx) => {
-      if (teamId !== null && !(await tx.get(TEAM_BY_ID, [teamId]))) throw new Error('team not found');
-      const targetEnabled = (await this.teamSettings(tx, teamId)).enabled;
-      const moved: number[] = [];
-      for (const id of hostIds) {
-        const r = await tx.run('UPDATE hosts SET team_id = ? WHERE id = ?', [teamId, id]);
-        if (r.changes === 0) continue;
-        moved.push(id);
-        if (!targetEnabled && (await this.archiveAndDeleteKey(tx, id, 'team_changed'))) {
-          await tx.run('UPDATE hosts SET removing_enforcement = 1 WHERE id = ?', [id]);
-        }
-      }
-      return moved;
-    });
+  createTeam(name: string, enabled = false, policy: EncryptionPolicyChange = {}): Promise<Team> {
+    return teams.createTeam(this.db, name, enabled, policy);
+  }
+  async renameTeam(id: number, name: string): Promise<boolean> {
+    return (await this.db.run('UPDATE teams SET name = ? WHERE id = ?', [name, id])).changes === 1;
+  }
+  listTeams() {
+    return teams.listTeams(this.db);
+  }
+  getTeam(id: number) {
+    return teams.getTeam(this.db, id);
+  }
+  teamHostCounts() {
+    return teams.teamHostCounts(this.db);
+  }
+  noTeamSettings() {
+    return teamSettings(this.db, null);
+  }
+  setDiskEncryption(teamId: number | null, enabled: boolean, policy: EncryptionPolicyChange = {}) {
+    return teams.setDiskEncryption(this.db, this.forUpdate, teamId, enabled, policy);
+  }
+  transferHosts(teamId: number | null, hostIds: readonly number[]) {
+    return teams.transferHosts(this.db, this.forUpdate, teamId, hostIds);
   }
 
-  async addActivity(actor: string, type: string, details: Record<string, unknown>): Promise<void> {
-    await this.db.run('INSERT INTO activities (created_at, actor, type, details) VALUES (?, ?, ?, ?)', [
-      now(),
-      actor,
-      type,
-      JSON.stringify(details),
-    ]);
+  addActivity(activity: NewActivity): Promise<void> {
+    return activities.addActivity(this.db, activity);
+  }
+  listActivities(query: ActivityQuery) {
+    return activities.listActivities(this.db, query);
   }
 
-  async listActivities(opts: { limit: number; afterId?: number }): Promise<Activity[]> {
-    const rows = await this.db.all<{
-      id: number;
-      created_at: string;
-      actor: string;
-      type: string;
-      details: string;
-    }>('SELECT id, created_at, actor, type, details FROM activities WHERE id > ? ORDER BY id DESC LIMIT ?', [
-      opts.afterId ?? 0,
-      opts.limit,
-    ]);
-    return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
+  statusCounts(filter: Pick<HostFilter, 'teamId' | 'scope'>) {
+    return queries.statusCounts(this.db, filter);
+  }
+  attentionCandidates(q: AttentionQuery, limit: number, afterId?: number) {
+    return queries.attentionCandidates(this.db, q, limit, afterId);
+  }
+  countAttentionCandidates(q: AttentionQuery) {
+    return queries.countAttentionCandidates(this.db, q);
+  }
+  writeDailySnapshot(day: string) {
+    return queries.writeDailySnapshot(this.db, day);
+  }
+  listDailySnapshots(q: Parameters<EscrowStore['listDailySnapshots']>[0]) {
+    return queries.listDailySnapshots(this.db, q);
   }
 
-  /** Archives and deletes the host's key row (also an error-only row). Returns whether a key existed. */
-  private async archiveAndDeleteKey(
-    tx: SqlExecutor,
-    hostId: number,
-    reason: ArchiveReason,
-  ): Promise<boolean> {
-    const current = await tx.get<KeyRow>(
-      `SELECT host_id, base64_encrypted, key_slot, salt, decryptable, version, escrow_id, created_at
-       FROM host_disk_encryption_keys WHERE host_id = ?${this.forUpdate}`,
-      [hostId],
-    );
-    if (!current) return false;
-    await this.archive(tx, hostId, current, reason);
-    await tx.run('DELETE FROM host_disk_encryption_keys WHERE host_id = ?', [hostId]);
-    return current.base64_encrypted !== null;
+  addAdminToken(tokenHash: string, token: NewToken) {
+    return people.addAdminToken(this.db, tokenHash, token);
   }
-
-  /** Copies a key to the archive with the host's hardware serial, so it survives re-enrollment. */
-  private async archive(tx: SqlExecutor, hostId: number, key: KeyRow, reason: ArchiveReason): Promise<void> {
-    if (key.base64_encrypted === null) return;
-    await tx.run(
-      `INSERT INTO host_disk_encryption_keys_archive (host_id, hardware_serial, base64_encrypted, key_slot, salt,
-         decryptable, escrow_id, reason, key_created_at, archived_at)
-       SELECT ?, hardware_serial, ?, ?, ?, ?, ?, ?, ?, ? FROM hosts WHERE id = ?`,
-      [
-        hostId,
-        key.base64_encrypted,
-        key.key_slot,
-        key.salt,
-        key.decryptable,
-        key.escrow_id,
-        reason,
-        key.created_at,
-        now(),
-        hostId,
-      ],
-    );
+  findAdminToken(tokenHash: string) {
+    return people.findAdminToken(this.db, tokenHash);
   }
-}
-
-/** The fields a caller set (undefined = keep the stored value; null = clear it). */
-function definedOnly(p: EncryptionPolicyChange): Partial<EncryptionPolicy> {
-  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
+  listAdminTokens() {
+    return people.listAdminTokens(this.db);
+  }
+  revokeAdminToken(id: number) {
+    return people.revokeAdminToken(this.db, id);
+  }
+  touchAdminToken(id: number, at: string) {
+    return people.touchAdminToken(this.db, id, at);
+  }
+  createUser(user: NewUser) {
+    return people.createUser(this.db, user);
+  }
+  getUser(id: number) {
+    return people.getUser(this.db, id);
+  }
+  findUserByEmail(email: string) {
+    return people.findUserByEmail(this.db, email);
+  }
+  listUsers() {
+    return people.listUsers(this.db);
+  }
+  updateUser(id: number, change: UserChange) {
+    return people.updateUser(this.db, id, change);
+  }
+  deleteUser(id: number) {
+    return people.deleteUser(this.db, id);
+  }
+  recordSignIn(userId: number, at: string) {
+    return people.recordSignIn(this.db, userId, at);
+  }
+  createSession(session: NewSession) {
+    return people.createSession(this.db, session);
+  }
+  findSession(idHash: string) {
+    return people.findSession(this.db, idHash);
+  }
+  touchSession(idHash: string, at: string) {
+    return people.touchSession(this.db, idHash, at);
+  }
+  revokeSession(idHash: string, reason: string) {
+    return people.revokeSession(this.db, idHash, reason);
+  }
+  revokeUserSessions(userId: number, reason: string) {
+    return people.revokeUserSessions(this.db, userId, reason);
+  }
+  deleteEndedSessions(before: string) {
+    return people.deleteEndedSessions(this.db, before);
+  }
 }

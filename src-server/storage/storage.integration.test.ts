@@ -76,7 +76,7 @@ describe.each(adapters)('storage port on $name', (adapter) => {
   });
 
   it('finds admin tokens by digest with their role', async () => {
-    await store.addAdminToken('d1', 'observer', 'viewer');
+    await store.addAdminToken('d1', { role: 'observer', name: 'viewer' });
     expect(await store.findAdminToken('d1')).toMatchObject({ role: 'observer', name: 'viewer' });
     expect(await store.findAdminToken('d2')).toBeNull();
   });
@@ -196,7 +196,7 @@ describe.each(adapters)('storage port on $name', (adapter) => {
       logout_deadline: '2026-12-01T00:00:00.000Z',
       max_deferrals: 3,
     });
-    expect((await store.getHostView(hostId))?.policy).toEqual({
+    expect((await store.getHostView(hostId))?.policy).toMatchObject({
       logout_deadline: '2026-12-01T00:00:00.000Z',
       max_deferrals: 3,
     });
@@ -204,13 +204,13 @@ describe.each(adapters)('storage port on $name', (adapter) => {
     expect((await store.getTeam(team.id))?.logout_deadline).toBe('2026-12-01T00:00:00.000Z');
     expect((await store.getTeam(team.id))?.max_deferrals).toBeNull();
 
-    expect((await store.getHostView(other.hostId))?.policy).toEqual({
+    expect((await store.getHostView(other.hostId))?.policy).toMatchObject({
       logout_deadline: null,
       max_deferrals: null,
     });
     await store.setDiskEncryption(null, true, { max_deferrals: 5 });
     await store.setDiskEncryption(null, true, {});
-    expect((await store.getHostView(other.hostId))?.policy).toEqual({
+    expect((await store.getHostView(other.hostId))?.policy).toMatchObject({
       logout_deadline: null,
       max_deferrals: 5,
     });
@@ -244,8 +244,18 @@ describe.each(adapters)('storage port on $name', (adapter) => {
   });
 
   it('keeps activities newest first with their details', async () => {
-    await store.addActivity('alice', 'created_team', { team_id: 1 });
-    await store.addActivity('alice', 'read_host_disk_encryption_key', { host_id: 7, host_display_name: 'x' });
+    await store.addActivity({
+      actor: 'alice',
+      actor_kind: 'user',
+      type: 'created_team',
+      details: { team_id: 1 },
+    });
+    await store.addActivity({
+      actor: 'alice',
+      actor_kind: 'user',
+      type: 'read_host_disk_encryption_key',
+      details: { host_id: 7, host_display_name: 'x' },
+    });
     const list = await store.listActivities({ limit: 10 });
     expect(list.map((a) => a.type)).toEqual(['read_host_disk_encryption_key', 'created_team']);
     expect(list[0]?.details).toEqual({ host_id: 7, host_display_name: 'x' });

@@ -15,6 +15,7 @@ const ROOMS = [
   'src-server',
   'src-main',
   'src-renderer',
+  'src-console',
   'web-harness',
 ] as const;
 type Room = (typeof ROOMS)[number];
@@ -40,6 +41,8 @@ const MAY_IMPORT: Record<Room, readonly string[]> = {
     'node-lib/error-message.ts',
   ],
   'src-renderer': ['ipc/desktop-agent', 'ipc/window-bridge'],
+  // The admin's browser: the admin API's types, nothing of the server or the desktop.
+  'src-console': ['ipc/admin'],
   'web-harness': [
     'ipc',
     'node-lib/agent-socket',
@@ -49,6 +52,9 @@ const MAY_IMPORT: Record<Room, readonly string[]> = {
     'src-main/renderer-policy.ts',
   ],
 };
+
+/** Web pages take only types from the contracts: schemas (zod) and anything with a value stay out of them. */
+const TYPES_ONLY: ReadonlySet<Room> = new Set(['src-renderer', 'src-console']);
 
 /** Finer rules inside a room: [folder, what it must never import, why]. */
 const FORBIDDEN_WITHIN: readonly [string, RegExp, string][] = [
@@ -64,6 +70,11 @@ const FORBIDDEN_WITHIN: readonly [string, RegExp, string][] = [
     'src-renderer',
     /^node:|^electron$|^(fs|net|child_process|http|https|path|os)$/,
     'the renderer is a web page',
+  ],
+  [
+    'src-console',
+    /^node:|^electron$|^(fs|net|child_process|http|https|path|os)$/,
+    'the console is a web page',
   ],
 ];
 
@@ -131,7 +142,7 @@ function violations(files: Map<string, string>): string[] {
         if (targetRoom !== room) {
           const allowed = MAY_IMPORT[room].some((place) => under(target.replace(/\.tsx?$/, '.ts'), place));
           if (!allowed) found.push(`${file} imports ${spec}: ${room} may not import ${target}`);
-          else if (room === 'src-renderer' && !typeOnly)
+          else if (TYPES_ONLY.has(room) && !typeOnly)
             found.push(`${file} imports ${spec}: values, not types`);
         }
       }
@@ -161,6 +172,8 @@ describe('import rules between rooms', () => {
     expect(client).toContain('./frame-codec.js');
     const renderer = importsOf(files.get('src-renderer/app.tsx') ?? '');
     expect(renderer.some((i) => i.typeOnly && i.spec.includes('ipc/window-bridge'))).toBe(true);
+    const console = importsOf(files.get('src-console/api/types.ts') ?? '');
+    expect(console.some((i) => i.typeOnly && i.spec.includes('ipc/admin'))).toBe(true);
     expect(files.size).toBeGreaterThan(100);
   });
 
@@ -170,6 +183,12 @@ describe('import rules between rooms', () => {
     ['src-renderer/planted.ts', "import { AgentClient } from '../node-lib/agent-socket/client.js';"],
     ['src-renderer/planted.ts', "import { UiState } from '../ipc/window-bridge/contract.js';"],
     ['src-renderer/planted.ts', "import { readFile } from 'node:fs';"],
+    ['src-console/planted.ts', "import { DiskEncryptionRequest } from '../ipc/admin/admin-api.js';"],
+    ['src-console/planted.ts', "import type { UiState } from '../ipc/window-bridge/contract.js';"],
+    ['src-console/screens/planted.ts', "import type { HostView } from '../../src-server/storage/port.js';"],
+    ['src-console/planted.ts', "import { strings } from '../src-renderer/strings.js';"],
+    ['src-console/planted.ts', "import { readFile } from 'node:fs';"],
+    ['src-server/planted.ts', "import { adminApi } from '../src-console/api/admin.js';"],
     ['src-agent/planted.ts', "import { startServer } from '../src-server/server.js';"],
     ['src-server/planted.ts', "import { AgentClient } from '../node-lib/agent-socket/client.js';"],
     ['src-main/core/planted.ts', "import { app } from 'electron';"],

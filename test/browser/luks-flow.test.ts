@@ -68,7 +68,7 @@ describe('LUKS escrow through the simulated desktop', () => {
     await dialog.getByText('2 attempts left').waitFor();
     expect(await field.getAttribute('aria-invalid')).toBe('true');
     expect(agent.secrets).toEqual([WRONG]);
-    expect(agent.received.slice(-2)).toEqual([`secret:${Buffer.byteLength(WRONG)}`, 'luks.escrow']);
+    expect(agent.received.slice(-2)).toEqual([`secret:${Buffer.byteLength(WRONG)}`, 'recoveryKey.create']);
 
     // Right passphrase: progress steps, then success and what happens next.
     await field.fill(RIGHT);

@@ -71,7 +71,7 @@ describe('escrow-agent killed mid-escrow and restarted', () => {
       const died = new Promise<NodeJS.Signals | null>((r) => doomed.once('exit', (_c, sig) => r(sig)));
       const client = await connect();
       await eventually(async () => (await client.request('status.get', {})).action, 'the prompt');
-      const err = await client.request('luks.escrow', {}, Buffer.from(PASSPHRASE)).catch((e) => e);
+      const err = await client.request('recoveryKey.create', {}, Buffer.from(PASSPHRASE)).catch((e) => e);
       expect(err.code).toBe('connection_closed');
       expect(await died).toBe('SIGKILL');
 

@@ -46,12 +46,12 @@ describe('escrow agent against the real server and a real LUKS2 image', () => {
     expect(snoozed.action).toMatchObject({ kind: 'luks_passphrase', remindAt });
 
     // A wrong passphrase changes nothing on the disk and says how many attempts are left.
-    const wrong = await client.request('luks.escrow', {}, Buffer.from('not it')).catch((e) => e);
+    const wrong = await client.request('recoveryKey.create', {}, Buffer.from('not it')).catch((e) => e);
     expect(wrong).toMatchObject({ code: 'wrong_passphrase', details: { attemptsLeft: 4 } });
     expect(Object.keys(headerJson(w.image.path).keyslots)).toEqual(['3']);
 
     const firstEvent = events.length;
-    const result = await client.request('luks.escrow', {}, Buffer.from(PASSPHRASE));
+    const result = await client.request('recoveryKey.create', {}, Buffer.from(PASSPHRASE));
     expect(result).toMatchObject({ outcome: 'escrowed' });
     const steps = events.slice(firstEvent).flatMap((e) => (e.event === 'progress' ? [e.data.step] : []));
     expect(steps).toEqual([
@@ -111,7 +111,7 @@ describe('escrow agent against the real server and a real LUKS2 image', () => {
       'the agent to notice the server is gone',
     );
 
-    const result = await client.request('luks.escrow', {}, Buffer.from(PASSPHRASE));
+    const result = await client.request('recoveryKey.create', {}, Buffer.from(PASSPHRASE));
     expect(result).toMatchObject({ outcome: 'queued', escrowedAt: null });
     const queued = await eventually(async () => {
       const s = await client.request('status.get', {});
@@ -140,7 +140,7 @@ describe('escrow agent against the real server and a real LUKS2 image', () => {
     await w.startAgent();
     const { client, events } = await w.connect();
     await eventually(async () => (await client.request('status.get', {})).action, 'the prompt');
-    const first = await client.request('luks.escrow', {}, Buffer.from(PASSPHRASE));
+    const first = await client.request('recoveryKey.create', {}, Buffer.from(PASSPHRASE));
     const hostId = await w.server.onlyHostId();
     await eventually(async () => (await client.request('status.get', {})).action === null, 'no action');
     const before = actionOf(events).length;
@@ -159,7 +159,7 @@ describe('escrow agent against the real server and a real LUKS2 image', () => {
     console.log(`server decision → desktop action_required event: ${latencyMs.toFixed(1)} ms`);
     expect(rotation.volumeId).toBe(first.keySlot === null ? '' : rotation.volumeId);
 
-    const second = await client.request('luks.escrow', {}, Buffer.from(PASSPHRASE));
+    const second = await client.request('recoveryKey.create', {}, Buffer.from(PASSPHRASE));
     expect(second.outcome).toBe('escrowed');
     expect(second.keySlot).not.toBe(first.keySlot);
     const slots = Object.keys(headerJson(w.image.path).keyslots).sort();

@@ -166,7 +166,8 @@ export class FakeAgent {
         deadline: next.deadline,
       });
     }
-    if (method !== 'luks.escrow' || !secret) return void error('invalid_message', `unexpected ${method}`);
+    if (method !== 'recoveryKey.create' || !secret)
+      return void error('invalid_message', `unexpected ${method}`);
 
     const given = secret.toString('utf8');
     secret.fill(0);

@@ -33,9 +33,9 @@ export function recordingHandlers() {
       calls.push({ method: 'status.get', peer: ctx.peer.name, secret: null });
       return sampleStatus;
     },
-    'luks.escrow': async (_p, ctx) => {
+    'recoveryKey.create': async (_p, ctx) => {
       const secret = ctx.secret?.toString('utf8') ?? null;
-      calls.push({ method: 'luks.escrow', peer: ctx.peer.name, secret });
+      calls.push({ method: 'recoveryKey.create', peer: ctx.peer.name, secret });
       ctx.progress('checking_passphrase');
       if (secret === 'wrong') throw new AgentError('wrong_passphrase', 'wrong', { attemptsLeft: 4 });
       if (secret === 'hold') await new Promise<void>((r) => (release = r));

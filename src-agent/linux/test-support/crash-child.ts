@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../../node-lib/logger.js';
 import { CrashPoint } from '../crash-point.js';
-import { createLuksEscrow } from '../index.js';
+import { LuksEscrow } from '../luks-escrow.js';
 
 /**
  * TEST ONLY: the agent side of the crash tests, run as a separate process (bundled by the test with
@@ -16,7 +16,7 @@ const env = (name: string) => {
 };
 const serverDir = env('SERVER_DIR');
 const passphrase = readFileSync(0);
-const api = createLuksEscrow({
+const api = new LuksEscrow({
   device: env('DEVICE'),
   stateDir: env('STATE_DIR'),
   escrowCertificate: () => readFileSync(env('CERT_FILE'), 'utf8'),
@@ -24,5 +24,5 @@ const api = createLuksEscrow({
   log: createLogger('crash-child', { level: 'warn' }),
   testCrashAt: CrashPoint.parse(env('ESCROW_TEST_CRASH_AT')),
 });
-const result = await api.escrow(passphrase);
+const result = await api.createRecoveryKey(passphrase);
 process.stdout.write(`${JSON.stringify(result)}\n`);

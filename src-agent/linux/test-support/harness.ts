@@ -3,8 +3,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEscrowCertificate, decryptEnvelope, type EscrowKeyPair } from '../../../node-lib/cms/index.js';
 import { createLogger } from '../../../node-lib/logger.js';
-import { createLuksEscrow, type LuksEscrowOptions } from '../index.js';
-import { type LuksUpload, UploadUnavailableError } from '../luks-escrow.js';
+import { ServerUnavailableError } from '../../platform-port.js';
+import type { LuksUpload } from '../escrow-context.js';
+import { LuksEscrow, type LuksEscrowOptions } from '../luks-escrow.js';
 import { FAST_KDF } from './luks-image.js';
 
 /**
@@ -21,7 +22,7 @@ export class FakeServer {
 
   readonly uploader = async (u: LuksUpload): Promise<void> => {
     this.calls++;
-    if (!this.reachable) throw new UploadUnavailableError('connect ECONNREFUSED 127.0.0.1');
+    if (!this.reachable) throw new ServerUnavailableError('connect ECONNREFUSED 127.0.0.1');
     if (this.refuse) throw new Error('HTTP 400 bad request');
     this.received.set(u.escrow_id, u);
   };
@@ -57,8 +58,13 @@ export async function makeHarness(): Promise<Harness> {
   };
 }
 
-export function escrow(h: Harness, device: string, stateDir: string, extra?: Partial<LuksEscrowOptions>) {
-  return createLuksEscrow(h.options(device, stateDir, extra));
+export function luksEscrow(
+  h: Harness,
+  device: string,
+  stateDir: string,
+  extra?: Partial<LuksEscrowOptions>,
+): LuksEscrow {
+  return new LuksEscrow(h.options(device, stateDir, extra));
 }
 
 /** What the server would recover: the recovery key inside an upload. */

@@ -4,7 +4,7 @@ import { formatCommandLine } from '../command-runner.js';
 
 /**
  * Test double for the command-runner port: replays outputs recorded from real Macs
- * (test/fixtures/macos, see its README). An unexpected command fails loudly, so a test can never pass
+ * (src-agent/macos/fixtures, see its README). An unexpected command fails loudly, so a test can never pass
  * because the code ran something nobody recorded.
  */
 export interface Recording extends CommandResult {
@@ -22,14 +22,14 @@ interface ManifestEntry {
 
 let manifest: Record<string, ManifestEntry> | undefined;
 
-/** One named recording from test/fixtures/macos/recordings.json, with its stdout/stderr files read in. */
+/** One named recording from src-agent/macos/fixtures/recordings.json, with its stdout/stderr files read in. */
 export function loadRecording(name: string): Recording {
   manifest ??= JSON.parse(readFileSync(new URL('recordings.json', FIXTURE_DIR), 'utf8')) as Record<
     string,
     ManifestEntry
   >;
   const entry = manifest[name];
-  if (!entry) throw new Error(`no recording named ${name} in test/fixtures/macos/recordings.json`);
+  if (!entry) throw new Error(`no recording named ${name} in src-agent/macos/fixtures/recordings.json`);
   const read = (file?: string) => (file ? readFileSync(new URL(file, FIXTURE_DIR), 'utf8') : '');
   return { argv: entry.argv, code: entry.code, stdout: read(entry.stdout), stderr: read(entry.stderr) };
 }

@@ -1,7 +1,11 @@
+import { ADMIN_MIGRATIONS } from './admin.js';
+import { ID, NL } from './placeholders.js';
+import { SSO_MIGRATIONS } from './sso.js';
+
 /**
  * Schema migrations shared by the SQLite and PostgreSQL adapters. One list, applied in order and recorded
  * in `schema_migrations`, so both databases always have the same tables. The SQL sticks to the common
- * subset of both dialects; the only difference (how an auto-increment key is spelled) is a placeholder.
+ * subset of both dialects; the differences (how an auto-increment key and a newline character are spelled) are placeholders.
  *
  * Conventions that keep the two adapters identical: booleans are INTEGER 0/1, times are ISO-8601 TEXT
  * (sorts correctly as text), ids are 32-bit INTEGER (node-postgres returns BIGINT as a string).
@@ -11,11 +15,11 @@ export interface Migration {
   id: number;
   name: string;
   sql: string;
+  /** When a dialect needs different SQL (an index only one database has), its own text replaces `sql`. */
+  dialects?: Partial<Record<Dialect, string>>;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
-
-const ID = '{{ID}}';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -99,10 +103,13 @@ ALTER TABLE teams ADD COLUMN logout_deadline TEXT NULL;
 ALTER TABLE teams ADD COLUMN max_deferrals INTEGER NULL;
 `,
   },
+  ...ADMIN_MIGRATIONS,
+  ...SSO_MIGRATIONS,
 ];
 
 /** The migration's SQL in one dialect. */
 export function migrationSql(m: Migration, dialect: Dialect): string {
   const id = dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'SERIAL PRIMARY KEY';
-  return m.sql.replaceAll(ID, id);
+  const sql = m.dialects?.[dialect] ?? m.sql;
+  return sql.replaceAll(ID, id).replaceAll(NL, dialect === 'sqlite' ? 'char(10)' : 'chr(10)');
 }

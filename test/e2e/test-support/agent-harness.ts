@@ -78,7 +78,7 @@ export class TestServer {
   }
 
   async escrowedKey(hostId: number): Promise<string | null> {
-    const r = await this.admin('GET', `/hosts/${hostId}/encryption_key`);
+    const r = await this.admin('GET', `/hosts/${hostId}/encryption_key?reason=e2e%20test`);
     return r.status === 200 ? r.body.encryption_key.key : null;
   }
 }

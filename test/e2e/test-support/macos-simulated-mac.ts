@@ -28,7 +28,7 @@ const AUTHDB_WRITE = formatCommandLine('/usr/bin/security', [
 
 /**
  * A Mac as the agent sees it through the command-runner port: every answer is a recorded real output
- * (test/fixtures/macos), and the machine moves between states the way macOS does. `defaults write` changes
+ * (src-agent/macos/fixtures), and the machine moves between states the way macOS does. `defaults write` changes
  * what `defaults read` prints; writing the login right with Escrow Buddy's mechanism puts it in the right;
  * `login()` plays Escrow Buddy at the login window. Any command nobody recorded still fails loudly.
  */

@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIdp, type TestIdp } from '../test-support/oidc-idp.js';
+
+/** The single sign-on flags and break-glass of the real command, bundled like cli.integration.test.ts. */
+const root = resolve(import.meta.dirname, '../..');
+let cliDir: string;
+let cli: string;
+let work: string;
+let idp: TestIdp;
+
+beforeAll(async () => {
+  mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
+  cliDir = mkdtempSync(join(root, 'node_modules/.cache/escrow-server-sso-cli-'));
+  cli = join(cliDir, 'cli.mjs');
+  await build({
+    entryPoints: [join(root, 'src-server/cli.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: cli,
+    logLevel: 'warning',
+  });
+  work = mkdtempSync(join(tmpdir(), 'escrow-sso-cli-'));
+  idp = await startTestIdp();
+});
+afterAll(async () => {
+  await idp?.close();
+  rmSync(cliDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+});
+
+const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+function serve(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [cli, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  return new Promise((ok, fail) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (\S+)/.exec(err);
+      if (m?.[1] && err.includes('redirect URI')) ok({ child, url: m[1], stderr: () => err });
+    });
+    child.once('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
+  });
+}
+
+describe('escrow-server single sign-on flags', () => {
+  it('refuses password sign-in off without single sign-on, a bad role map, and --oidc-* without an issuer', () => {
+    const dir = join(work, 'a');
+    expect(run(['init', '--data-dir', dir, '--json']).status).toBe(0);
+    const base = ['serve', '--data-dir', dir, '--listen', '127.0.0.1:0'];
+    const off = run([...base, '--disable-password-login']);
+    expect(off.status).toBe(2);
+    expect(off.stderr).toContain('--disable-password-login needs single sign-on');
+    const secret = join(work, 'secret');
+    writeFileSync(secret, `${idp.clientSecret}\n`, { mode: 0o600 });
+    const sso = [
+      '--oidc-issuer',
+      idp.issuer,
+      '--oidc-client-id',
+      idp.clientId,
+      '--oidc-client-secret-file',
+      secret,
+    ];
+    const bad = run([...base, ...sso, '--oidc-role-map', 'admins=root']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--oidc-role-map');
+    expect(run([...base, '--oidc-client-id', 'x']).stderr).toContain('need --oidc-issuer');
+  });
+
+  it('serves with single sign-on (secret from a file, printed redirect URI); break-glass prints a one-time link', async () => {
+    const dir = join(work, 'b');
+    expect(run(['init', '--data-dir', dir, '--json']).status).toBe(0);
+    const secret = join(work, 'secret-b');
+    writeFileSync(secret, idp.clientSecret, { mode: 0o600 });
+    const s = await serve([
+      '--data-dir',
+      dir,
+      '--listen',
+      '127.0.0.1:0',
+      '--oidc-issuer',
+      idp.issuer,
+      '--oidc-client-id',
+      idp.clientId,
+      '--oidc-client-secret-file',
+      secret,
+      '--oidc-role-map',
+      'it-admins=admin',
+      '--disable-password-login',
+    ]);
+    try {
+      expect(s.stderr()).toContain(`single sign-on redirect URI: ${s.url}/sso/callback`);
+      expect(s.stderr()).not.toContain(idp.clientSecret);
+      const status = (await (await fetch(`${s.url}/api/latest/fleet/sso`)).json()) as Record<string, unknown>;
+      expect(status).toMatchObject({ sso_enabled: true, password_login: false });
+
+      const bg = run(['break-glass', '--data-dir', dir, '--email', 'root@example.com', '--url', s.url]);
+      expect(bg.status).toBe(0);
+      const link = /(http\S+\/sso\/break-glass\?code=\S+)/.exec(bg.stdout)?.[1] ?? '';
+      const code = new URL(link).searchParams.get('code') ?? '';
+      const post = () =>
+        fetch(`${s.url}/sso/break-glass`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `code=${code}`,
+        });
+      const first = await post();
+      expect(first.status).toBe(303);
+      expect(first.headers.get('set-cookie')).toMatch(/^escrow_session=.+HttpOnly; SameSite=Strict/);
+      expect((await post()).status).toBe(400);
+    } finally {
+      s.child.kill('SIGTERM');
+    }
+  });
+});
