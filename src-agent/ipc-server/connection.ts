@@ -36,8 +36,11 @@ export interface ConnectionDeps {
   handlers: MethodHandlers;
   identify(token: string | undefined): PeerIdentity | null;
   mayEscrow(peer: PeerIdentity): boolean;
-  /** Room for one more anonymous peer? They are capped so they cannot take every connection slot. */
-  admitAnonymous(): boolean;
+  /**
+   * May this connection, whose hello proves `uid` (null = anonymous), keep its place? null = yes, else the
+   * reason it is refused (admission.ts: per-user budgets, anonymous cap).
+   */
+  admitHello(connection: Connection, uid: number | null): string | null;
   agentVersion: string;
   platform: Welcome['platform'];
   log: Logger;
@@ -49,7 +52,10 @@ export interface ConnectionDeps {
  * limits and validated; anything malformed ends the connection with a ConnectionError, never the agent.
  */
 export class Connection {
+  private static arrivals = 0;
   peer: PeerIdentity | null = null;
+  /** Order of arrival, for "the oldest untrusted connection makes room" (admission.ts). */
+  readonly since = Connection.arrivals++;
   private readonly decoder = new FrameDecoder();
   private pendingSecret: Buffer | null = null;
   private secretTimer: NodeJS.Timeout | null = null;
@@ -73,6 +79,11 @@ export class Connection {
 
   get ready(): boolean {
     return this.peer !== null && !this.closed;
+  }
+
+  /** undefined before hello, null for an anonymous peer, else the uid its token proved. */
+  get uid(): number | null | undefined {
+    return this.peer === null ? undefined : this.peer.uid;
   }
 
   send(message: unknown): void {
@@ -164,8 +175,9 @@ export class Connection {
       return;
     }
     const known = this.deps.identify(hello.token);
-    if (!known && !this.deps.admitAnonymous()) {
-      this.fail('busy', 'too many connections without a user token; try again later');
+    const refused = this.deps.admitHello(this, known?.uid ?? null);
+    if (refused) {
+      this.fail('busy', refused);
       return;
     }
     this.peer = known ?? { uid: null, name: 'anonymous' };

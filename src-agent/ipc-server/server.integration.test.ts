@@ -8,6 +8,7 @@ import { MAX_FRAME_BYTES, MAX_JSON_DEPTH } from '../../ipc/desktop-agent/limits.
 import { AgentClient, AgentRequestError } from '../../node-lib/agent-socket/client.js';
 import { tokenFileFor } from '../../node-lib/agent-socket/socket-paths.js';
 import { resolveUser } from './allowed-users.js';
+import { bundleForNobody, FLOOD_CLIENT, startAsNobody } from './test-support/as-nobody.js';
 import { RawClient, recordingHandlers, startTestIpc } from './test-support/ipc-helpers.js';
 
 const run = promisify(execFile);
@@ -73,7 +74,7 @@ describe('IPC server: handshake and identity', () => {
   });
 
   it('caps anonymous peers so they cannot take the slots of real users', async () => {
-    const t = await setup({ maxAnonymous: 2 });
+    const t = await setup({ admission: { maxAnonymous: 2 } });
     const anon = () => RawClient.connect(t.socketPath).then((c) => c.hello());
     const a = await anon();
     const b = await anon();
@@ -88,7 +89,7 @@ describe('IPC server: handshake and identity', () => {
   });
 
   it('when full, a token holder takes the place of a silent or anonymous connection', async () => {
-    const t = await setup({ maxConnections: 4, maxAnonymous: 2 });
+    const t = await setup({ admission: { maxConnections: 4, maxAnonymous: 2 } });
     // A local user fills every place: two anonymous peers and two that never say hello.
     const anonA = await RawClient.connect(t.socketPath).then((c) => c.hello());
     const anonB = await RawClient.connect(t.socketPath).then((c) => c.hello());
@@ -331,3 +332,63 @@ function req(id: number, method: string, params: unknown = {}) {
 async function ownToken(socketPath: string): Promise<string> {
   return (await readFile(tokenFileFor(socketPath, 0), 'utf8')).trim();
 }
+
+describe('IPC server: a flood from another local user', () => {
+  /** root's escrowctl status, `n` times, each on a new connection: what each attempt answered. */
+  async function rootStatus(socketPath: string, n = 5): Promise<string[]> {
+    const results: string[] = [];
+    for (let i = 0; i < n; i++) {
+      results.push(
+        await connect(socketPath)
+          .then(async (c) => {
+            const s = await c.request('status.get', {});
+            c.close();
+            return s.hostname;
+          })
+          .catch((e: AgentRequestError) => `${e.code}: ${e.message}`),
+      );
+    }
+    return results;
+  }
+
+  async function flood(socketPath: string, args: string[]) {
+    const script = await bundleForNobody(FLOOD_CLIENT);
+    return startAsNobody<FloodReady, { stillOpen: number; opened: number }>(script, [socketPath, ...args]);
+  }
+
+  /**
+   * SECURITY.md promises that a user allowed to talk to the agent cannot lock the others out. Before the
+   * per-user budget, 300 connections holding nobody's valid token filled all 64 places and root's status
+   * failed 5 of 5 times with "too many connections" (checked by running this test against the old server.ts).
+   */
+  it('nobody holding 300 connections with its own valid token: root still gets status 5 of 5', async () => {
+    const t = await setup({ extraUsers: [await resolveUser('nobody')] });
+    await chmod(t.dir, 0o755);
+    const f = await flood(t.socketPath, ['300', 'own', '3000']);
+    expect(await rootStatus(t.socketPath)).toEqual(Array(5).fill('test-host'));
+    // The flood got its own budget (8), and every other hello a clear answer.
+    expect(f.ready.welcomed).toBe(8);
+    expect(f.ready.welcomed + f.ready.refused + f.ready.closed).toBe(300);
+    await f.finished;
+  });
+
+  it('nobody connecting in a loop without a hello (300 at a time): root still gets status 5 of 5', async () => {
+    const t = await setup();
+    await chmod(t.dir, 0o755);
+    const f = await flood(t.socketPath, ['300', 'silent', '3000', 'reopen']);
+    expect(await rootStatus(t.socketPath)).toEqual(Array(5).fill('test-host'));
+    const end = await f.finished;
+    expect(end.opened).toBeGreaterThan(300); // it really kept connecting
+  });
+
+  it('nobody connecting in a loop with anonymous hellos (300 at a time): root still gets status 5 of 5', async () => {
+    const t = await setup();
+    await chmod(t.dir, 0o755);
+    const f = await flood(t.socketPath, ['300', 'none', '3000', 'reopen']);
+    expect(await rootStatus(t.socketPath)).toEqual(Array(5).fill('test-host'));
+    expect(f.ready.welcomed).toBeLessThanOrEqual(16);
+    await f.finished;
+  });
+});
+
+type FloodReady = { welcomed: number; refused: number; closed: number; connectErrors: number; open: number };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AgentEvent, Welcome } from '../../ipc/desktop-agent/messages.js';
 import { tokenDirFor } from '../../node-lib/agent-socket/socket-paths.js';
 import type { Logger } from '../../node-lib/logger.js';
+import { type AdmissionLimits, admitConnection, admitHello, DEFAULT_ADMISSION_LIMITS } from './admission.js';
 import { allowedUsers } from './allowed-users.js';
 import { Connection, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection.js';
 import { CONSOLE_PATH, readConsoleUser, watchConsoleUser } from './console-user.js';
@@ -23,9 +24,8 @@ export interface IpcServerOptions {
   sessionsDir?: string;
   /** macOS: the file whose owner is the user at the screen (tests point it at a temp file). */
   consolePath?: string;
-  maxConnections?: number;
-  /** Of those, how many may be anonymous (no valid token); the rest stay free for real users. */
-  maxAnonymous?: number;
+  /** How many connections, per kind of peer (admission.ts). */
+  admission?: Partial<AdmissionLimits>;
   limits?: Partial<ConnectionLimits>;
 }
 
@@ -44,8 +44,7 @@ export interface IpcServer {
 export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer> {
   const log = opts.log;
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.limits };
-  const maxConnections = opts.maxConnections ?? 64;
-  const maxAnonymous = opts.maxAnonymous ?? 16;
+  const admission = { ...DEFAULT_ADMISSION_LIMITS, ...opts.admission };
   // The local users who may ask for escrow: logind's sessions on Linux, the console's owner on macOS.
   const consolePath = opts.consolePath ?? CONSOLE_PATH;
   const sessionsDir = opts.sessionsDir ?? LOGIND_SESSIONS_DIR;
@@ -62,14 +61,20 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
 
   const tokens = new PeerTokens(tokenDirFor(opts.socketPath));
   let allowed = new Set<number>();
+  // Root and the people logged in at this computer: their places are kept free of other users' connections.
+  let privileged = new Set<number>([0]);
   const refreshPeers = async () => {
-    const holders = allowedUsers(await readLocalUsers(), opts.extraUsers);
+    const local = await readLocalUsers();
+    const holders = allowedUsers(local, opts.extraUsers);
     await tokens.sync(holders);
     allowed = new Set(holders.map((h) => h.uid));
+    privileged = new Set([0, ...local.map((u) => u.uid)]);
     log.debug({ users: holders.map((h) => h.name) }, 'IPC peers allowed to escrow');
   };
-  await tokens.reset(allowedUsers(await readLocalUsers(), opts.extraUsers));
+  const local = await readLocalUsers();
+  await tokens.reset(allowedUsers(local, opts.extraUsers));
   allowed = new Set(tokens.holders().map((h) => h.uid));
+  privileged = new Set([0, ...local.map((u) => u.uid)]);
   const sessionWatch = watchLocalUsers(() => {
     refreshPeers().catch((err) => log.error({ err }, 'could not refresh the users allowed to escrow'));
   });
@@ -79,32 +84,29 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
     handlers: opts.handlers,
     identify: (token: string | undefined) => tokens.identify(token),
     mayEscrow: (peer: PeerIdentity) => peer.uid !== null && allowed.has(peer.uid),
-    admitAnonymous: () =>
-      [...connections].filter((c) => c.ready && c.peer?.uid === null).length < maxAnonymous,
+    admitHello: (c: Connection, uid: number | null) => {
+      const d = admitHello([...connections], c, uid, (u) => privileged.has(u), admission);
+      return d.admit ? null : d.reason;
+    },
     agentVersion: opts.agentVersion,
     platform: opts.platform,
     log,
     limits,
   };
   const server = net.createServer((socket) => {
-    if (connections.size >= maxConnections) {
-      // Full: make room by closing the oldest connection that has not proven a token (no hello yet, or
-      // anonymous), so a local user opening connections in a loop cannot lock the real users out. Only when
-      // every connection belongs to a token holder is the newcomer refused.
-      const untrusted = [...connections].find((c) => !c.ready || c.peer?.uid === null);
-      if (untrusted) {
-        untrusted.send({
-          type: 'error',
-          error: { code: 'busy', message: 'the agent needed this connection' },
-        });
-        untrusted.close();
-        connections.delete(untrusted);
-      } else {
-        const c = new Connection(socket, deps, () => {});
-        c.send({ type: 'error', error: { code: 'busy', message: 'the agent has too many connections' } });
-        c.close();
-        return;
-      }
+    // Full: the oldest connection that has not proven a token (no hello yet, or anonymous) makes room, so a
+    // local user opening connections in a loop cannot lock the real users out (admission.ts).
+    const d = admitConnection([...connections], admission);
+    if (!d.admit) {
+      const c = new Connection(socket, deps, () => {});
+      c.send({ type: 'error', error: { code: 'busy', message: d.reason } });
+      c.close();
+      return;
+    }
+    if (d.evict) {
+      d.evict.send({ type: 'error', error: { code: 'busy', message: 'the agent needed this connection' } });
+      d.evict.close();
+      connections.delete(d.evict);
     }
     connections.add(new Connection(socket, deps, (c) => connections.delete(c)));
   });
