@@ -5,7 +5,9 @@ import { resolveUser } from './ipc-server/allowed-users.js';
 import { type IpcServer, startIpcServer } from './ipc-server/server.js';
 import type { SlotPbkdf } from './linux/cryptsetup.js';
 import { createLinuxPlatform, type LinuxPlatformOptions } from './linux/linux-platform.js';
+import { secretPipesDir } from './linux/luks-escrow.js';
 import { detectRootLuksDevice } from './linux/root-device.js';
+import { sweepSecretPipes } from './linux/secret-fifo.js';
 import { LogoutDeferralStore } from './logout-deferrals.js';
 import type { CommandRunner, CreateFileVaultEscrowOptions } from './macos/index.js';
 import type { PlatformEscrow } from './platform-port.js';
@@ -93,6 +95,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     platform = await createMacPlatform(fileVault);
     where = o.macos?.prkPath ?? 'FileVault';
   } else {
+    // Before anything runs cryptsetup: what a killed earlier run left (its pipes, a cryptsetup orphaned in
+    // the instant before its parent-death signal was armed) goes now.
+    const swept = await sweepSecretPipes(secretPipesDir(o.stateDir));
+    if (swept.removed.length > 0)
+      o.log.warn({ folders: swept.removed, killed: swept.killed }, 'removed secret pipes of an earlier run');
     where = o.luksDevice ?? (await rootLuksDevice());
     platform = createLinuxPlatform({
       device: where,

@@ -351,9 +351,9 @@ describe('IPC server: a flood from another local user', () => {
     return results;
   }
 
-  async function flood(socketPath: string, args: string[]) {
-    const script = await bundleForNobody(FLOOD_CLIENT);
-    return startAsNobody<FloodReady, { stillOpen: number; opened: number }>(script, [socketPath, ...args]);
+  async function flood(t: { dir: string; socketPath: string }, args: string[]) {
+    const script = await bundleForNobody(FLOOD_CLIENT, t.dir);
+    return startAsNobody<FloodReady, { stillOpen: number; opened: number }>(script, [t.socketPath, ...args]);
   }
 
   /**
@@ -363,8 +363,7 @@ describe('IPC server: a flood from another local user', () => {
    */
   it('nobody holding 300 connections with its own valid token: root still gets status 5 of 5', async () => {
     const t = await setup({ extraUsers: [await resolveUser('nobody')] });
-    await chmod(t.dir, 0o755);
-    const f = await flood(t.socketPath, ['300', 'own', '3000']);
+    const f = await flood(t, ['300', 'own', '3000']);
     expect(await rootStatus(t.socketPath)).toEqual(Array(5).fill('test-host'));
     // The flood got its own budget (8), and every other hello a clear answer.
     expect(f.ready.welcomed).toBe(8);
@@ -374,8 +373,7 @@ describe('IPC server: a flood from another local user', () => {
 
   it('nobody connecting in a loop without a hello (300 at a time): root still gets status 5 of 5', async () => {
     const t = await setup();
-    await chmod(t.dir, 0o755);
-    const f = await flood(t.socketPath, ['300', 'silent', '3000', 'reopen']);
+    const f = await flood(t, ['300', 'silent', '3000', 'reopen']);
     expect(await rootStatus(t.socketPath)).toEqual(Array(5).fill('test-host'));
     const end = await f.finished;
     expect(end.opened).toBeGreaterThan(300); // it really kept connecting
@@ -383,8 +381,7 @@ describe('IPC server: a flood from another local user', () => {
 
   it('nobody connecting in a loop with anonymous hellos (300 at a time): root still gets status 5 of 5', async () => {
     const t = await setup();
-    await chmod(t.dir, 0o755);
-    const f = await flood(t.socketPath, ['300', 'none', '3000', 'reopen']);
+    const f = await flood(t, ['300', 'none', '3000', 'reopen']);
     expect(await rootStatus(t.socketPath)).toEqual(Array(5).fill('test-host'));
     expect(f.ready.welcomed).toBeLessThanOrEqual(16);
     await f.finished;

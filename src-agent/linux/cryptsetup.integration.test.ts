@@ -3,14 +3,17 @@ import {
   chmodSync,
   closeSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { errorMessage } from '../../node-lib/error-message.js';
 import { Cryptsetup, CryptsetupError, classify, pbkdfArgs, type SlotPbkdf } from './cryptsetup.js';
 import { freeSlots, usedSlots } from './luks-metadata.js';
@@ -38,8 +41,12 @@ async function kindOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
+/** The pipes' directory for the tests' luksAddKey runs (the agent uses one inside its state directory). */
+const PIPES = mkdtempSync(join(tmpdir(), 'escrow-cs-pipes-'));
+afterAll(() => rmSync(PIPES, { recursive: true, force: true }));
+
 describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
-  const cs = new Cryptsetup();
+  const cs = new Cryptsetup({ pipeDir: PIPES });
 
   it('reports a version of at least 2.4', async () => {
     const v = await cs.version();
@@ -134,7 +141,7 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     const img = image('pw', 0);
     const tmpDir = join(img.dir, 'tmp');
     mkdirSync(tmpDir);
-    const local = new Cryptsetup({ tmpDir });
+    const local = new Cryptsetup({ pipeDir: tmpDir });
     await local.addKey(img.path, b('pw'), b('k1'), 1, FAST);
     expect(await kindOf(local.addKey(img.path, b('wrong'), b('k2'), 2, FAST))).toBe('wrong_passphrase');
     const plain = join(img.dir, 'plain.bin');
@@ -149,7 +156,7 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     const img = image('pw', 0);
     const tmpDir = join(img.dir, 'tmp');
     mkdirSync(tmpDir);
-    const local = new Cryptsetup({ tmpDir });
+    const local = new Cryptsetup({ pipeDir: tmpDir });
     let release = () => {};
     const ready = new Promise<void>((r) => {
       release = r;
@@ -200,7 +207,7 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
     const wrapper = join(img.dir, 'cryptsetup-debug');
     writeFileSync(wrapper, `#!/bin/sh\nexec cryptsetup --debug "$@" >>'${debugLog}' 2>&1\n`);
     chmodSync(wrapper, 0o700);
-    await new Cryptsetup({ path: wrapper }).addKey(img.path, b('user'), b('escrow'), 1, FAST);
+    await new Cryptsetup({ path: wrapper, pipeDir: PIPES }).addKey(img.path, b('user'), b('escrow'), 1, FAST);
     const log = readFileSync(debugLog, 'utf8');
     expect(log.match(/Trying to open LUKS2 keyslot 0\./g)).toHaveLength(1);
     expect(log).not.toContain('Checking volume passphrase');
@@ -230,7 +237,7 @@ describe('Cryptsetup (real cryptsetup on LUKS2 image files)', () => {
       `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nenv >> '${log}'\nexec cryptsetup "$@"\n`,
     );
     chmodSync(wrapper, 0o700);
-    const spy = new Cryptsetup({ path: wrapper });
+    const spy = new Cryptsetup({ path: wrapper, pipeDir: PIPES });
     await spy.addKey(img.path, b('user secret 1'), b('escrow secret 2'), 1, FAST);
     await spy.testPassphrase(img.path, b('escrow secret 2'), 1);
     await spy.addKey(img.path, b('user secret 1'), b('escrow secret 3'), 2, FAST);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LuksIdentity, readLuks2Metadata, readPrimaryLuksHeader } from './luks-header.js';
 import { LuksMetadata } from './luks-metadata.js';
@@ -14,6 +14,11 @@ import { SecretFifo } from './secret-fifo.js';
  *
  * Never used here: `-q`/`--batch-mode` (luksKillSlot then kills without any passphrase, even the last slot)
  * and luksKillSlot with empty input (which still kills). killSlot() refuses an empty authorising key.
+ *
+ * Every run dies with the agent: util-linux `setpriv --pdeathsig KILL` arms the kernel's parent-death signal
+ * and then execs cryptsetup, so a kill -9 of the agent cannot leave a cryptsetup behind (blocked for ever on
+ * a named pipe nobody will write, holding the device open, or finishing a header write after the agent
+ * restarted and reconciled without it).
  */
 
 export type CryptsetupFailure =
@@ -56,8 +61,16 @@ export type CryptsetupOptions = {
   timeoutMs?: number;
   /** How often to retry a write that hit "concurrent LUKS2 metadata update" (another writer). */
   concurrentUpdateRetries?: number;
-  /** Where the private 0700 directories for named pipes are made; default the OS temp directory. */
-  tmpDir?: string;
+  /**
+   * Where the private 0700 directories for named pipes are made: the agent's own root-only directory
+   * (luks-escrow.ts uses `<state dir>/secret-pipes`), never the shared /tmp. Required by addKey().
+   */
+  pipeDir?: string;
+  /**
+   * Run cryptsetup under `setpriv --pdeathsig KILL` (default: yes when setpriv is installed, as util-linux
+   * puts it on every Linux with cryptsetup).
+   */
+  dieWithAgent?: boolean;
 };
 
 type RunResult = { code: number; stdout: string; stderr: string };
@@ -69,10 +82,12 @@ export class Cryptsetup {
   private readonly path: string;
   private readonly timeoutMs: number;
   private readonly retries: number;
-  private readonly tmpDir: string;
+  private readonly pipeDir: string | undefined;
+  private readonly setpriv: string | null;
 
   constructor(options: CryptsetupOptions = {}) {
-    this.tmpDir = options.tmpDir ?? tmpdir();
+    this.pipeDir = options.pipeDir;
+    this.setpriv = options.dieWithAgent === false ? null : findSetpriv();
     this.path = options.path ?? 'cryptsetup';
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.retries = options.concurrentUpdateRetries ?? DEFAULT_RETRIES;
@@ -168,7 +183,12 @@ export class Cryptsetup {
     );
     requireSecret(current, 'luksAddKey');
     requireSecret(newKey, 'luksAddKey');
-    const fifos = await SecretFifo.create(this.tmpDir, 2).catch(async (e: unknown) => {
+    const pipeDir = this.pipeDir;
+    if (pipeDir === undefined) {
+      await readiness;
+      throw new CryptsetupError('invalid_input', 'luksAddKey', null, 'no directory for the secret pipes');
+    }
+    const fifos = await SecretFifo.create(pipeDir, 2).catch(async (e: unknown) => {
       await readiness; // settle first: the caller's step must not outlive this call
       throw e;
     });
@@ -267,7 +287,10 @@ export class Cryptsetup {
     return new Promise((resolve, reject) => {
       // A fixed environment: C locale so the messages we match are English; nothing secret in it.
       const env = { PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin`, LC_ALL: 'C' };
-      const child = spawn(this.path, args, { env, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+      const [command, argv] = this.setpriv
+        ? [this.setpriv, ['--pdeathsig', 'KILL', '--', this.path, ...args]]
+        : [this.path, args];
+      const child = spawn(command, argv, { env, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
@@ -300,6 +323,8 @@ export class Cryptsetup {
 /** Maps cryptsetup's exit code and message (measured on 2.6.1, see docs) to a failure kind. */
 export function classify(r: { code: number; stderr: string }): CryptsetupFailure {
   const s = r.stderr;
+  // setpriv could not start cryptsetup (127: not found, 126: not executable)
+  if ((r.code === 127 || r.code === 126) && /^setpriv: failed to execute/m.test(s)) return 'missing';
   if (/concurrent LUKS2 metadata update/.test(s)) return 'concurrent_update';
   if (r.code === 2 || /No key available with this passphrase/.test(s)) return 'wrong_passphrase';
   if (/All key slots full/.test(s)) return 'slots_full';
@@ -315,6 +340,11 @@ export function pbkdfArgs(p: SlotPbkdf): string[] {
     return ['--pbkdf', 'pbkdf2', '--hash', p.hash, '--pbkdf-force-iterations', String(p.iterations)];
   }
   return ['--pbkdf', p.type];
+}
+
+function findSetpriv(): string | null {
+  if (process.platform !== 'linux') return null;
+  return ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null;
 }
 
 function requireSecret(secret: Uint8Array, command: string): Uint8Array {

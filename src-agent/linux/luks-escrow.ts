@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { AgentError } from '../../ipc/desktop-agent/errors.js';
 import type { EscrowResult, ProgressStep } from '../../ipc/desktop-agent/messages.js';
 import { encryptToCertificate } from '../../node-lib/cms/encrypt.js';
@@ -44,6 +45,11 @@ export const DEFAULT_SLOT_PBKDF: SlotPbkdf = { type: 'pbkdf2', hash: 'sha512', i
 
 const MIN_CRYPTSETUP = { major: 2, minor: 4 };
 
+/** Where cryptsetup's secret pipes are made: inside the root-only state directory, swept at start-up. */
+export function secretPipesDir(stateDir: string): string {
+  return join(stateDir, 'secret-pipes');
+}
+
 export type LuksEscrowOptions = {
   /** The LUKS2 device (or image file), e.g. from detectRootLuksDevice() or --luks-device. */
   device: string;
@@ -85,7 +91,7 @@ export class LuksEscrow {
     const log = opts.log;
     this.ctx = {
       device: opts.device,
-      cs: new Cryptsetup(opts.cryptsetup),
+      cs: new Cryptsetup({ pipeDir: secretPipesDir(opts.stateDir), ...opts.cryptsetup }),
       journal: new Journal(opts.stateDir, (file, reason) =>
         log.warn({ file, reason }, 'skipping unreadable journal entry'),
       ),

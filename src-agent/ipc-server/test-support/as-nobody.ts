@@ -1,6 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
@@ -8,14 +7,17 @@ import { build } from 'esbuild';
 const run = promisify(execFile);
 
 /**
- * Runs TypeScript source as the local account `nobody`, bundled (with the repository's modules it imports)
- * into one file that account can read. The socket's directory must be traversable by others (0755), as the
- * agent's real /run/escrow-agent is.
+ * Bundles TypeScript source (with the repository's modules it imports) into `dir` as one file the local
+ * account `nobody` can read and run. `dir` and the socket's directory must be traversable by others (0755),
+ * as the agent's real /run/escrow-agent is.
  */
-export async function bundleForNobody(source: string, resolveDir = import.meta.dirname): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'escrow-nobody-'));
+export async function bundleForNobody(
+  source: string,
+  dir: string,
+  resolveDir = import.meta.dirname,
+): Promise<string> {
   await chmod(dir, 0o755);
-  const script = path.join(dir, 'client.mjs');
+  const script = path.join(dir, `nobody-${Math.random().toString(36).slice(2)}.mjs`);
   await build({
     stdin: { contents: source, resolveDir, loader: 'ts' },
     bundle: true,
