@@ -15,6 +15,7 @@ const BENCHES = [
   'agent/decision-latency.mjs',
   'agent/idle.mjs',
   'agent/escrow-vs-floor.mjs',
+  'agent/upload-after-outage.mjs',
   'macos/prk-latency.mjs',
   'desktop/renderer-size.mjs',
   'desktop/dialog-interactive.mjs',

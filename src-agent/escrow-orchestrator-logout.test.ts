@@ -55,7 +55,11 @@ describe('EscrowService: macOS log-out deferrals', () => {
     const events: AgentEvent[] = [];
     const service = new EscrowService({
       platform: fakeMac(status),
-      api: { serverUrl: 'http://127.0.0.1:1', reportStatus: async () => {} } as unknown as AgentApiClient,
+      api: {
+        serverUrl: 'http://127.0.0.1:1',
+        reportStatus: async () => {},
+        slowDownUntil: () => null,
+      } as unknown as AgentApiClient,
       reminders: new ReminderStore(dir),
       logoutDeferrals: new LogoutDeferralStore(dir),
       agentVersion: 'test',

@@ -65,7 +65,11 @@ describe('EscrowService: the ack rule between the platform and the server config
     const events: AgentEvent[] = [];
     service = new EscrowService({
       platform,
-      api: { serverUrl: 'http://127.0.0.1:1', reportStatus: async () => {} } as unknown as AgentApiClient,
+      api: {
+        serverUrl: 'http://127.0.0.1:1',
+        reportStatus: async () => {},
+        slowDownUntil: () => null,
+      } as unknown as AgentApiClient,
       reminders: new ReminderStore(dir),
       agentVersion: 'test',
       log: createLogger('test', { level: 'silent' }),

@@ -16,6 +16,7 @@ import {
 import type { PlatformEscrow, PlatformState, ServerWishes } from './platform-port.js';
 import type { ReminderStore } from './reminder-store.js';
 import type { AgentApiClient } from './server-client/agent-api-client.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelay } from './server-client/retry-delay.js';
 import { buildDeviceStatus, promptIsDue, sameStatus } from './status-builder.js';
 
 /**
@@ -55,6 +56,8 @@ export interface EscrowServiceOptions {
   broadcast: (event: AgentEvent) => void;
   now?: () => Date;
   remindAfterMs?: number;
+  /** Backoff between retries of a queued key while the server answers (default DEFAULT_RETRY_POLICY). */
+  uploadRetry?: RetryPolicy;
 }
 
 /**
@@ -76,6 +79,9 @@ export class EscrowService {
   private ackedUnderVersion: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => Date;
+  /** A queued key's next retry while the server answers (a 5xx or 429 on the upload, not on check-ins). */
+  private uploadRetryTimer: NodeJS.Timeout | null = null;
+  private uploadFailures = 0;
 
   constructor(private readonly o: EscrowServiceOptions) {
     this.now = o.now ?? (() => new Date());
@@ -91,6 +97,7 @@ export class EscrowService {
 
   stop(): void {
     if (this.reminderTimer) clearTimeout(this.reminderTimer);
+    if (this.uploadRetryTimer) clearTimeout(this.uploadRetryTimer);
   }
 
   currentStatus(): DeviceStatus {
@@ -105,6 +112,8 @@ export class EscrowService {
     this.publish();
     if (cameBack) {
       this.lastReport = null; // the server may have lost or reset what we told it
+      // A queued key goes out now, whatever backoff it was in: the server has just answered.
+      this.uploadFailures = 0;
       this.background(() => this.afterContact());
     }
   }
@@ -185,6 +194,7 @@ export class EscrowService {
               this.escrowRunning = false;
               this.publish();
             }
+            if (this.platformState?.pendingUpload) this.scheduleUploadRetry();
             await this.report();
           });
         }
@@ -228,9 +238,36 @@ export class EscrowService {
   // ---- internals ----
 
   private async afterContact(): Promise<void> {
-    if (this.platformState?.pendingUpload) await this.reconcile();
+    const sending = this.platformState?.pendingUpload === true;
+    if (sending) await this.reconcile();
     await this.refresh();
     await this.report();
+    if (sending) this.scheduleUploadRetry();
+  }
+
+  /**
+   * After an attempt to send a queued key: if it is still queued while the server answers (it refused with
+   * a 5xx, or asked us to slow down), try again after a backoff, and never before the server's Retry-After.
+   * While the server cannot be reached nothing is scheduled here: the config follower notices its return
+   * and onConnection() sends the key at once.
+   */
+  private scheduleUploadRetry(): void {
+    if (this.uploadRetryTimer) clearTimeout(this.uploadRetryTimer);
+    this.uploadRetryTimer = null;
+    if (!this.platformState?.pendingUpload) {
+      this.uploadFailures = 0;
+      return;
+    }
+    if (this.server.state !== 'connected') return;
+    const now = Date.now();
+    const hold = this.o.api.slowDownUntil()?.getTime() ?? 0;
+    const delay = retryDelay(this.uploadFailures++, this.o.uploadRetry ?? DEFAULT_RETRY_POLICY);
+    const at = Math.max(hold + Math.floor(Math.random() * 1000), now + delay);
+    this.uploadRetryTimer = setTimeout(() => {
+      this.uploadRetryTimer = null;
+      this.background(() => this.afterContact());
+    }, at - now);
+    this.uploadRetryTimer.unref();
   }
 
   private async reconcile(): Promise<void> {
@@ -282,11 +319,14 @@ export class EscrowService {
   }
 
   private build(): DeviceStatus {
+    // "Slow down" comes from whatever endpoint last answered 429 (the check-in, a key upload): one truth.
+    const { slowDown: _fromFollower, ...server } = this.server;
+    const slowUntil = this.o.api.slowDownUntil();
     return buildDeviceStatus({
       agentVersion: this.o.agentVersion,
       platform: this.o.platform.platform,
       hostname: os.hostname(),
-      server: this.server,
+      server: slowUntil ? { ...server, slowDown: { retryAt: slowUntil.toISOString() } } : server,
       config: this.config,
       platformState: this.platformState,
       remindAt: this.remindAt,

@@ -60,10 +60,32 @@ export interface PlatformEscrow {
  * The server could not be reached or answered "try later" (network error, timeout, 5xx, 429, an answer in
  * another contract). Thrown by the server client; a platform that gets it from an upload keeps its work (a
  * journaled key stays journaled) and retries with backoff. Any other upload failure is a refusal.
+ *
+ * `reason` says which, because each is retried differently (config-follower.ts): `no_answer` = nothing
+ * answered (connection refused or reset, no route, no DNS): the server or the network is down, and the
+ * agent watches for either to come back; `timeout` = connected but no answer in time (perhaps overloaded);
+ * `server_error` = it answered with an error or in another contract: both keep their backoff.
  */
 export class ServerUnavailableError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason: 'no_answer' | 'timeout' | 'server_error' | 'slow_down' = 'server_error',
+  ) {
     super(message);
     this.name = 'ServerUnavailableError';
+  }
+}
+
+/**
+ * The server answered HTTP 429: it is reachable and asks this agent to slow down until `retryAt`
+ * (Retry-After). Nothing is lost: a key stays journaled and is sent then. Not "unreachable".
+ */
+export class ServerBusyError extends ServerUnavailableError {
+  constructor(
+    message: string,
+    readonly retryAt: Date,
+  ) {
+    super(message, 'slow_down');
+    this.name = 'ServerBusyError';
   }
 }

@@ -46,6 +46,8 @@ export const strings = {
       'Your organization now holds a recovery key for this disk. Your passphrase has not changed and you do not need to do anything else.',
     successQueued:
       'The recovery key is ready on this computer. It will be sent to your organization as soon as the server can be reached — you do not need to do anything else.',
+    successSlowDown: (time: string) =>
+      `The recovery key is ready and safe on this computer. Your organization’s server asked us to wait, so it will be sent at ${time} — you do not need to do anything else.`,
     successNext:
       'If you ever forget your passphrase, contact your IT team: they can unlock the disk with this key.',
     done: 'Done',
@@ -85,6 +87,7 @@ export const strings = {
       not_enrolled: 'This computer is not enrolled yet',
     },
     lastContact: (when: string) => `last contact ${when}`,
+    serverSlowDown: (time: string) => `Connected; it asked us to wait until ${time} (nothing is lost)`,
     agentVersion: 'Agent version',
     appVersion: 'App version',
     todo: 'What to do',

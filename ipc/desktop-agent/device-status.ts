@@ -60,6 +60,12 @@ export const ServerConnection = z.object({
   url: text(2048),
   lastContactAt: isoTime.nullable(),
   message: text(1000).optional(),
+  /**
+   * The server answered and asked this computer to slow down (HTTP 429) until `retryAt`: it is reachable
+   * (state `connected`), and a queued key is safe on the disk and is sent then. Added within protocol 1:
+   * a desktop that does not know the field drops it and shows `connected`.
+   */
+  slowDown: z.object({ retryAt: isoTime }).optional(),
 });
 export type ServerConnection = z.infer<typeof ServerConnection>;
 

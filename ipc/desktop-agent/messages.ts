@@ -25,6 +25,12 @@ export const EscrowResult = z.object({
   outcome: z.enum(['escrowed', 'queued']),
   keySlot: z.number().int().min(0).max(31),
   escrowedAt: isoTime.nullable(),
+  /**
+   * Why a key is queued (added within protocol 1, absent from older agents): `unreachable` = the server
+   * could not be reached; `slow_down` = it answered HTTP 429 and is sent a key again at `retryAt`.
+   */
+  queuedBecause: z.enum(['unreachable', 'slow_down']).optional(),
+  retryAt: isoTime.optional(),
 });
 export type EscrowResult = z.infer<typeof EscrowResult>;
 

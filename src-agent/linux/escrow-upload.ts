@@ -1,5 +1,5 @@
 import { errorMessage } from '../../node-lib/error-message.js';
-import { ServerUnavailableError } from '../platform-port.js';
+import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
 import { type EscrowContext, guarded } from './escrow-context.js';
 import { tokenFor } from './escrow-state.js';
 import { advanced, type SlotEntry } from './journal.js';
@@ -19,6 +19,9 @@ export type Acknowledged = {
   escrowedAt: string;
 };
 
+/** The server could not take the key now: it was unreachable, or asked us to slow down until `retryAt`. */
+export type Queued = { outcome: 'queued'; retryAt: Date | null };
+
 /**
  * Send the journaled envelope. The slot is marked as ours ('pending' token) first when it is not yet.
  * Unreachable server → 'queued' (slot and journal stay; never remove a slot because of the network); a
@@ -29,7 +32,7 @@ export async function upload(
   ctx: EscrowContext,
   entry: SlotEntry,
   tokenId: number | null,
-): Promise<Acknowledged | { outcome: 'queued' }> {
+): Promise<Acknowledged | Queued> {
   const { device, log } = ctx;
   let current = entry;
   let ourTokenId = tokenId;
@@ -46,12 +49,19 @@ export async function upload(
         base64_encrypted: current.envelope,
       });
     } catch (e) {
+      if (e instanceof ServerBusyError) {
+        log.warn(
+          { device, escrowId: current.escrow_id, retryAt: e.retryAt.toISOString() },
+          'the escrow server asked us to slow down (HTTP 429); the key is safe on this computer and will be sent then',
+        );
+        return { outcome: 'queued', retryAt: e.retryAt };
+      }
       if (e instanceof ServerUnavailableError) {
         log.warn(
           { device, escrowId: current.escrow_id, reason: e.message },
           'server unreachable, key queued',
         );
-        return { outcome: 'queued' };
+        return { outcome: 'queued', retryAt: null };
       }
       log.error({ device, escrowId: current.escrow_id, err: errorMessage(e) }, 'server refused the key');
       throw refusedError();

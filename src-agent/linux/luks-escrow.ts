@@ -153,7 +153,16 @@ export class LuksEscrow {
           });
           onProgress('uploading');
           const sent = await upload(ctx, added.entry, added.tokenId);
-          if (sent.outcome === 'queued') return { outcome: 'queued', keySlot: slot, escrowedAt: null };
+          if (sent.outcome === 'queued') {
+            return {
+              outcome: 'queued',
+              keySlot: slot,
+              escrowedAt: null,
+              ...(sent.retryAt
+                ? { queuedBecause: 'slow_down', retryAt: sent.retryAt.toISOString() }
+                : { queuedBecause: 'unreachable' }),
+            };
+          }
           // The previous slots go only now that the server holds the new key; this is the last step that
           // needs a secret (the new key authorises their removal, the passphrase is checked against them).
           if (ourTokens(meta).length > 0) await removeStaleSlots(ctx, uuid, sent.entry, key, passphrase);

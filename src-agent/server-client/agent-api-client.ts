@@ -12,7 +12,7 @@ import {
   MAX_WAIT_SECONDS,
 } from '../../ipc/agent-server/orbit-api.js';
 import type { Logger } from '../../node-lib/logger.js';
-import { ServerUnavailableError } from '../platform-port.js';
+import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
 import { ServerRejectedError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
 import { type JsonResponse, postJson } from './http-json.js';
@@ -30,6 +30,11 @@ export interface AgentApiClientOptions {
 
 type WithoutKey<T> = Omit<T, 'orbit_node_key'>;
 
+/** A 429 without Retry-After waits this long; a Retry-After is honoured between these bounds. */
+const DEFAULT_SLOW_DOWN_MS = 60_000;
+const MIN_SLOW_DOWN_MS = 1_000;
+const MAX_SLOW_DOWN_MS = 60 * 60_000;
+
 /**
  * The agent's side of src-server/api/agent-api.ts. Every answer is validated with the contract's zod
  * schemas. A 401 means the server no longer knows our node key (host deleted, re-enrolled elsewhere): the
@@ -38,9 +43,21 @@ type WithoutKey<T> = Omit<T, 'orbit_node_key'>;
 export class AgentApiClient {
   private nodeKey: string | null = null;
   private readonly timeoutMs: number;
+  /** Per endpoint: no request before this time, because the server answered 429 with a Retry-After. */
+  private readonly holds = new Map<string, number>();
 
   constructor(private readonly opts: AgentApiClientOptions) {
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+  }
+
+  /**
+   * The latest time until which the server asked us to slow down (HTTP 429), if that is still ahead; null
+   * otherwise. The desktop shows it: "the server asked us to wait", not "unreachable".
+   */
+  slowDownUntil(now = Date.now()): Date | null {
+    let latest = 0;
+    for (const until of this.holds.values()) latest = Math.max(latest, until);
+    return latest > now ? new Date(latest) : null;
   }
 
   get serverUrl(): string {
@@ -56,11 +73,13 @@ export class AgentApiClient {
     const secret = (await readFile(this.opts.enrollSecretFile, 'utf8')).trim();
     if (!secret)
       throw new ServerRejectedError(0, `the enroll secret file ${this.opts.enrollSecretFile} is empty`);
+    this.checkHold(AGENT_API_PATHS.enroll, 'enroll');
     const res = await postJson(
       this.url(AGENT_API_PATHS.enroll),
       { enroll_secret: secret, ...(await this.opts.identity()) },
       { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) },
     );
+    this.noteSlowDown(AGENT_API_PATHS.enroll, res);
     const body = parseBody(res, EnrollResponse, 'enroll');
     await this.opts.nodeKeys.save(body.orbit_node_key);
     this.nodeKey = body.orbit_node_key;
@@ -103,11 +122,13 @@ export class AgentApiClient {
   ): Promise<T extends z.ZodType ? z.infer<T> : null> {
     for (let attempt = 0; ; attempt++) {
       if (!(await this.isEnrolled())) await this.enroll(signal);
+      this.checkHold(path, what);
       const res = await postJson(
         this.url(path),
         { ...body, orbit_node_key: this.nodeKey },
         { timeoutMs: this.timeoutMs + extraTimeoutMs, ...(signal ? { signal } : {}) },
       );
+      this.noteSlowDown(path, res);
       if (res.status === 401 && attempt === 0) {
         this.opts.log.warn({ what }, 'the escrow server does not know our node key; enrolling again');
         this.nodeKey = null;
@@ -125,10 +146,42 @@ export class AgentApiClient {
   private url(p: string): string {
     return new URL(p, this.opts.serverUrl).toString();
   }
+
+  /** Honours an earlier 429 on this endpoint: nothing is sent before its Retry-After has passed. */
+  private checkHold(path: string, what: string): void {
+    const until = this.holds.get(path);
+    if (until === undefined) return;
+    if (until <= Date.now()) {
+      this.holds.delete(path);
+      return;
+    }
+    throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
+  }
+
+  private noteSlowDown(path: string, res: JsonResponse): void {
+    if (res.status !== 429) {
+      this.holds.delete(path);
+      return;
+    }
+    this.holds.set(path, Date.now() + slowDownMs(res));
+  }
+}
+
+function slowDownMs(res: JsonResponse): number {
+  return Math.min(MAX_SLOW_DOWN_MS, Math.max(MIN_SLOW_DOWN_MS, res.retryAfterMs ?? DEFAULT_SLOW_DOWN_MS));
+}
+
+function slowDownMessage(what: string, until: number): string {
+  return `the escrow server asked us to slow down (HTTP 429 on ${what}); trying again at ${new Date(until).toISOString()}`;
 }
 
 function checkStatus(res: JsonResponse, what: string): void {
-  if (res.status >= 500 || res.status === 429) {
+  if (res.status === 429) {
+    // The server is there and says "later": a distinct error, never "unreachable" (noteSlowDown set the hold).
+    const until = Date.now() + slowDownMs(res);
+    throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
+  }
+  if (res.status >= 500) {
     throw new ServerUnavailableError(`the escrow server answered ${what} with HTTP ${res.status}`);
   }
   if (res.status < 200 || res.status >= 300) {

@@ -2,8 +2,10 @@ import { type ConfigResponse, MAX_WAIT_SECONDS } from '../../ipc/agent-server/or
 import type { ServerConnection } from '../../ipc/desktop-agent/device-status.js';
 import { errorMessage } from '../../node-lib/error-message.js';
 import type { Logger } from '../../node-lib/logger.js';
+import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
 import type { AgentApiClient } from './agent-api-client.js';
 import { ServerRejectedError } from './errors.js';
+import { type ReachabilityOptions, serverAddress, waitForReturn } from './reachability.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelay } from './retry-delay.js';
 
 export interface ConfigFollowerOptions {
@@ -15,13 +17,20 @@ export interface ConfigFollowerOptions {
   onCheckIn?: () => void;
   retry?: RetryPolicy;
   waitSeconds?: number;
+  /** How the agent notices the server or the network coming back during an outage (tests shorten it). */
+  reachability?: Partial<ReachabilityOptions>;
 }
 
 /**
  * Keeps one config long-poll open to the server: the server answers as soon as this host's config changes
  * (an admin's decision reaches the agent in well under a second) and otherwise after `waitSeconds`, so an
- * idle agent wakes about once a minute. Failures switch to exponential retry with jitter; the agent keeps
- * working offline meanwhile.
+ * idle agent wakes about once a minute. The agent keeps working offline meanwhile. How it retries depends on
+ * what went wrong (ServerUnavailableError.reason):
+ * - nothing answered (refused, reset, no route): exponential backoff with jitter, but the wait ends at once
+ *   when the server's port accepts connections again or the network changes (reachability.ts), so a key
+ *   queued during an outage goes out within seconds of the server's return;
+ * - HTTP 429: not before its Retry-After, and the desktop is told "the server asked us to wait";
+ * - anything else (5xx, timeouts, refusals): exponential backoff with jitter, capped.
  */
 export class ConfigFollower {
   private readonly abort = new AbortController();
@@ -31,6 +40,10 @@ export class ConfigFollower {
   private lastContactAt: string | null = null;
   private running: Promise<void> | null = null;
   private wakeEarly: (() => void) | null = null;
+  /** When nothing first answered in the current outage (null = not in one). */
+  private outageSince: number | null = null;
+  /** The last wait ended because the server's port accepted a connection. */
+  private wokenByProbe = false;
 
   constructor(private readonly opts: ConfigFollowerOptions) {}
 
@@ -60,6 +73,8 @@ export class ConfigFollower {
         const config = await api.config(after, this.opts.waitSeconds ?? MAX_WAIT_SECONDS, signal);
         if (signal.aborted) return;
         this.failures = 0;
+        this.outageSince = null;
+        this.wokenByProbe = false;
         this.lastContactAt = new Date().toISOString();
         this.connected = true;
         this.publish('connected');
@@ -74,26 +89,69 @@ export class ConfigFollower {
         this.opts.onCheckIn?.();
       } catch (err) {
         if (signal.aborted) return;
-        const message = errorMessage(err);
         this.connected = false;
-        const enrolled = await api.isEnrolled();
-        this.publish(enrolled ? 'unreachable' : 'not_enrolled', message);
-        const delay = retryDelay(this.failures++, this.opts.retry ?? DEFAULT_RETRY_POLICY);
-        log.warn(
-          { err: message, retryInMs: delay, refused: err instanceof ServerRejectedError },
-          'escrow server check-in failed',
-        );
-        await this.sleep(delay);
+        await this.afterFailure(err);
       }
     }
   }
 
-  private publish(state: ServerConnection['state'], message?: string): void {
+  private async afterFailure(err: unknown): Promise<void> {
+    const { api, log } = this.opts;
+    const message = errorMessage(err);
+    const policy = this.opts.retry ?? DEFAULT_RETRY_POLICY;
+    if (err instanceof ServerBusyError) {
+      // The server is there and asked us to wait: say so, and wait as long as it asked (plus a little
+      // jitter, so agents told the same time do not all come back at once).
+      this.lastContactAt = new Date().toISOString();
+      this.publish('connected', message, err.retryAt);
+      const wait = Math.max(0, err.retryAt.getTime() - Date.now());
+      log.warn(
+        { retryAt: err.retryAt.toISOString() },
+        'the escrow server asked us to slow down (HTTP 429); queued keys are safe and will be sent then',
+      );
+      await this.sleep(wait + Math.floor(Math.random() * Math.min(5_000, wait / 10 + 1)));
+      return;
+    }
+    const enrolled = await api.isEnrolled();
+    this.publish(enrolled ? 'unreachable' : 'not_enrolled', message);
+    const delay = retryDelay(this.failures++, policy);
+    const refused = err instanceof ServerRejectedError;
+    if (!(err instanceof ServerUnavailableError) || err.reason !== 'no_answer') {
+      this.outageSince = null;
+      log.warn({ err: message, retryInMs: delay, refused }, 'escrow server check-in failed');
+      await this.sleep(delay);
+      return;
+    }
+    // Nothing answered: keep the backoff, but look for the server and the network coming back meanwhile.
+    const needDownFirst = this.wokenByProbe; // the port accepted last time and yet nothing answered
+    this.wokenByProbe = false;
+    this.outageSince ??= Date.now();
+    log.warn({ err: message, retryInMs: delay }, 'escrow server not reachable; watching for its return');
+    const { host, port } = serverAddress(api.serverUrl);
+    const w = waitForReturn(
+      { host, port, ...this.opts.reachability },
+      this.outageSince,
+      Date.now() + delay,
+      needDownFirst,
+    );
+    this.wakeEarly = w.wake;
+    const why = await w.done.finally(() => {
+      this.wakeEarly = null;
+    });
+    if (why === 'server_back' || why === 'network_changed') {
+      this.wokenByProbe = why === 'server_back';
+      if (why === 'network_changed') this.failures = 0; // a new network: start the backoff afresh
+      log.info({ why }, 'the escrow server may be back; checking in now');
+    }
+  }
+
+  private publish(state: ServerConnection['state'], message?: string, slowDownUntil?: Date): void {
     this.opts.onConnection({
       state,
       url: this.opts.api.serverUrl,
       lastContactAt: this.lastContactAt,
       ...(message ? { message: message.slice(0, 1000) } : {}),
+      ...(slowDownUntil ? { slowDown: { retryAt: slowDownUntil.toISOString() } } : {}),
     });
   }
 

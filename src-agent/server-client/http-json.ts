@@ -8,6 +8,30 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 export interface JsonResponse {
   status: number;
   body: unknown;
+  /** The Retry-After header in milliseconds (delay-seconds or an HTTP date), null when absent or unreadable. */
+  retryAfterMs: number | null;
+}
+
+/** Failures where nothing answered: the server or the network is down (see ServerUnavailableError). */
+const NO_ANSWER = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EADDRNOTAVAIL',
+]);
+
+export function parseRetryAfter(value: string | string[] | undefined, nowMs = Date.now()): number | null {
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!v) return null;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
 
 // node:http rather than fetch: undici keeps a 1 s housekeeping timer running while a request is open, so a
@@ -45,13 +69,21 @@ export function postJson(
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     // One timer for the whole exchange (a socket idle timeout would also do, but not bound a slow trickle).
-    const timer = setTimeout(() => req.destroy(new Error('no answer in time')), opts.timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      req.destroy(new Error('no answer in time'));
+    }, opts.timeoutMs);
     const fail = (err: Error) => {
       clearTimeout(timer);
-      const why = (err as NodeJS.ErrnoException).code ?? err.message;
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code ?? err.message;
+      // "socket hang up" (no code name of its own): the connection closed before any answer.
+      const noAnswer = !timedOut && (NO_ANSWER.has(code ?? '') || /hang up/.test(err.message));
       reject(
         new ServerUnavailableError(
           `cannot reach the escrow server: ${err.name === 'AbortError' ? 'cancelled' : why}`,
+          timedOut ? 'timeout' : noAnswer ? 'no_answer' : 'server_error',
         ),
       );
     };
@@ -69,11 +101,12 @@ export function postJson(
         clearTimeout(timer);
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
-        if (text === '') return resolve({ status, body: null });
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+        if (text === '') return resolve({ status, body: null, retryAfterMs });
         try {
-          resolve({ status, body: JSON.parse(text) as unknown });
+          resolve({ status, body: JSON.parse(text) as unknown, retryAfterMs });
         } catch {
-          resolve({ status, body: text.slice(0, 200) });
+          resolve({ status, body: text.slice(0, 200), retryAfterMs });
         }
       });
     });

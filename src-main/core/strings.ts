@@ -14,6 +14,7 @@ export const mainStrings = {
     actionBitlocker: 'Action needed to secure your disk',
     failed: 'Your recovery key is not secured yet',
     serverUnreachable: 'Cannot reach your organization’s server',
+    serverSlowDown: 'Your organization’s server asked us to wait; your key is safe and will be sent',
     escrowed: 'Your recovery key is secured',
     notRequired: 'No recovery key needed on this device',
   },

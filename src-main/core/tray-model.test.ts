@@ -116,4 +116,26 @@ describe('tray model', () => {
       tooltip: 'Escrow Desktop — Your recovery key is not secured yet',
     });
   });
+
+  it('a queued key while the server asked us to slow down (429): says so, not "cannot reach"', () => {
+    const slowed = state(
+      {},
+      {
+        server: {
+          state: 'connected',
+          url: 'https://s',
+          lastContactAt: null,
+          slowDown: { retryAt: '2026-01-01T00:05:00Z' },
+        },
+        volumes: [
+          { ...baseStatus.volumes[0], escrow: { state: 'uploading', escrowedAt: null, keySlot: 1 } },
+        ] as DeviceStatus['volumes'],
+      },
+    );
+    expect(trayModelFor(slowed)).toMatchObject({
+      icon: 'working',
+      tooltip:
+        'Escrow Desktop — Your organization’s server asked us to wait; your key is safe and will be sent',
+    });
+  });
 });

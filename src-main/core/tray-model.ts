@@ -37,6 +37,9 @@ function iconAndLine(state: UiState): { icon: TrayIconState; line: string } {
     return { icon: 'agent_unavailable', line: s.status.agentUnavailable };
   }
   const status = state.status;
+  if (status.server.slowDown && anyVolume(status, ['uploading'])) {
+    return { icon: 'working', line: s.status.serverSlowDown };
+  }
   if (state.passphrase.phase === 'submitting' || anyVolume(status, ['in_progress', 'uploading'])) {
     return { icon: 'working', line: s.status.working };
   }

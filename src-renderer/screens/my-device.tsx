@@ -57,7 +57,9 @@ export function MyDevice({ state }: { state: UiState }) {
             <>
               <dt>{t.server}</dt>
               <dd>
-                {t.serverStates[status.server.state]}
+                {status.server.slowDown
+                  ? t.serverSlowDown(formatDateTime(status.server.slowDown.retryAt) ?? '')
+                  : t.serverStates[status.server.state]}
                 {status.server.url ? <span className="muted"> · {status.server.url}</span> : null}
                 {status.server.lastContactAt ? (
                   <span className="muted">

@@ -63,7 +63,13 @@ export function PassphraseDialog({ state }: { state: UiState }) {
           <StateIcon tone="ok" />
           <h1 id="title">{t.successTitle}</h1>
         </header>
-        <p>{flow.result.outcome === 'escrowed' ? t.successEscrowed : t.successQueued}</p>
+        <p>
+          {flow.result.outcome === 'escrowed'
+            ? t.successEscrowed
+            : state.status?.server.slowDown
+              ? t.successSlowDown(formatTime(state.status.server.slowDown.retryAt) ?? '')
+              : t.successQueued}
+        </p>
         <p className="muted">{t.successNext}</p>
         <footer className="actions">
           <button ref={doneRef} type="button" className="primary" onClick={() => void escrowApi().close()}>
