@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Platform } from '../agent-server/orbit-api.js';
+import { text } from '../schema-helpers.js';
 import { Cursor, Id, IsoTime, IsoTimeQuery, PageMeta, PerPage, TeamIdQuery } from './common.js';
 import { DiskEncryptionStatus, StatusFilter } from './hosts.js';
 
@@ -55,24 +56,22 @@ export const Activity = z.object({
   id: z.number().int(),
   created_at: IsoTime,
   /** A person's email, an API token's name and id, a hostname, or "system". */
-  actor: z.string(),
+  actor: text(),
   actor_kind: ActorKind,
-  type: z.string(),
+  type: text(),
   host_id: z.number().int().nullable(),
   team_id: z.number().int().nullable(),
-  details: z.record(z.string(), z.unknown()),
+  details: z.record(text(), z.unknown()),
   /** The same in plain words, e.g. "alice@example.com revealed the key of laptop-7: user locked out". */
-  summary: z.string(),
+  summary: text(),
 });
 export type Activity = z.infer<typeof Activity>;
 
 /** Filters shared by the list and the CSV export. */
 export const ActivityFilterQuery = z.object({
-  actor: z.string().max(320).optional(),
+  actor: text(320).optional(),
   host_id: Id.optional(),
-  type: z
-    .string()
-    .max(64)
+  type: text(64)
     .regex(/^[a-z_]+$/, 'type is an activity type such as read_host_disk_encryption_key')
     .optional(),
   team_id: TeamIdQuery.optional(),
@@ -94,7 +93,7 @@ export const HostActivitiesQuery = z.object({ per_page: PerPage, cursor: Cursor.
 
 export const ActivitiesResponse = z.object({
   activities: z.array(Activity),
-  next_cursor: z.string().nullable(),
+  next_cursor: text().nullable(),
   meta: PageMeta,
 });
 
@@ -142,7 +141,7 @@ export const HistoryQuery = z.object({
 export const HistoryResponse = z.object({
   days: z.array(
     z.object({
-      day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      day: text().regex(/^\d{4}-\d{2}-\d{2}$/),
       counts: z.partialRecord(StatusFilter, z.number().int()),
     }),
   ),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../schema-helpers.js';
 import { Id, IsoTime, MAX_REASON_LENGTH } from './common.js';
 
 /**
@@ -46,38 +47,34 @@ export type Permission = z.infer<typeof Permission>;
 export const TeamScope = z.array(Id).min(1).max(100).nullable();
 export type TeamScope = z.infer<typeof TeamScope>;
 
-const Email = z
-  .string()
+const Email = text(254)
   .trim()
-  .max(254)
   .pipe(z.email('email is not a valid address'))
   .transform((e) => e.toLowerCase());
 
 /** Long enough to resist guessing once hashed; bounded so hashing cannot be made expensive. */
 export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 1024;
-const Password = z
-  .string()
-  .min(MIN_PASSWORD_LENGTH, `password must be at least ${MIN_PASSWORD_LENGTH} characters`)
-  .max(MAX_PASSWORD_LENGTH);
+const Password = text(MAX_PASSWORD_LENGTH).min(
+  MIN_PASSWORD_LENGTH,
+  `password must be at least ${MIN_PASSWORD_LENGTH} characters`,
+);
 
 // --- sessions -------------------------------------------------------------------------------------------
 
 export const SignInRequest = z.object({
-  email: z
-    .string()
+  email: text(254)
     .trim()
-    .max(254)
     .transform((e) => e.toLowerCase()),
   // Not checked for MIN_PASSWORD_LENGTH here: a short one simply does not match.
-  password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+  password: text(MAX_PASSWORD_LENGTH).min(1),
 });
 export type SignInRequest = z.infer<typeof SignInRequest>;
 
 export const User = z.object({
   id: z.number().int(),
-  email: z.string(),
-  name: z.string(),
+  email: text(),
+  name: text(),
   role: Role,
   teams: TeamScope,
   disabled: z.boolean(),
@@ -90,18 +87,18 @@ export type User = z.infer<typeof User>;
 /** `GET /me`, and the answer to a sign-in. For a Bearer token, `user` is null and `api_token` is set. */
 export const MeResponse = z.object({
   user: User.nullable(),
-  api_token: z.object({ id: z.number().int(), name: z.string() }).nullable(),
+  api_token: z.object({ id: z.number().int(), name: text() }).nullable(),
   role: Role,
   teams: TeamScope,
   permissions: z.array(Permission),
   /** Send it back as X-CSRF-Token on every state-changing request; null for Bearer tokens. */
-  csrf_token: z.string().nullable(),
+  csrf_token: text().nullable(),
   session: z.object({ idle_expires_at: IsoTime, expires_at: IsoTime }).nullable(),
 });
 export type MeResponse = z.infer<typeof MeResponse>;
 
 export const ChangePasswordRequest = z.object({
-  current_password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+  current_password: text(MAX_PASSWORD_LENGTH).min(1),
   new_password: Password,
 });
 
@@ -109,7 +106,7 @@ export const ChangePasswordRequest = z.object({
 
 export const CreateUserRequest = z.object({
   email: Email,
-  name: z.string().trim().max(255).default(''),
+  name: text(255).trim().default(''),
   role: Role,
   teams: TeamScope.default(null),
   password: Password,
@@ -118,7 +115,7 @@ export type CreateUserRequest = z.infer<typeof CreateUserRequest>;
 
 /** Absent fields keep their value. Disabling a user or changing the password ends the user's sessions. */
 export const UpdateUserRequest = z.object({
-  name: z.string().trim().max(255).optional(),
+  name: text(255).trim().optional(),
   role: Role.optional(),
   teams: TeamScope.optional(),
   disabled: z.boolean().optional(),
@@ -133,12 +130,12 @@ export const UsersResponse = z.object({ users: z.array(User) });
 
 export const ApiToken = z.object({
   id: z.number().int(),
-  name: z.string(),
+  name: text(),
   role: Role,
   teams: TeamScope,
   created_at: IsoTime,
   /** Who made it: a user's email, "cli" or "init". */
-  created_by: z.string(),
+  created_by: text(),
   expires_at: IsoTime.nullable(),
   revoked_at: IsoTime.nullable(),
   last_used_at: IsoTime.nullable(),
@@ -147,7 +144,7 @@ export type ApiToken = z.infer<typeof ApiToken>;
 
 export const MAX_TOKEN_DAYS = 3650;
 export const CreateApiTokenRequest = z.object({
-  name: z.string().trim().min(1, 'name is required').max(MAX_REASON_LENGTH),
+  name: text(MAX_REASON_LENGTH).trim().min(1, 'name is required'),
   role: Role,
   teams: TeamScope.default(null),
   /** null = never expires. */
@@ -156,5 +153,5 @@ export const CreateApiTokenRequest = z.object({
 export type CreateApiTokenRequest = z.infer<typeof CreateApiTokenRequest>;
 
 /** The secret is in this answer only; it is stored as a digest and never shown again. */
-export const CreateApiTokenResponse = z.object({ api_token: ApiToken, token: z.string() });
+export const CreateApiTokenResponse = z.object({ api_token: ApiToken, token: text() });
 export const ApiTokensResponse = z.object({ api_tokens: z.array(ApiToken) });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../schema-helpers.js';
 
 /**
  * What every admin endpoint shares: limits, error answers, ids, paging. The server validates every query
@@ -45,9 +46,9 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
 
 /** Every non-2xx admin answer. `error` is plain words for people; `code` is for programs. */
 export const AdminError = z.object({
-  error: z.string(),
+  error: text(),
   code: ErrorCode.optional(),
-  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  details: z.array(z.object({ path: text(), message: text() })).optional(),
 });
 export type AdminError = z.infer<typeof AdminError>;
 
@@ -68,10 +69,10 @@ export const PerPage = z.coerce
   .default(DEFAULT_PER_PAGE);
 
 /** Opaque: pass back `next_cursor` exactly as received. */
-export const Cursor = z
-  .string()
-  .max(512, 'cursor is too long')
-  .regex(/^[A-Za-z0-9_-]+$/, 'cursor is not one this server gave out');
+export const Cursor = text(512, 'cursor is too long').regex(
+  /^[A-Za-z0-9_-]+$/,
+  'cursor is not one this server gave out',
+);
 
 /** A query-string boolean (`true`/`false`/`1`/`0`). */
 export const QueryBool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');

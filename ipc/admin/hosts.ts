@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Platform } from '../agent-server/orbit-api.js';
+import { text } from '../schema-helpers.js';
 import {
   Cursor,
   Id,
@@ -56,11 +57,7 @@ export const HostFilterQuery = z.object({
    * One search over hostname, hardware serial, hardware UUID and logged-in user (substring, any case).
    * Over MAX_QUERY_LENGTH characters → 400 `query_too_long`.
    */
-  query: z
-    .string()
-    .trim()
-    .max(MAX_QUERY_LENGTH, `query must be at most ${MAX_QUERY_LENGTH} characters`)
-    .optional(),
+  query: text(MAX_QUERY_LENGTH, `query must be at most ${MAX_QUERY_LENGTH} characters`).trim().optional(),
   status: StatusFilter.optional(),
   /** Fleet's name for the same filter. */
   os_settings_disk_encryption: StatusFilter.optional(),
@@ -92,36 +89,36 @@ export const HostListQuery = HostFilterQuery.extend({
 });
 export type HostListQuery = z.infer<typeof HostListQuery>;
 
-export const HostIdentifierParams = z.object({ identifier: z.string().min(1).max(MAX_QUERY_LENGTH) });
+export const HostIdentifierParams = z.object({ identifier: text(MAX_QUERY_LENGTH).min(1) });
 
 const KeyState = z.object({
   escrowed: z.boolean(),
   decryptable: z.boolean().nullable(),
   key_slot: z.number().int().nullable(),
   updated_at: IsoTime,
-  client_error: z.string(),
+  client_error: text(),
 });
 
 /** A host in lists. Field names follow Fleet's host object where Fleet has the concept. */
 export const HostSummary = z.object({
   id: z.number().int(),
-  hostname: z.string(),
-  display_name: z.string(),
-  hardware_serial: z.string(),
-  uuid: z.string(),
+  hostname: text(),
+  display_name: text(),
+  hardware_serial: text(),
+  uuid: text(),
   platform: Platform,
-  os_version: z.string(),
+  os_version: text(),
   team_id: z.number().int().nullable(),
-  team_name: z.string().nullable(),
+  team_name: text().nullable(),
   /** Reported by the agent when it knows; null otherwise. */
-  logged_in_user: z.string().nullable(),
+  logged_in_user: text().nullable(),
   last_enrolled_at: IsoTime,
   seen_time: IsoTime,
   disk_encryption_enabled: z.boolean(),
   /** Fleet's place for the status; `detail` says why in plain words. */
   mdm: z.object({
     os_settings: z.object({
-      disk_encryption: z.object({ status: DiskEncryptionStatus.nullable(), detail: z.string() }),
+      disk_encryption: z.object({ status: DiskEncryptionStatus.nullable(), detail: text() }),
     }),
   }),
   key_kind: KeyKind,
@@ -136,7 +133,7 @@ export type HostSummary = z.infer<typeof HostSummary>;
 export const HostListResponse = z.object({
   hosts: z.array(HostSummary),
   /** null on the last page. */
-  next_cursor: z.string().nullable(),
+  next_cursor: text().nullable(),
   meta: PageMeta,
 });
 export const HostCountResponse = z.object({ count: z.number().int() });
@@ -144,10 +141,10 @@ export const HostCountResponse = z.object({ count: z.number().int() });
 /** One disk as the host page shows it, read from the agent's last report. */
 export const Volume = z.object({
   kind: KeyKind,
-  device: z.string().nullable(),
+  device: text().nullable(),
   encrypted: z.boolean(),
   /** Plain words: "our key slot 1 is escrowed", "BitLocker protection is off". */
-  detail: z.string(),
+  detail: text(),
 });
 
 /** Why a host needs someone to look at it, in plain words, with a stable code. */
@@ -164,7 +161,7 @@ export const AttentionReasonCode = z.enum([
   'not_seen_recently',
   'rotation_pending',
 ]);
-export const AttentionReason = z.object({ code: AttentionReasonCode, text: z.string() });
+export const AttentionReason = z.object({ code: AttentionReasonCode, text: text() });
 export type AttentionReason = z.infer<typeof AttentionReason>;
 
 export const HostDetails = HostSummary.extend({
@@ -174,7 +171,7 @@ export const HostDetails = HostSummary.extend({
    * Set when the linked person revealed the current key in the self-service portal: the host was told to
    * replace it (orbit config `recovery_key_used`); null again once a newer key is escrowed.
    */
-  recovery_key_used: z.object({ used_at: IsoTime, shown_to: z.string() }).nullable(),
+  recovery_key_used: z.object({ used_at: IsoTime, shown_to: text() }).nullable(),
   needs_attention: z.array(AttentionReason),
   archived_key_count: z.number().int(),
   policy: z.object({
@@ -194,7 +191,7 @@ export const NeedsAttentionQuery = z.object({
 });
 export const NeedsAttentionResponse = z.object({
   hosts: z.array(z.object({ host: HostSummary, reasons: z.array(AttentionReason) })),
-  next_cursor: z.string().nullable(),
+  next_cursor: text().nullable(),
   meta: PageMeta,
 });
 
@@ -207,7 +204,7 @@ export const ArchivedKeyMeta = z.object({
   id: z.number().int(),
   kind: KeyKind,
   key_slot: z.number().int().nullable(),
-  hardware_serial: z.string(),
+  hardware_serial: text(),
   reason: ArchiveReason,
   decryptable: z.boolean().nullable(),
   created_at: IsoTime,
@@ -218,7 +215,7 @@ export const ArchivedKeysResponse = z.object({
   archived_keys: z.array(ArchivedKeyMeta),
 });
 
-const Reason = z.string().trim().min(1, 'reason must not be empty').max(MAX_REASON_LENGTH);
+const Reason = text(MAX_REASON_LENGTH).trim().min(1, 'reason must not be empty');
 
 /**
  * `GET /hosts/{id}/encryption_key?reason=…&rotate_after=true` (Fleet's path; for API tokens) or
@@ -232,7 +229,7 @@ export type RevealRequest = z.infer<typeof RevealRequest>;
 
 export const RevealResponse = z.object({
   host_id: z.number().int(),
-  encryption_key: z.object({ key: z.string(), kind: KeyKind, updated_at: IsoTime }),
+  encryption_key: z.object({ key: text(), kind: KeyKind, updated_at: IsoTime }),
   /** Whether the host was asked for a new key because of this reveal. */
   rotation_requested: z.boolean(),
 });
@@ -246,7 +243,7 @@ export const RevealArchivedQuery = z.object({ reason: Reason.optional() });
 export const RevealArchivedRequest = z.object({ reason: Reason.optional(), archived_key_id: Id.optional() });
 export const RevealArchivedResponse = z.object({
   host_id: z.number().int(),
-  archived_keys: z.array(ArchivedKeyMeta.extend({ key: z.string().nullable() })),
+  archived_keys: z.array(ArchivedKeyMeta.extend({ key: text().nullable() })),
 });
 
 /** Columns of `GET /hosts/report?format=csv`, in order. */

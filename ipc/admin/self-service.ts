@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../schema-helpers.js';
 import { IsoTime, TeamId } from './common.js';
 
 /**
@@ -12,7 +13,7 @@ export const SsoStatusResponse = z.object({
   /** Single sign-on (OpenID Connect) is configured: show "Sign in with single sign-on". */
   sso_enabled: z.boolean(),
   /** Where the button goes (a page on this server that sends the browser to the identity provider). */
-  sso_login_url: z.string().nullable(),
+  sso_login_url: text().nullable(),
   /** false with `--disable-password-login`: hide the email + password form (POST /sessions answers 403). */
   password_login: z.boolean(),
 });
@@ -24,17 +25,15 @@ export type LinkSource = z.infer<typeof LinkSource>;
 
 /** `linked_user` of a host in the admin API. */
 export const HostLinkedUser = z.object({
-  email: z.string(),
-  name: z.string(),
+  email: text(),
+  name: text(),
   linked_at: IsoTime,
   linked_via: LinkSource,
 });
 export type HostLinkedUser = z.infer<typeof HostLinkedUser>;
 
-const PersonEmail = z
-  .string()
+const PersonEmail = text(254)
   .trim()
-  .max(254)
   .pipe(z.email('email is not a valid address'))
   .transform((e) => e.toLowerCase());
 
@@ -56,10 +55,7 @@ export const MAX_IMPORT_ROWS = 5000;
  * what would. The import is all or nothing: any bad line → 400 with every problem, nothing linked.
  */
 export const ImportHostLinksRequest = z.object({
-  csv: z
-    .string()
-    .min(1, 'csv is empty')
-    .max(128 * 1024),
+  csv: text(128 * 1024).min(1, 'csv is empty'),
   dry_run: z.boolean().default(false),
 });
 export type ImportHostLinksRequest = z.infer<typeof ImportHostLinksRequest>;
@@ -67,7 +63,7 @@ export type ImportHostLinksRequest = z.infer<typeof ImportHostLinksRequest>;
 export const ImportHostLinksResponse = z.object({
   dry_run: z.boolean(),
   /** Hosts whose link changed (or would). */
-  linked: z.array(z.object({ host_id: z.number().int(), hardware_serial: z.string(), email: z.string() })),
+  linked: z.array(z.object({ host_id: z.number().int(), hardware_serial: text(), email: text() })),
   /** Lines that named the link the host already has. */
   unchanged: z.number().int(),
 });
@@ -75,9 +71,9 @@ export type ImportHostLinksResponse = z.infer<typeof ImportHostLinksResponse>;
 
 /** Answer of a failed import (status 400, code `invalid_request`): one entry per bad line. */
 export const ImportHostLinksError = z.object({
-  error: z.string(),
+  error: text(),
   code: z.literal('invalid_request'),
-  details: z.array(z.object({ path: z.string(), message: z.string() })),
+  details: z.array(z.object({ path: text(), message: text() })),
 });
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../schema-helpers.js';
 import { IsoTime, TeamId } from './common.js';
 
 /** Teams, their disk-encryption policy, moving hosts, and the organisation's contact details. */
@@ -52,7 +53,7 @@ export const DiskEncryptionRequest = z
   }));
 export type DiskEncryptionRequest = z.infer<typeof DiskEncryptionRequest>;
 
-const TeamName = z.string().trim().min(1, 'name is required').max(255);
+const TeamName = text(255).trim().min(1, 'name is required');
 
 export const CreateTeamRequest = z.object({
   name: TeamName,
@@ -88,7 +89,7 @@ export type Policy = z.infer<typeof Policy>;
 
 export const Team = Policy.extend({
   id: z.number().int(),
-  name: z.string(),
+  name: text(),
   host_count: z.number().int(),
 });
 export type Team = z.infer<typeof Team>;
@@ -103,37 +104,31 @@ export const TeamResponse = z.object({ team: Team });
 // --- organisation (Fleet: GET/PATCH /config, org_info) ----------------------------------------------------
 
 export const OrgInfo = z.object({
-  org_name: z.string(),
+  org_name: text(),
   /** https:// or mailto: (the desktop app opens only those); '' when not set. */
-  contact_url: z.string(),
-  contact_email: z.string(),
-  contact_phone: z.string(),
+  contact_url: text(),
+  contact_email: text(),
+  contact_phone: text(),
 });
 export type OrgInfo = z.infer<typeof OrgInfo>;
 
-export const ContactUrl = z
-  .string()
+export const ContactUrl = text(2048)
   .trim()
-  .max(2048)
   .refine(
     (u) => u === '' || /^(https:\/\/|mailto:)[^\s<>"]+$/i.test(u),
     'contact_url must start with https:// or mailto: (the desktop app opens nothing else)',
   );
-export const ContactEmail = z
-  .string()
+export const ContactEmail = text(254)
   .trim()
-  .max(254)
   .refine((e) => e === '' || z.email().safeParse(e).success, 'contact_email is not a valid address');
-export const ContactPhone = z
-  .string()
+export const ContactPhone = text(64)
   .trim()
-  .max(64)
   .regex(/^[0-9+()./\s-]*$/, 'contact_phone may hold digits, spaces and + ( ) . / - only');
 
 /** `PATCH /config`: absent fields keep their value; '' clears one. */
 export const UpdateOrgRequest = z.object({
   org_info: z.object({
-    org_name: z.string().trim().min(1, 'org_name must not be empty').max(256).optional(),
+    org_name: text(256).trim().min(1, 'org_name must not be empty').optional(),
     contact_url: ContactUrl.optional(),
     contact_email: ContactEmail.optional(),
     contact_phone: ContactPhone.optional(),

@@ -102,9 +102,9 @@ export const Notifications = z.object({
 export type Notifications = z.infer<typeof Notifications>;
 
 export const LinkedUser = z.object({
-  email: z.string(),
+  email: text(),
   /** The person's name as their identity provider gave it ('' when it gave none). */
-  name: z.string(),
+  name: text(),
   linked_at: z.iso.datetime(),
 });
 export type LinkedUser = z.infer<typeof LinkedUser>;
@@ -116,7 +116,7 @@ export const RecoveryKeyUsed = z.object({
    * Who saw it: `owner` (the linked person, in the self-service portal) is the only value today. A string,
    * not an enum, so that a value added later does not make an older agent reject the whole config.
    */
-  shown_to: z.string(),
+  shown_to: text(),
 });
 export type RecoveryKeyUsed = z.infer<typeof RecoveryKeyUsed>;
 
@@ -260,9 +260,9 @@ export const LinkCodeRequest = z.object({ orbit_node_key: NodeKey });
 export type LinkCodeRequest = z.infer<typeof LinkCodeRequest>;
 
 export const LinkCodeResponse = z.object({
-  code: z.string(),
+  code: text(),
   /** Path and query on the server to open in the browser: `/link?code=…`. */
-  link_path: z.string(),
+  link_path: text(),
   expires_at: z.iso.datetime(),
   expires_in_seconds: z.number().int(),
 });
