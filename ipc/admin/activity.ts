@@ -84,7 +84,12 @@ export const ActivityFilterQuery = z.object({
 export const ActivitiesQuery = ActivityFilterQuery.extend({
   per_page: PerPage,
   cursor: Cursor.optional(),
-  after_id: z.coerce.number().int().min(0).optional(),
+  after_id: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
 });
 export type ActivitiesQuery = z.infer<typeof ActivitiesQuery>;
 

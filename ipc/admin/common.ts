@@ -53,7 +53,11 @@ export const AdminError = z.object({
 export type AdminError = z.infer<typeof AdminError>;
 
 /** Fleet's "No team" is team_id null (older clients send 0). */
-export const TeamId = z.union([z.number().int().positive(), z.literal(0).transform(() => null), z.null()]);
+export const TeamId = z.union([
+  z.number().int().positive().max(2_147_483_647),
+  z.literal(0).transform(() => null),
+  z.null(),
+]);
 
 /** `?team_id=` on lists: absent = every host the caller may see, 0 = "No team", n = that team. */
 export const TeamIdQuery = z.coerce.number().int().min(0).max(2_147_483_647);

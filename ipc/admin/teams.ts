@@ -72,7 +72,10 @@ export type UpdateTeamRequest = z.infer<typeof UpdateTeamRequest>;
 
 export const TransferHostsRequest = z.object({
   team_id: TeamId,
-  hosts: z.array(z.number().int().positive()).min(1, 'hosts must list at least one host id').max(10_000),
+  hosts: z
+    .array(z.number().int().positive().max(2_147_483_647))
+    .min(1, 'hosts must list at least one host id')
+    .max(10_000),
 });
 export type TransferHostsRequest = z.infer<typeof TransferHostsRequest>;
 
