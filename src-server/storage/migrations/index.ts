@@ -1,5 +1,6 @@
 import { ADMIN_MIGRATIONS } from './admin.js';
 import { ID, NL } from './placeholders.js';
+import { SCALE_OUT_MIGRATIONS } from './scale-out.js';
 import { SSO_MIGRATIONS } from './sso.js';
 
 /**
@@ -105,6 +106,7 @@ ALTER TABLE teams ADD COLUMN max_deferrals INTEGER NULL;
   },
   ...ADMIN_MIGRATIONS,
   ...SSO_MIGRATIONS,
+  ...SCALE_OUT_MIGRATIONS,
 ];
 
 /** The migration's SQL in one dialect. */
