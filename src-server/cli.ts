@@ -15,6 +15,7 @@ import {
 } from './admin-cli.js';
 import { addEscrowKeyGeneration, hasEscrowKeys } from './escrow/key-files.js';
 import { AlreadyInitializedError, addAdminToken, initDataDir } from './init.js';
+import { backupCommand } from './operations/backup-cli.js';
 import { startServer } from './server.js';
 import { BreakGlassError, breakGlass } from './sso/break-glass-cli.js';
 import type { SsoOptions } from './sso/context.js';
@@ -25,12 +26,14 @@ const USAGE = `usage:
   escrow-server serve --data-dir DIR --listen HOST:PORT [--database postgres://…]
                       [--tls-cert FILE --tls-key FILE] [--rotate-key-after-read]
                       [--max-connections N] [--max-connections-per-address N] [--keep-alive-timeout SECONDS]
-                      [--console-dir DIR] [--public-url URL]
+                      [--console-dir DIR] [--public-url URL] [--metrics-listen HOST:PORT]
                       [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file FILE
                        [--oidc-role-map GROUP=ROLE[@TEAM+TEAM],…] [--oidc-groups-claim groups]
                        [--oidc-scopes "email profile"] [--disable-password-login]]
   escrow-server break-glass --data-dir DIR [--database postgres://…] --email EMAIL [--url URL]
   escrow-server rotate-escrow-cert --data-dir DIR
+  escrow-server backup --data-dir DIR [--database postgres://…] --out FILE (--passphrase-stdin | --passphrase-fd N)
+  escrow-server restore --data-dir DIR [--database postgres://…] --in FILE (--passphrase-stdin | --passphrase-fd N)
   escrow-server add-admin-token --data-dir DIR [--database postgres://…] --role ROLE [--name NAME]
                       [--team TEAM]… [--expires-in-days N]
   escrow-server list-admin-tokens --data-dir DIR [--database postgres://…] [--json]
@@ -134,6 +137,11 @@ function options(argv: string[]) {
         'oidc-scopes': { type: 'string' },
         'disable-password-login': { type: 'boolean', default: false },
         url: { type: 'string' },
+        'metrics-listen': { type: 'string' },
+        out: { type: 'string' },
+        in: { type: 'string' },
+        'passphrase-stdin': { type: 'boolean', default: false },
+        'passphrase-fd': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -164,6 +172,14 @@ function connectionFlags(o: ReturnType<typeof options>['values']) {
     ...(perAddress === undefined ? {} : { maxConnectionsPerAddress: perAddress }),
     ...(keepAlive === undefined ? {} : { keepAliveTimeoutMs: keepAlive * 1000 }),
   };
+}
+
+/** --metrics-listen HOST:PORT: Prometheus metrics on their own (never the public) address. */
+function metricsFlag(v: string | undefined) {
+  if (v === undefined) return {};
+  const listen = Listen.safeParse(v);
+  if (!listen.success) throw new UsageError(`--metrics-listen: ${listen.error.issues[0]?.message ?? 'bad'}`);
+  return { metrics: listen.data };
 }
 
 function required(v: string | undefined, flag: string): string {
@@ -206,8 +222,10 @@ async function main(argv: string[]): Promise<number> {
         connections: connectionFlags(o),
         ...(o['console-dir'] ? { consoleDir: o['console-dir'] } : {}),
         ...(await ssoOptions(o)),
+        ...metricsFlag(o['metrics-listen']),
       });
       process.stderr.write(`escrow-server listening on ${server.url}\n`);
+      if (server.metricsUrl) process.stderr.write(`metrics: ${server.metricsUrl}\n`);
       process.stderr.write(`admin console: ${server.url}/admin/\n`);
       if (o['oidc-issuer']) {
         const base = (o['public-url'] ?? server.url).replace(/\/+$/, '');
@@ -326,6 +344,20 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         `${r.created ? `Made the admin account ${o.email}.\n` : ''}One-time admin console link (until ${r.expiresAt}):\n${r.link}\n` +
           (o.url ? '' : "Replace https://ESCROW-SERVER with the server's address (or pass --url).\n"),
+      );
+      return 0;
+    }
+    case 'backup':
+    case 'restore': {
+      process.stdout.write(
+        await backupCommand(command, {
+          dataDir: required(o['data-dir'], '--data-dir'),
+          database: o.database,
+          out: o.out,
+          in: o.in,
+          passphraseStdin: o['passphrase-stdin'],
+          passphraseFd: o['passphrase-fd'],
+        }),
       );
       return 0;
     }
