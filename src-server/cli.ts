@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -27,6 +28,7 @@ const USAGE = `usage:
                       [--tls-cert FILE --tls-key FILE] [--rotate-key-after-read]
                       [--max-connections N] [--max-connections-per-address N] [--keep-alive-timeout SECONDS]
                       [--console-dir DIR] [--public-url URL] [--metrics-listen HOST:PORT]
+                      [--trusted-proxy ADDRESS[/BITS]]…
                       [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file FILE
                        [--oidc-role-map GROUP=ROLE[@TEAM+TEAM],…] [--oidc-groups-claim groups]
                        [--oidc-scopes "email profile"] [--disable-password-login]]
@@ -138,6 +140,7 @@ function options(argv: string[]) {
         'disable-password-login': { type: 'boolean', default: false },
         url: { type: 'string' },
         'metrics-listen': { type: 'string' },
+        'trusted-proxy': { type: 'string', multiple: true },
         out: { type: 'string' },
         in: { type: 'string' },
         'passphrase-stdin': { type: 'boolean', default: false },
@@ -182,6 +185,28 @@ function metricsFlag(v: string | undefined) {
   return { metrics: listen.data };
 }
 
+/** --trusted-proxy: a load balancer's address or network (IPv4 or IPv6, optional /bits), repeatable. */
+function trustedProxyFlag(v: string[] | undefined) {
+  if (!v) return {};
+  const ProxyAddress = z
+    .string()
+    .max(64)
+    .refine(
+      (s) => {
+        const [ip = '', bits, ...rest] = s.split('/');
+        const family = isIP(ip);
+        if (family === 0 || rest.length > 0) return false;
+        return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+      },
+      { message: '--trusted-proxy must be an IP address or a network like 10.0.0.0/24' },
+    );
+  for (const p of v) {
+    const r = ProxyAddress.safeParse(p);
+    if (!r.success) throw new UsageError(r.error.issues[0]?.message ?? 'bad --trusted-proxy');
+  }
+  return { trustedProxies: v };
+}
+
 function required(v: string | undefined, flag: string): string {
   if (!v) throw new UsageError(`${flag} is required`);
   return v;
@@ -223,6 +248,7 @@ async function main(argv: string[]): Promise<number> {
         ...(o['console-dir'] ? { consoleDir: o['console-dir'] } : {}),
         ...(await ssoOptions(o)),
         ...metricsFlag(o['metrics-listen']),
+        ...trustedProxyFlag(o['trusted-proxy']),
       });
       process.stderr.write(`escrow-server listening on ${server.url}\n`);
       if (server.metricsUrl) process.stderr.write(`metrics: ${server.metricsUrl}\n`);

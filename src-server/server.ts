@@ -95,6 +95,8 @@ export interface StartServerOptions {
    * other than the listen address); the redirect URI is this + /sso/callback. Default: the listen URL.
    */
   publicUrl?: string;
+  /** Load balancers whose X-Forwarded-For gives the client's address (addresses or CIDRs). */
+  trustedProxies?: readonly string[];
   /** Where `GET /metrics` (Prometheus) is served; nowhere unless given (never on the public listener). */
   metrics?: { host: string; port: number };
 }
@@ -301,7 +303,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ? { cert: await readFile(opts.tls.certPath), key: await readFile(opts.tls.keyPath) }
     : null;
   const connections = connectionLimits(opts.connections);
-  const app = buildApp(ctx, https, connections);
+  const app = buildApp(ctx, https, connections, opts.trustedProxies);
   // On PostgreSQL one server at a time runs the job; the others wait their turn (cluster/advisory-lock.ts).
   const verifyLock = opts.databaseUrl
     ? new AdvisoryLock(opts.databaseUrl, VERIFY_JOB_LOCK, 'escrow-server key verification')

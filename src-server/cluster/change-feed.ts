@@ -53,7 +53,7 @@ export function decodeChange(payload: string): { seq: number; server: string; ch
 }
 
 /**
- * Keeps the caches of several servers on one PostgreSQL coherent (decision 0019).
+ * Keeps the caches of several servers on one PostgreSQL coherent (decision 0030).
  *
  * Every write that changes what agents see is announced before it is answered: one statement bumps the
  * `cluster_changes` sequence and NOTIFYs the change with that number. The row lock makes the numbers
