@@ -110,6 +110,8 @@ for (let start = 0; start < HOSTS; start += 1000) {
 }
 await db.query('ANALYZE');
 const seedSeconds = (performance.now() - seeded) / 1000;
+const step = (/** @type {string} */ what) => console.error(`[cluster bench] ${what}`);
+step(`${HOSTS} hosts seeded in ${seedSeconds.toFixed(1)} s`);
 
 /** @type {{ child: import('node:child_process').ChildProcess, port: number, metrics: string }[]} */
 const replicas = [];
@@ -148,13 +150,15 @@ for (const r of replicas) {
     await sleep(200);
   }
 }
+step(`${REPLICAS} replica(s) ready`);
 const lbPort = await freePort();
 const cfg = join(dataDir, 'haproxy.cfg');
 writeFileSync(
   cfg,
   [
     'global',
-    '  maxconn 16000',
+    // Two descriptors per proxied connection: what the usual open-file limit (20,000 here) allows.
+    '  maxconn 9500',
     'defaults',
     '  mode http',
     '  timeout connect 5s',
@@ -171,6 +175,9 @@ writeFileSync(
   ].join('\n'),
 );
 const haproxy = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'inherit'] });
+haproxy.once('exit', (code) => {
+  if (code) throw new Error(`haproxy exited with ${code}`);
+});
 const url = `http://127.0.0.1:${lbPort}`;
 while (
   !(await fetch(`${url}/readyz`).then(
@@ -188,6 +195,7 @@ const metric = async (/** @type {string} */ at, /** @type {string} */ name) => {
   return line ? Number(line.slice(name.length + 1)) : 0;
 };
 
+step('HAProxy forwarding');
 // 1. Check-ins through the balancer, every request a different host.
 let next = 0;
 const load = await autocannon({
@@ -203,6 +211,7 @@ const load = await autocannon({
   ],
 });
 const loadAvgCheckins = loadavg()[0] ?? 0;
+step(`check-ins done: ${load.requests.average.toFixed(0)}/s`);
 
 // 2. HELD agents holding long-polls (spread over one client process per CPU), then one admin change.
 const clients = Math.max(1, availableParallelism());
@@ -228,7 +237,8 @@ for (;;) {
     0,
   );
   if (held >= HELD) break;
-  await sleep(200);
+  step(`${held}/${HELD} agents held`);
+  await sleep(1000);
 }
 const heldRss = replicas.map((r) => rssMb(r.child.pid));
 const t0 = performance.timeOrigin + performance.now();
