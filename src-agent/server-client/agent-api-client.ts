@@ -36,7 +36,7 @@ const MIN_SLOW_DOWN_MS = 1_000;
 const MAX_SLOW_DOWN_MS = 60 * 60_000;
 
 /**
- * The agent's side of src-server/api/agent-api.ts. Every answer is validated with the contract's zod
+ * The agent's side of the orbit contract (ipc/agent-server/orbit-api.ts). Every answer is validated with the contract's zod
  * schemas. A 401 means the server no longer knows our node key (host deleted, re-enrolled elsewhere): the
  * client enrolls again once and repeats the request.
  */
@@ -79,7 +79,7 @@ export class AgentApiClient {
       { enroll_secret: secret, ...(await this.opts.identity()) },
       { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) },
     );
-    this.noteSlowDown(AGENT_API_PATHS.enroll, res);
+    this.noteSlowDown(AGENT_API_PATHS.enroll, res, 'enroll');
     const body = parseBody(res, EnrollResponse, 'enroll');
     await this.opts.nodeKeys.save(body.orbit_node_key);
     this.nodeKey = body.orbit_node_key;
@@ -128,7 +128,7 @@ export class AgentApiClient {
         { ...body, orbit_node_key: this.nodeKey },
         { timeoutMs: this.timeoutMs + extraTimeoutMs, ...(signal ? { signal } : {}) },
       );
-      this.noteSlowDown(path, res);
+      this.noteSlowDown(path, res, what);
       if (res.status === 401 && attempt === 0) {
         this.opts.log.warn({ what }, 'the escrow server does not know our node key; enrolling again');
         this.nodeKey = null;
@@ -158,12 +158,18 @@ export class AgentApiClient {
     throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
   }
 
-  private noteSlowDown(path: string, res: JsonResponse): void {
+  /**
+   * A 429 holds this endpoint until its Retry-After and throws the distinct "slow down" error carrying that
+   * same time (never "unreachable"), so the error, the status and the hold tell one time.
+   */
+  private noteSlowDown(path: string, res: JsonResponse, what: string): void {
     if (res.status !== 429) {
       this.holds.delete(path);
       return;
     }
-    this.holds.set(path, Date.now() + slowDownMs(res));
+    const until = Date.now() + slowDownMs(res);
+    this.holds.set(path, until);
+    throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
   }
 }
 
@@ -175,12 +181,8 @@ function slowDownMessage(what: string, until: number): string {
   return `the escrow server asked us to slow down (HTTP 429 on ${what}); trying again at ${new Date(until).toISOString()}`;
 }
 
+/** After noteSlowDown: 5xx is "unavailable", any other non-2xx a refusal with the server's reason. */
 function checkStatus(res: JsonResponse, what: string): void {
-  if (res.status === 429) {
-    // The server is there and says "later": a distinct error, never "unreachable" (noteSlowDown set the hold).
-    const until = Date.now() + slowDownMs(res);
-    throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
-  }
   if (res.status >= 500) {
     throw new ServerUnavailableError(`the escrow server answered ${what} with HTTP ${res.status}`);
   }
