@@ -15,6 +15,7 @@ import { ReminderStore } from './reminder-store.js';
 import { AgentApiClient } from './server-client/agent-api-client.js';
 import { ConfigFollower } from './server-client/config-follower.js';
 import { linuxHostIdentity, macHostIdentity } from './server-client/host-identity.js';
+import { HostIdentityKey } from './server-client/host-identity-key.js';
 import { NodeKeyStore } from './server-client/node-key-store.js';
 import type { RetryPolicy } from './server-client/retry-delay.js';
 import { AGENT_VERSION } from './version.js';
@@ -73,6 +74,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     serverUrl: o.serverUrl,
     enrollSecretFile: o.enrollSecretFile,
     nodeKeys: new NodeKeyStore(o.stateDir),
+    identityKey: new HostIdentityKey(o.stateDir),
     identity: runner ? macHostIdentity(runner) : linuxHostIdentity,
     log: o.log.child({ part: 'server-client' }),
   });

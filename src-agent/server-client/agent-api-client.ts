@@ -15,6 +15,7 @@ import type { Logger } from '../../node-lib/logger.js';
 import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
 import { ServerRejectedError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
+import type { HostIdentityKey } from './host-identity-key.js';
 import { type JsonResponse, postJson } from './http-json.js';
 import type { NodeKeyStore } from './node-key-store.js';
 
@@ -22,6 +23,8 @@ export interface AgentApiClientOptions {
   serverUrl: string;
   enrollSecretFile: string;
   nodeKeys: NodeKeyStore;
+  /** Signs each enrollment: only this computer can re-enroll its host (host-identity-key.ts). */
+  identityKey: HostIdentityKey;
   identity: () => Promise<HostIdentity>;
   log: Logger;
   /** Timeout of a plain request; a long-poll gets its wait on top. */
@@ -74,16 +77,25 @@ export class AgentApiClient {
     if (!secret)
       throw new ServerRejectedError(0, `the enroll secret file ${this.opts.enrollSecretFile} is empty`);
     this.checkHold(AGENT_API_PATHS.enroll, 'enroll');
+    const identity = await this.opts.identity();
+    const claim = await this.opts.identityKey.claim(identity.hardware_uuid);
     const res = await postJson(
       this.url(AGENT_API_PATHS.enroll),
-      { enroll_secret: secret, ...(await this.opts.identity()) },
+      { enroll_secret: secret, ...identity, host_identity: claim },
       { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) },
     );
     this.noteSlowDown(AGENT_API_PATHS.enroll, res, 'enroll');
     const body = parseBody(res, EnrollResponse, 'enroll');
     await this.opts.nodeKeys.save(body.orbit_node_key);
     this.nodeKey = body.orbit_node_key;
-    this.opts.log.info({ server: this.opts.serverUrl }, 'enrolled with the escrow server');
+    if (body.pending_merge) {
+      // Another host enrolled with this hardware UUID and a key we do not hold (this computer was reinstalled,
+      // or someone claims to be it). We escrow as a host of our own until an admin merges the two.
+      this.opts.log.warn(
+        { server: this.opts.serverUrl },
+        'enrolled as a pending host: the server knows this hardware under another identity key; an admin must merge the two',
+      );
+    } else this.opts.log.info({ server: this.opts.serverUrl }, 'enrolled with the escrow server');
   }
 
   /** With `afterVersion`, the server holds the request until the config changes or `waitSeconds` pass. */
