@@ -13,6 +13,7 @@ import type {
   NewToken,
   NewUser,
   Scope,
+  StatusReportFacts,
   UserChange,
 } from './records.js';
 import { ChangeTrackingSsoStore } from './sso-change-tracking.js';
@@ -106,8 +107,8 @@ export class ChangeTrackingStore implements EscrowStore {
   touchHost(hostId: number) {
     return this.write({ kind: 'touched', hostId }, () => this.inner.touchHost(hostId));
   }
-  saveStatusReport(hostId: number, reportJson: string) {
-    return this.write(hosts([hostId]), () => this.inner.saveStatusReport(hostId, reportJson));
+  saveStatusReport(hostId: number, reportJson: string, facts?: StatusReportFacts) {
+    return this.write(hosts([hostId]), () => this.inner.saveStatusReport(hostId, reportJson, facts));
   }
   storeKey(hostId: number, key: NewKey) {
     return this.write(hosts([hostId]), () => this.inner.storeKey(hostId, key));

@@ -20,6 +20,7 @@ import type {
   Scope,
   SessionRecord,
   StatusCount,
+  StatusReportFacts,
   Team,
   TokenRecord,
   UncheckedKey,
@@ -61,7 +62,8 @@ export interface EscrowStore {
   /** Exact hardware UUID, then serial, then hostname (lowest id wins when several hosts share one). */
   findHostByIdentifier(identifier: string, scope: Scope): Promise<HostView | null>;
   touchHost(hostId: number): Promise<void>;
-  saveStatusReport(hostId: number, reportJson: string): Promise<void>;
+  /** Stores the report and what it says about the people at the host (StatusReportFacts). */
+  saveStatusReport(hostId: number, reportJson: string, facts?: StatusReportFacts): Promise<void>;
 
   /**
    * Store a new key for the host, archiving the previous one first. With an escrow_id equal to the stored

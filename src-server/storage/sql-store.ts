@@ -16,6 +16,7 @@ import type {
   NewToken,
   NewUser,
   Scope,
+  StatusReportFacts,
   Team,
   UncheckedKey,
   UserChange,
@@ -208,13 +209,28 @@ export class SqlEscrowStore implements EscrowStore {
     await this.db.run('UPDATE hosts SET last_seen_at = ? WHERE id = ?', [now(), hostId]);
   }
 
-  saveStatusReport(hostId: number, reportJson: string): Promise<void> {
+  saveStatusReport(hostId: number, reportJson: string, facts: StatusReportFacts = {}): Promise<void> {
     return this.db.transaction(async (tx) => {
-      await tx.run('UPDATE hosts SET reported_status = ?, last_seen_at = ? WHERE id = ?', [
-        reportJson,
-        now(),
-        hostId,
-      ]);
+      await tx.run(
+        'UPDATE hosts SET reported_status = ?, last_seen_at = ?, logout_deferrals = ? WHERE id = ?',
+        [reportJson, now(), facts.logout_deferrals ?? null, hostId],
+      );
+      const person = facts.logged_in_user;
+      if (person) {
+        // A new name changes the search text too (and, on SQLite, the trigram index through its trigger).
+        const h = await tx.get<{ hostname: string; hardware_serial: string; hardware_uuid: string }>(
+          `SELECT hostname, hardware_serial, hardware_uuid FROM hosts WHERE id = ? AND
+             (logged_in_user IS NULL OR logged_in_user <> ?)${this.forUpdate}`,
+          [hostId, person],
+        );
+        if (h) {
+          await tx.run('UPDATE hosts SET logged_in_user = ?, search_text = ? WHERE id = ?', [
+            person,
+            searchText({ ...h, logged_in_user: person }),
+            hostId,
+          ]);
+        }
+      }
       await refreshStatuses(tx, [hostId]);
     });
   }

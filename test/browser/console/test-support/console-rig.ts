@@ -31,6 +31,11 @@ export interface ConsoleRig {
   /** A host enrolled through the agent API with a real, escrowed LUKS key. */
   /** `key` is the host's current key (a test that replaces it says so here). */
   keyed: EnrolledHost & { key: string };
+  /**
+   * A Mac whose agent reported (over the agent API) the person at its screen and a FileVault log-out
+   * postponed `deferrals` times; it has no key yet.
+   */
+  mac: EnrolledHost & { user: string; deferrals: number };
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
 }
@@ -92,12 +97,25 @@ export async function startConsoleRig(opts: {
     client_error: '',
   });
   if (res.status !== 204) throw new Error(`luks_data: ${res.status} ${await res.text()}`);
+  const mac = { ...(await enroll(t, 'darwin')), user: 'grace.hopper', deferrals: 4 };
+  const report = await t.post(AGENT_API_PATHS.diskEncryptionStatus, {
+    orbit_node_key: mac.nodeKey,
+    platform: 'darwin',
+    boot_volume_encrypted: true,
+    filevault: { enabled: true, has_personal_recovery_key: false },
+    agent_version: 'test',
+    logged_in_user: mac.user,
+    logout_deferrals: mac.deferrals,
+  });
+  if (report.status !== 204)
+    throw new Error(`disk_encryption_status: ${report.status} ${await report.text()}`);
   await seedHosts(t, opts.hosts);
 
   return {
     t,
     url: t.url,
     keyed: { ...host, key },
+    mac,
     api,
     close: () => t.close(),
   };
