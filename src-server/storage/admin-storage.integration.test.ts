@@ -32,8 +32,15 @@ const identity = (i: number, over: Partial<HostIdentity> = {}): HostIdentity => 
 describe.each(storeAdapters(() => postgres))('admin storage on $name', (adapter) => {
   let store: EscrowStore;
   let cleanup: () => void;
+  let reopen: () => Promise<EscrowStore>;
   beforeEach(async () => {
-    ({ store, cleanup } = await adapter.open());
+    const opened = await adapter.open();
+    ({ store, cleanup } = opened);
+    reopen = () =>
+      openStore({
+        dataDir: opened.dir,
+        ...('databaseUrl' in opened ? { databaseUrl: opened.databaseUrl as string } : {}),
+      });
   });
   afterEach(async () => {
     await store.close();
@@ -169,6 +176,76 @@ describe.each(storeAdapters(() => postgres))('admin storage on $name', (adapter)
     await store.saveStatusReport(ids[1] as number, report(3), { logout_deferrals: 3 });
     expect((await store.attentionCandidates(q, 10)).map((v) => v.host.id)).toEqual([ids[0], ids[1]]);
     expect((await store.getHostView(ids[1] as number))?.host.logout_deferrals).toBe(3);
+  });
+
+  it('turning escrow on: the change is committed before the statuses follow, and a restart finishes them', async () => {
+    const ids = await fleet(2);
+    const [linux, mac] = ids as [number, number];
+    const status = async (s: EscrowStore, id: number) =>
+      (await s.getHostView(id))?.host.disk_encryption_status;
+    let during: unknown;
+    await store.setDiskEncryption(
+      null,
+      true,
+      {},
+      {
+        beforeStatusRefresh: async (hostIds) => {
+          const v = await store.getHostView(linux);
+          during = { hostIds, enabled: v?.encryption_enabled, status: v?.host.disk_encryption_status };
+        },
+      },
+    );
+    // What the agents are told is already true; the console's stored status is re-derived after.
+    expect(during).toEqual({ hostIds: ids, enabled: true, status: 'unmanaged' });
+    expect([await status(store, linux), await status(store, mac)]).toEqual(['action_required', 'enforcing']);
+
+    // The statuses follow even when telling the agents failed.
+    await expect(
+      store.setDiskEncryption(
+        null,
+        false,
+        {},
+        { beforeStatusRefresh: () => Promise.reject(new Error('boom')) },
+      ),
+    ).rejects.toThrow('boom');
+    expect(await status(store, linux)).toBe('unmanaged');
+
+    // The server dies while the agents are being told: the next start re-derives the statuses and records
+    // their changes as host events.
+    let release = () => {};
+    let reached = () => {};
+    const atCallback = new Promise<void>((r) => {
+      reached = r;
+    });
+    const killed = store.setDiskEncryption(
+      null,
+      true,
+      {},
+      {
+        beforeStatusRefresh: () => {
+          reached();
+          return new Promise<void>((r) => {
+            release = r;
+          });
+        },
+      },
+    );
+    await atCallback;
+    expect(await status(store, linux)).toBe('unmanaged');
+    const restarted = await reopen();
+    try {
+      expect(await status(restarted, linux)).toBe('action_required');
+      const events = await restarted.listActivities({ hostId: linux, limit: 10 });
+      expect(events[0]).toMatchObject({
+        type: 'disk_encryption_status_changed',
+        details: { to: 'action_required' },
+      });
+    } finally {
+      await restarted.close();
+    }
+    release();
+    await killed;
+    expect(await status(store, mac)).toBe('enforcing');
   });
 
   it('keeps the person an agent last reported at the screen, searchable, and the log-out deferrals', async () => {

@@ -13,6 +13,7 @@ import type {
   NewToken,
   NewUser,
   Scope,
+  SetDiskEncryptionOptions,
   StatusReportFacts,
   UserChange,
 } from './records.js';
@@ -151,9 +152,16 @@ export class ChangeTrackingStore implements EscrowStore {
   getTeam(id: number) {
     return this.inner.getTeam(id);
   }
-  setDiskEncryption(teamId: number | null, enabled: boolean, policy?: EncryptionPolicyChange) {
-    // Every host of the team changes; which ones those are is the store's to say, so all are dropped.
-    return this.write({ kind: 'all' }, () => this.inner.setDiskEncryption(teamId, enabled, policy));
+  setDiskEncryption(
+    teamId: number | null,
+    enabled: boolean,
+    policy?: EncryptionPolicyChange,
+    opts?: SetDiskEncryptionOptions,
+  ) {
+    // Every host of the team changes; which ones those are is the store's to say, so all are dropped. The
+    // write ends after the status refresh; reads in between (the long-poll answers) see the committed
+    // change and are just not cached.
+    return this.write({ kind: 'all' }, () => this.inner.setDiskEncryption(teamId, enabled, policy, opts));
   }
   transferHosts(teamId: number | null, hostIds: readonly number[]) {
     return this.write(hosts(hostIds), () => this.inner.transferHosts(teamId, hostIds));

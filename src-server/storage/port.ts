@@ -19,6 +19,7 @@ import type {
   NewUser,
   Scope,
   SessionRecord,
+  SetDiskEncryptionOptions,
   StatusCount,
   StatusReportFacts,
   Team,
@@ -94,12 +95,14 @@ export interface EscrowStore {
   getTeam(id: number): Promise<Team | null>;
   /**
    * teamId null is "no team". Turning encryption off archives and deletes the keys of its hosts. Policy
-   * fields left undefined keep their value; null clears them. Returns the ids of the team's hosts.
+   * fields left undefined keep their value; null clears them. Returns the ids of the team's hosts, once
+   * their stored statuses are current too (opts.beforeStatusRefresh runs before that).
    */
   setDiskEncryption(
     teamId: number | null,
     enabled: boolean,
     policy?: EncryptionPolicyChange,
+    opts?: SetDiskEncryptionOptions,
   ): Promise<number[]>;
   /** Moves hosts; a host moving to a team without encryption loses (archives) its key, as in Fleet. */
   transferHosts(teamId: number | null, hostIds: readonly number[]): Promise<number[]>;

@@ -192,6 +192,14 @@ export interface AttentionQuery {
   deferralsAtLeast: number;
 }
 
+export interface SetDiskEncryptionOptions {
+  /**
+   * Runs once the change is committed and before the hosts' stored statuses are re-derived: the server
+   * answers the agents' long-polls here, so they do not wait for the console's bookkeeping.
+   */
+  beforeStatusRefresh?: ((hostIds: number[]) => Promise<void>) | undefined;
+}
+
 /** What a status report says about the people at the host, stored beside the report itself. */
 export interface StatusReportFacts {
   /** A name replaces the stored person; null (nobody logged in) or undefined (not said) keeps them. */

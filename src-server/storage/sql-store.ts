@@ -16,6 +16,7 @@ import type {
   NewToken,
   NewUser,
   Scope,
+  SetDiskEncryptionOptions,
   StatusReportFacts,
   Team,
   UncheckedKey,
@@ -73,6 +74,8 @@ export class SqlEscrowStore implements EscrowStore {
         await tx.run('INSERT INTO schema_migrations (id, name) VALUES (?, ?)', [m.id, m.name]);
       });
     }
+    // A policy change whose status refresh a killed server did not finish (teams.setDiskEncryption).
+    await teams.refreshQueuedStatuses(this.db);
     // Hosts from before migration 10 (or bulk-loaded ones) get their status derived once, in slices.
     for (;;) {
       const pending = await this.db.all<{ id: number }>(
@@ -284,8 +287,20 @@ export class SqlEscrowStore implements EscrowStore {
   noTeamSettings() {
     return teamSettings(this.db, null);
   }
-  setDiskEncryption(teamId: number | null, enabled: boolean, policy: EncryptionPolicyChange = {}) {
-    return teams.setDiskEncryption(this.db, this.forUpdate, teamId, enabled, policy);
+  setDiskEncryption(
+    teamId: number | null,
+    enabled: boolean,
+    policy: EncryptionPolicyChange = {},
+    opts: SetDiskEncryptionOptions = {},
+  ) {
+    return teams.setDiskEncryption(
+      this.db,
+      this.forUpdate,
+      teamId,
+      enabled,
+      policy,
+      opts.beforeStatusRefresh,
+    );
   }
   transferHosts(teamId: number | null, hostIds: readonly number[]) {
     return teams.transferHosts(this.db, this.forUpdate, teamId, hostIds);
