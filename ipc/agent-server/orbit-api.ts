@@ -126,7 +126,13 @@ export const ConfigResponse = z.object({
   notifications: Notifications,
   /** Ours: PEM of the current escrow certificate; agents encrypt new keys to it. */
   escrow_certificate: text(MAX_CERTIFICATE_PEM),
-  org_info: z.object({ org_name: text(), contact_url: text() }),
+  org_info: z.object({
+    org_name: text(),
+    contact_url: text(),
+    /** Ours: the IT team's email and phone for the desktop's My Device page ('' when not set; absent from older servers). */
+    contact_email: text().optional(),
+    contact_phone: text().optional(),
+  }),
   /** Ours: the team's disk-encryption policy for this host. */
   disk_encryption: z.object({
     enabled: z.boolean(),

@@ -115,8 +115,8 @@ describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) =
     await page.close();
   });
 
-  it('helpdesk finds a Mac by its user’s name and reads why it needs attention: the log-out was postponed', async () => {
-    const page = await consolePage(browser, rig, 'helpdesk', '/admin/');
+  it('an admin reads why a Mac needs attention (the log-out was postponed) and finds it by its user’s name', async () => {
+    const page = await consolePage(browser, rig, 'admin', '/admin/');
     const attention = page.getByRole('region', { name: /needs attention/i });
     await attention.getByText(`The user postponed the log-out ${rig.mac.deferrals} times.`).waitFor();
 
