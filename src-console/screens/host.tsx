@@ -164,7 +164,8 @@ export function HostScreen({ id }: { id: number }) {
                 <li key={i}>
                   <strong>{v.device ?? KIND_NAMES[v.kind]}</strong>{' '}
                   <span className="muted small">
-                    {KIND_NAMES[v.kind]} · {v.encrypted ? 'encrypted' : 'not encrypted'}
+                    {v.device ? `${KIND_NAMES[v.kind]} · ` : ''}
+                    {v.encrypted ? 'encrypted' : 'not encrypted'}
                   </span>
                   <span className="block small">{v.detail}</span>
                 </li>

@@ -124,7 +124,7 @@ describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) =
     await page.getByRole('searchbox', { name: 'Search' }).fill('Grace.Hop');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
-    await page.getByRole('cell', { name: new RegExp(rig.mac.user) }).waitFor();
+    await page.locator('tbody tr').getByText(rig.mac.user, { exact: true }).waitFor();
     await page.getByRole('link', { name: rig.mac.identity.hostname }).click();
     await page.getByRole('heading', { name: rig.mac.identity.hostname, level: 1 }).waitFor();
     await page.getByText(`The user postponed the log-out ${rig.mac.deferrals} times.`).waitFor();
