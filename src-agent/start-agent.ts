@@ -2,6 +2,7 @@ import type { Logger } from '../node-lib/logger.js';
 import { ensurePrivateDir } from './durable-file.js';
 import { EscrowService } from './escrow-orchestrator.js';
 import { resolveUser } from './ipc-server/allowed-users.js';
+import { personAtScreen } from './ipc-server/logind-sessions.js';
 import { type IpcServer, startIpcServer } from './ipc-server/server.js';
 import type { SlotPbkdf } from './linux/cryptsetup.js';
 import { createLinuxPlatform, type LinuxPlatformOptions } from './linux/linux-platform.js';
@@ -138,6 +139,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     log: o.log.child({ part: 'ipc' }),
     ...(o.sessionsDir ? { sessionsDir: o.sessionsDir } : {}),
     ...(o.consolePath ? { consolePath: o.consolePath } : {}),
+    onLocalUsers: (users) => escrow.onLoggedInUser(personAtScreen(users)),
   });
   const follower = new ConfigFollower({
     api,

@@ -76,7 +76,15 @@ export const DeviceStatus = z.object({
   server: ServerConnection,
   volumes: z.array(Volume).max(32),
   action: Action.nullable(),
-  organization: z.object({ name: text(256), contactUrl: text(2048) }).nullable(),
+  organization: z
+    .object({
+      name: text(256),
+      contactUrl: text(2048),
+      /** The IT team's email and phone as the server gave them (optional: older agents do not send them). */
+      contactEmail: text(320).optional(),
+      contactPhone: text(64).optional(),
+    })
+    .nullable(),
   updatedAt: isoTime,
 });
 export type DeviceStatus = z.infer<typeof DeviceStatus>;
