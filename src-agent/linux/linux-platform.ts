@@ -18,6 +18,7 @@ export interface LinuxPlatformOptions {
   api: AgentApiClient;
   log: Logger;
   newSlotPbkdf?: SlotPbkdf;
+  userSlotPbkdf?: SlotPbkdf;
   /** The server acknowledged a key of ours (a new escrow, or a queued key sent later). */
   onKeyAcknowledged?: () => void;
   /** TEST ONLY: passed to the LUKS core's crash points. */
@@ -52,6 +53,7 @@ export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow 
     escrowCertificate: () => certificateOf(latestConfig),
     log: opts.log,
     ...(opts.newSlotPbkdf ? { newSlotPbkdf: opts.newSlotPbkdf } : {}),
+    ...(opts.userSlotPbkdf ? { userSlotPbkdf: opts.userSlotPbkdf } : {}),
     ...(opts.testCrashAt ? { testCrashAt: opts.testCrashAt } : {}),
   });
 
