@@ -6,7 +6,7 @@ import { CryptsetupError, type SlotPbkdf } from './cryptsetup.js';
 import { type EscrowContext, guarded } from './escrow-context.js';
 import { readEscrowState } from './escrow-state.js';
 import { recordEscrowed, upload } from './escrow-upload.js';
-import { hasSlot, type JournalEntry } from './journal.js';
+import type { JournalEntry } from './journal.js';
 import { cooldownError, noFreeSlotError, toAgentError } from './luks-errors.js';
 import {
   freeSlots,
@@ -240,7 +240,7 @@ async function proveNewPassphrase(ctx: EscrowContext, r: ResetRequest, slot: num
 function oldPassphraseSlots(meta: LuksMetadata, entries: JournalEntry[], except: number[]): number[] {
   const ours = new Set<number>(except);
   for (const t of ourTokens(meta)) if (t.slot !== null) ours.add(t.slot);
-  for (const e of entries) if (hasSlot(e) || e.state === 'pending') ours.add(e.slot);
+  for (const e of entries) ours.add(e.slot); // a journaled slot is ours whatever its state
   return usedSlots(meta).filter((s) => !ours.has(s) && !slotHasToken(meta, s));
 }
 

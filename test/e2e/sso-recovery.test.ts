@@ -224,5 +224,5 @@ describe('end to end: link, reveal in the portal, unlock, set a new passphrase, 
     await page.close();
     const logs = rig.t.logs() + agentLogs.join('');
     for (const secret of [NEW, FORGOTTEN, usedKey, fresh]) expect(logs).not.toContain(secret);
-  }, 240_000);
+  }, 360_000);
 });
