@@ -48,6 +48,8 @@ export interface AgentOptions {
   allowUsers: string[];
   log: Logger;
   newSlotPbkdf?: SlotPbkdf;
+  /** KDF of a new passphrase's slot ("Set a new disk passphrase"); default argon2id. Tests pass a fast one. */
+  userSlotPbkdf?: SlotPbkdf;
   retry?: RetryPolicy;
   sessionsDir?: string;
   /** macOS: the file whose owner is the user at the screen (default /dev/console). */
@@ -111,6 +113,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       log: o.log.child({ part: 'luks' }),
       onKeyAcknowledged: () => service?.onKeyAcknowledged(),
       ...(o.newSlotPbkdf ? { newSlotPbkdf: o.newSlotPbkdf } : {}),
+      ...(o.userSlotPbkdf ? { userSlotPbkdf: o.userSlotPbkdf } : {}),
       ...(o.testCrashAt ? { testCrashAt: o.testCrashAt } : {}),
     });
   }

@@ -8,6 +8,7 @@ import {
   EnrollResponse,
   ErrorResponse,
   type FileVaultPrkRequest,
+  LinkCodeResponse,
   type LuksDataRequest,
   MAX_WAIT_SECONDS,
 } from '../../ipc/agent-server/orbit-api.js';
@@ -118,6 +119,14 @@ export class AgentApiClient {
 
   async sendLuksData(data: WithoutKey<LuksDataRequest>): Promise<void> {
     await this.call(AGENT_API_PATHS.luksData, data, null, 'luks_data');
+  }
+
+  /**
+   * A one-time code linking this computer to the person who opens its page (orbit `link_code`). A 404
+   * (no single sign-on) or 409 (already linked) is a ServerRejectedError with that status.
+   */
+  async linkCode(): Promise<LinkCodeResponse> {
+    return this.call(AGENT_API_PATHS.linkCode, {}, LinkCodeResponse, 'link_code');
   }
 
   async sendFileVaultPrk(data: WithoutKey<FileVaultPrkRequest>): Promise<void> {
