@@ -15,7 +15,7 @@ import type { Logger } from '../../node-lib/logger.js';
 import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
 import { ServerRejectedError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
-import { type JsonResponse, postJson } from './http-json.js';
+import { httpsAgentTrusting, type JsonResponse, postJson } from './http-json.js';
 import type { NodeKeyStore } from './node-key-store.js';
 
 export interface AgentApiClientOptions {
@@ -24,6 +24,8 @@ export interface AgentApiClientOptions {
   nodeKeys: NodeKeyStore;
   identity: () => Promise<HostIdentity>;
   log: Logger;
+  /** PEM certificates to trust besides the public roots (`--ca-file`): a private CA or a self-signed server. */
+  caPem?: string;
   /** Timeout of a plain request; a long-poll gets its wait on top. */
   requestTimeoutMs?: number;
 }
@@ -46,8 +48,11 @@ export class AgentApiClient {
   /** Per endpoint: no request before this time, because the server answered 429 with a Retry-After. */
   private readonly holds = new Map<string, number>();
 
+  private readonly transport: { httpsAgent?: ReturnType<typeof httpsAgentTrusting> };
+
   constructor(private readonly opts: AgentApiClientOptions) {
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.transport = opts.caPem ? { httpsAgent: httpsAgentTrusting(opts.caPem) } : {};
   }
 
   /**
@@ -77,7 +82,7 @@ export class AgentApiClient {
     const res = await postJson(
       this.url(AGENT_API_PATHS.enroll),
       { enroll_secret: secret, ...(await this.opts.identity()) },
-      { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) },
+      { timeoutMs: this.timeoutMs, ...this.transport, ...(signal ? { signal } : {}) },
     );
     this.noteSlowDown(AGENT_API_PATHS.enroll, res);
     const body = parseBody(res, EnrollResponse, 'enroll');
@@ -126,7 +131,7 @@ export class AgentApiClient {
       const res = await postJson(
         this.url(path),
         { ...body, orbit_node_key: this.nodeKey },
-        { timeoutMs: this.timeoutMs + extraTimeoutMs, ...(signal ? { signal } : {}) },
+        { timeoutMs: this.timeoutMs + extraTimeoutMs, ...this.transport, ...(signal ? { signal } : {}) },
       );
       this.noteSlowDown(path, res);
       if (res.status === 401 && attempt === 0) {
