@@ -30,6 +30,8 @@ export type NewKeyRequest = {
   /** Wrong passphrases were counted before this one: a right one clears them. */
   hadFailures: boolean;
   onProgress: (step: ProgressStep) => void;
+  /** Try `passphrase` against this slot only (a recovery key authorising the new key: cryptsetup.addKey). */
+  unlockSlot?: number;
 };
 
 /** The new slot, journaled as 'token_marked', with the id of its 'pending' token. */
@@ -41,8 +43,9 @@ export async function addVerifiedSlot(ctx: EscrowContext, r: NewKeyRequest): Pro
   // journal entry is on disk.
   const journaled = journalNewKey(ctx, r);
   journaled.catch(() => {}); // awaited in addSlot; this only keeps an early failure from counting as unhandled
-  r.onProgress('saving_to_disk');
   const entry = await addSlot(ctx, journaled, r);
+  // Only now: the passphrase opened the disk (a wrong one ends the flow at 'checking_passphrase').
+  r.onProgress('saving_to_disk');
   // Proving that the new slot opens costs one volume-key digest check (~100 ms on a default header), the
   // largest step after the unlock itself, so it starts first and runs while the slot is journaled and
   // marked as ours; both finish before anything is sent. cryptsetup's device lock orders the token write
@@ -91,7 +94,7 @@ async function addSlot(
   r: NewKeyRequest,
 ): Promise<PendingEntry> {
   try {
-    await ctx.cs.addKey(ctx.device, r.passphrase, r.key, r.slot, ctx.newSlotPbkdf, journaled);
+    await ctx.cs.addKey(ctx.device, r.passphrase, r.key, r.slot, ctx.newSlotPbkdf, journaled, r.unlockSlot);
   } catch (e) {
     const entry = await journaled.catch(() => null);
     if (entry === null) throw e; // the journal write failed, so cryptsetup never ran

@@ -51,7 +51,7 @@ describe('escrow-server systemd unit', () => {
     expect(score).toBeLessThanOrEqual(2.0);
   });
 
-  it('runs as its own dynamic user with a state dir, a read-only system and no capabilities', async () => {
+  it('runs as its own dynamic user with a state dir, a high open-file limit, a read-only system and no capabilities', async () => {
     const directives = new Map(
       (await readFile(UNIT, 'utf8'))
         .split('\n')
@@ -59,6 +59,8 @@ describe('escrow-server systemd unit', () => {
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
     expect(directives.get('DynamicUser')).toBe('yes');
+    // The connection cap is sized from the open-file limit (issue 18, finding 1): room for a large fleet.
+    expect(Number(directives.get('LimitNOFILE'))).toBeGreaterThanOrEqual(65536);
     expect(directives.get('StateDirectory')).toBe('escrow-server');
     expect(directives.get('ProtectSystem')).toBe('strict');
     expect(directives.get('NoNewPrivileges')).toBe('yes');

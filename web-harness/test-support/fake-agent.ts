@@ -23,9 +23,9 @@ export interface FakeAgentOptions {
   holdAt?: ProgressStep;
 }
 
+/** As the real agent announces them (ipc/desktop-agent/messages.ts): no 'creating_key' any more. */
 export const PROGRESS_STEPS: ProgressStep[] = [
   'checking_passphrase',
-  'creating_key',
   'saving_to_disk',
   'verifying',
   'uploading',
@@ -250,7 +250,12 @@ export function luksNeededStatus(overrides: Partial<DeviceStatus> = {}): DeviceS
       cooldownUntil: null,
       remindAt: null,
     },
-    organization: { name: 'Example IT', contactUrl: 'https://help.example.org' },
+    organization: {
+      name: 'Example IT',
+      contactUrl: 'https://help.example.org',
+      contactEmail: 'it@example.org',
+      contactPhone: '+1 555 0100',
+    },
     updatedAt: new Date().toISOString(),
     ...overrides,
   };
