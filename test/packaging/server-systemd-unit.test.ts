@@ -27,7 +27,7 @@ describe('escrow-server systemd unit', () => {
   let unit: string;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'escrow-server-unit-'));
-    for (const f of ['tls.crt', 'tls.key', 'pgpass']) await writeFile(path.join(dir, f), '');
+    for (const f of ['tls.crt', 'tls.key']) await writeFile(path.join(dir, f), '');
     await writeFile(path.join(dir, 'server.conf'), 'ESCROW_SERVER_ARGS=--listen 127.0.0.1:8080\n');
     unit = path.join(dir, 'escrow-server.service');
     await writeFile(
