@@ -100,7 +100,8 @@ function row(v: BitLockerVolume, f: WindowsFacts, enabled: boolean | null): Volu
     encrypted,
     escrow: {
       state,
-      escrowedAt: state === 'escrowed' || (ours && isConverting(v)) ? (escrowed?.escrowed_at ?? null) : null,
+      // The escrowed password still unlocks this drive even while protection is suspended.
+      escrowedAt: ours && state !== 'not_required' ? (escrowed?.escrowed_at ?? null) : null,
       keySlot: null,
       ...(message ? { message } : {}),
     },

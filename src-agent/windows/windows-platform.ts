@@ -35,11 +35,17 @@ export interface WindowsPlatformOptions {
   now?: () => Date;
   /** After a failure, a new attempt waits this long unless the server's config changes (default 15 min). */
   retryFailedAfterMs?: number;
+  /**
+   * How often BitLocker is looked at between server answers (default 60 s): a suspended protection or a
+   * removed protector shows on the desktop within this time even while the config long-poll is quiet.
+   */
+  recheckMs?: number;
   /** TEST ONLY: stop at a step boundary, as kill -9 would (bitlocker-escrow.ts). */
   fault?: (point: BitLockerCrashPoint) => void;
 }
 
 const DEFAULT_RETRY_FAILED_MS = 15 * 60_000;
+const DEFAULT_RECHECK_MS = 60_000;
 
 /**
  * BitLocker behind the platform port. Windows needs nothing typed by the user: the agent creates, escrows
@@ -66,6 +72,8 @@ export function createWindowsPlatform(o: WindowsPlatformOptions): PlatformEscrow
   let lastError: WindowsFacts['lastError'] = null;
   let failedAt: { time: number; configVersion: string | null } | null = null;
   let running: Promise<void> | null = null;
+  const recheck = o.onChange ? setInterval(o.onChange, o.recheckMs ?? DEFAULT_RECHECK_MS) : null;
+  recheck?.unref();
 
   async function readFacts(): Promise<WindowsFacts> {
     const snapshot = await readSnapshot(o.shell);
@@ -183,9 +191,11 @@ export function createWindowsPlatform(o: WindowsPlatformOptions): PlatformEscrow
     async state(server) {
       wishes = server;
       await readFacts();
-      // Verification at every check-in: a removed protector or a new request is acted on now.
+      // What was found is shown first (e.g. "the escrowed password was removed"); then, verification at
+      // every check-in: a removed protector or a new request is acted on now, and onChange shows the result.
+      const found = judged(server) as PlatformState;
       kick();
-      return judged(server) as PlatformState;
+      return found;
     },
     cachedState(server) {
       return judged(server);
@@ -204,6 +214,7 @@ export function createWindowsPlatform(o: WindowsPlatformOptions): PlatformEscrow
       await run(true);
     },
     async close() {
+      if (recheck) clearInterval(recheck);
       while (running) await running.catch(() => {});
     },
   };
