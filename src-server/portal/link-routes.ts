@@ -91,7 +91,7 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: ServerContext, sc:
       return sendProblem(
         ctx,
         reply,
-        503,
+        404,
         'Linking is not set up',
         'Your IT team has not set up single sign-on on this server yet.',
         null,

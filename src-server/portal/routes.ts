@@ -65,7 +65,7 @@ export function registerPortalRoutes(app: FastifyInstance, ctx: ServerContext, s
       return sendProblem(
         ctx,
         reply,
-        503,
+        404,
         'My devices is not set up',
         'Your IT team has not set up single sign-on on this server yet, so My devices is not available.',
         null,

@@ -1,4 +1,8 @@
+import type { Role } from '../../../ipc/admin/auth.js';
+import { ADMIN_API_BASE } from '../../../ipc/admin/common.js';
+import { ADMIN_ROUTES, type AdminRouteName } from '../../../ipc/admin/paths.js';
 import { AGENT_API_PATHS, type Platform } from '../../../ipc/agent-server/orbit-api.js';
+import { EXPECTED } from '../route-expectations.js';
 import { hostIdentity } from '../server.js';
 
 /**
@@ -9,10 +13,13 @@ import { hostIdentity } from '../server.js';
  *
  * - `enroll_secret`: the agent's enroll call (the secret in the body).
  * - `node_key`: agent calls; the node key in the body says which host is asking.
- * - `observer`: admin API, read-only (an observer or admin Bearer token).
- * - `admin`: admin API, changes and key reads (admin token only).
+ * - `admin_api`: the admin API (Bearer token or console session). Which roles may call each endpoint is the
+ *   hand-written table of test-support/route-expectations.ts, which http/admin/routes.integration.test.ts
+ *   also holds every role × team scope to; here every other kind of credential must get 401.
+ * - `web`: pages for people (console shell, sign-in, My devices, linking). They take no Bearer credential
+ *   at all, so every credential kind must get the same answer as none.
  */
-export type Guard = 'enroll_secret' | 'node_key' | 'observer' | 'admin';
+export type Guard = 'enroll_secret' | 'node_key' | 'admin_api' | 'web';
 
 /** Every kind of credential the matrix tries, each in the place the route takes its credential. */
 export const CREDENTIALS = [
@@ -22,15 +29,18 @@ export const CREDENTIALS = [
   'node_key_a',
   'node_key_b',
   'observer_token',
+  'helpdesk_token',
+  'maintainer_token',
   'admin_token',
 ] as const;
 export type CredentialKind = (typeof CREDENTIALS)[number];
 
-export const ALLOWED: Record<Guard, readonly CredentialKind[]> = {
-  enroll_secret: ['enroll_secret'],
-  node_key: ['node_key_a', 'node_key_b'],
-  observer: ['observer_token', 'admin_token'],
-  admin: ['admin_token'],
+/** The role behind each admin token kind. */
+export const TOKEN_ROLE: Partial<Record<CredentialKind, Role>> = {
+  observer_token: 'observer',
+  helpdesk_token: 'helpdesk',
+  maintainer_token: 'maintainer',
+  admin_token: 'admin',
 };
 
 /** What the examples need from the server under test. */
@@ -41,6 +51,8 @@ export interface MatrixWorld {
   luksEnvelope: { a: string; b: string };
   bitlockerEnvelope: string;
   filevaultEnvelope: string;
+  /** A team (admin API examples that name one). */
+  teamId: number;
   /** A fresh name each call. */
   uniqueName(): string;
 }
@@ -49,13 +61,17 @@ export interface RouteRule {
   guard: Guard;
   /** For node-key routes: whose hosts' keys are node_key_a/b. */
   platform?: Platform;
-  /** The status the right credential gets with the example. */
-  allowed: number;
+  /** For admin API routes: the endpoint's name in the contract (its roles are in EXPECTED). */
+  name?: AdminRouteName;
+  /**
+   * The status the right credential gets with the example (web: every credential). Admin API routes have
+   * none: an allowed role must get neither 401 nor 403 (the endpoint's own tests check its answers).
+   */
+  allowed?: number;
   /** A request that succeeds with the right credential (the credential itself is placed by the test). */
   example(w: MatrixWorld, who: 'a' | 'b'): { path: string; body?: Record<string, unknown> };
 }
 
-const A = '/api/latest/fleet';
 const nodeKeyRoute = (
   path: string,
   platform: Platform,
@@ -109,49 +125,9 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
       client_error: '',
     }),
   ),
-  [`GET ${A}/hosts`]: { guard: 'observer', allowed: 200, example: () => ({ path: `${A}/hosts` }) },
-  [`GET ${A}/hosts/:id`]: {
-    guard: 'observer',
-    allowed: 200,
-    example: (w) => ({ path: `${A}/hosts/${w.hosts.linux.a.id}` }),
-  },
-  [`GET ${A}/disk_encryption`]: {
-    guard: 'observer',
-    allowed: 200,
-    example: () => ({ path: `${A}/disk_encryption` }),
-  },
-  [`POST ${A}/disk_encryption`]: {
-    guard: 'admin',
-    allowed: 204,
-    example: () => ({ path: `${A}/disk_encryption`, body: { team_id: null, enable_disk_encryption: true } }),
-  },
-  [`GET ${A}/teams`]: { guard: 'observer', allowed: 200, example: () => ({ path: `${A}/teams` }) },
-  [`POST ${A}/teams`]: {
-    guard: 'admin',
-    allowed: 200,
-    example: (w) => ({ path: `${A}/teams`, body: { name: w.uniqueName() } }),
-  },
-  [`POST ${A}/hosts/transfer`]: {
-    guard: 'admin',
-    allowed: 200,
-    example: (w) => ({ path: `${A}/hosts/transfer`, body: { team_id: null, hosts: [w.hosts.linux.b.id] } }),
-  },
-  [`GET ${A}/hosts/:id/encryption_key`]: {
-    guard: 'admin',
-    allowed: 200,
-    example: (w) => ({ path: `${A}/hosts/${w.hosts.linux.a.id}/encryption_key` }),
-  },
-  [`GET ${A}/hosts/:id/archived_encryption_keys`]: {
-    guard: 'admin',
-    allowed: 200,
-    example: (w) => ({ path: `${A}/hosts/${w.hosts.linux.a.id}/archived_encryption_keys` }),
-  },
-  [`POST ${A}/hosts/:id/rotate_encryption_key`]: {
-    guard: 'admin',
-    allowed: 204,
-    example: (w) => ({ path: `${A}/hosts/${w.hosts.linux.b.id}/rotate_encryption_key`, body: {} }),
-  },
-  [`GET ${A}/activities`]: { guard: 'observer', allowed: 200, example: () => ({ path: `${A}/activities` }) },
+  [`POST ${AGENT_API_PATHS.linkCode}`]: nodeKeyRoute(AGENT_API_PATHS.linkCode, 'linux', 404, () => ({})),
+  ...adminApiRules(),
+  ...webRules(),
 };
 
 /** The rule of a registered route; a HEAD route follows its GET. */
@@ -159,3 +135,69 @@ export function ruleFor(route: { method: string; url: string }): RouteRule | und
   const method = route.method === 'HEAD' ? 'GET' : route.method;
   return ROUTE_RULES[`${method} ${route.url}`];
 }
+
+/** One rule per endpoint of the admin contract, each with a harmless example (unknown users and tokens). */
+function adminApiRules(): Record<string, RouteRule> {
+  return Object.fromEntries(
+    (Object.keys(ADMIN_ROUTES) as AdminRouteName[]).map((name) => {
+      const { method, path } = ADMIN_ROUTES[name];
+      const rule: RouteRule = {
+        guard: 'admin_api',
+        name,
+        example: (w) => {
+          const id = path.startsWith('/hosts/')
+            ? w.hosts.linux.a.id
+            : path.startsWith('/teams/')
+              ? w.teamId
+              : 999_999;
+          const concrete = path.replace(':identifier', 'no-such-host').replace(':id', String(id));
+          return {
+            path: ADMIN_API_BASE + concrete,
+            ...(method === 'GET' || method === 'DELETE' ? {} : { body: {} }),
+          };
+        },
+      };
+      return [`${method} ${ADMIN_API_BASE}${path}`, rule];
+    }),
+  );
+}
+
+/** The people-facing pages, on a server without single sign-on set up (as the suite runs it). */
+function webRules(): Record<string, RouteRule> {
+  const page = (path: string, allowed: number, body?: Record<string, unknown>): RouteRule => ({
+    guard: 'web',
+    allowed,
+    example: () => ({ path, ...(body ? { body } : {}) }),
+  });
+  return {
+    // The console's shell and its assets: public files, the API behind them needs a session.
+    'GET /admin': page('/admin', 301),
+    'GET /admin/*': page('/admin/', 200),
+    // No identity provider configured: sign-in and linking say so (404), never a 5xx.
+    'GET /sso/login': page('/sso/login', 404),
+    'GET /sso/callback': page('/sso/callback', 404),
+    'POST /sso/logout': page('/sso/logout', 303),
+    // Break-glass codes come from the server's CLI: the page only asks for a click, the POST checks the
+    // code and refuses a missing or made-up one.
+    'GET /sso/break-glass': page('/sso/break-glass', 200),
+    'POST /sso/break-glass': page('/sso/break-glass', 400, {}),
+    'GET /my-device/style.css': page('/my-device/style.css', 200),
+    'GET /my-device': page('/my-device', 301),
+    'GET /my-device/': page('/my-device/', 404),
+    'GET /my-device/hosts/:id': page('/my-device/hosts/1', 404),
+    'GET /my-device/hosts/:id/reveal': page('/my-device/hosts/1/reveal', 404),
+    'POST /my-device/hosts/:id/reveal': page('/my-device/hosts/1/reveal', 404, {}),
+    'GET /link': page('/link?code=none', 404),
+    // Without a portal session the form is "expired": open the link from the app again.
+    'POST /link': page('/link', 410, {}),
+  };
+}
+
+/** Whether an admin API endpoint lets this role in (the hand-written table). */
+export function roleMayCall(name: AdminRouteName, role: Role): boolean {
+  const roles = EXPECTED[name].roles;
+  return roles === 'public' || roles.includes(role);
+}
+
+/** Sign-in and "is SSO on": endpoints anyone may call. */
+export const isPublicEndpoint = (name: AdminRouteName) => EXPECTED[name].roles === 'public';

@@ -1,18 +1,33 @@
 import { AGENT_API_PATHS, type Platform } from '../../../ipc/agent-server/orbit-api.js';
 import { addAdminToken } from '../../init.js';
+import { token } from '../admin.js';
 import { type RawAnswer, requestFrom } from '../raw-http.js';
 import { BITLOCKER_KEY, enroll, envelopeFor, FILEVAULT_PRK, luksKey, type TestServer } from '../server.js';
-import { ALLOWED, type CredentialKind, type Guard, type MatrixWorld, type RouteRule } from './route-rules.js';
+import {
+  type CredentialKind,
+  type Guard,
+  isPublicEndpoint,
+  type MatrixWorld,
+  type RouteRule,
+  roleMayCall,
+  TOKEN_ROLE,
+} from './route-rules.js';
 
-/** A server populated for the attacks: two hosts per platform, an observer token, keys escrowed. */
+/** A server populated for the attacks: two hosts per platform, a token per role, a team, keys escrowed. */
 export interface AttackWorld extends MatrixWorld {
   adminToken: string;
   observerToken: string;
+  helpdeskToken: string;
+  maintainerToken: string;
   enrollSecret: string;
 }
 
 export async function buildWorld(t: TestServer): Promise<AttackWorld> {
-  const observerToken = await addAdminToken({ dataDir: t.dataDir, role: 'observer', name: 'helpdesk' });
+  const observerToken = await addAdminToken({ dataDir: t.dataDir, role: 'observer', name: 'observer' });
+  const helpdeskToken = (await token(t, 'helpdesk')).token;
+  const maintainerToken = (await token(t, 'maintainer')).token;
+  const team = await t.post('/api/latest/fleet/teams', { name: 'attack-suite' }, t.init.admin_token);
+  const teamId = ((await team.json()) as { team: { id: number } }).team.id;
   await t.post(
     '/api/latest/fleet/disk_encryption',
     { team_id: null, enable_disk_encryption: true },
@@ -46,9 +61,12 @@ export async function buildWorld(t: TestServer): Promise<AttackWorld> {
     luksEnvelope,
     bitlockerEnvelope,
     filevaultEnvelope,
+    teamId,
     uniqueName: () => `team-${++n}-${Date.now()}`,
     adminToken: t.init.admin_token,
     observerToken,
+    helpdeskToken,
+    maintainerToken,
     enrollSecret: t.init.enroll_secret,
   };
 }
@@ -72,6 +90,10 @@ export function credential(
       return w.hosts[platform].b.nodeKey;
     case 'observer_token':
       return w.observerToken;
+    case 'helpdesk_token':
+      return w.helpdeskToken;
+    case 'maintainer_token':
+      return w.maintainerToken;
     case 'admin_token':
       return w.adminToken;
   }
@@ -105,15 +127,43 @@ export function matrixRequest(
   };
 }
 
+/** The credentials an agent route takes. */
+const AGENT_ALLOWED: Partial<Record<Guard, readonly CredentialKind[]>> = {
+  enroll_secret: ['enroll_secret'],
+  node_key: ['node_key_a', 'node_key_b'],
+};
+
 /**
- * What a credential must get: the rule's status when it is allowed; otherwise 401 (403 for an observer on
- * an admin route, 400 when an agent call has no credential field at all, as its schema requires one).
+ * Why an answer breaks the rule, or null when it keeps it. `anonymous` is what the same request got with no
+ * credential at all.
+ * - agent routes: the right credential gets the rule's status; no credential field at all is a 400 (the
+ *   schema requires one); any other value 401.
+ * - admin API: an allowed role gets neither 401 nor 403, another role 403, anything else 401; the public
+ *   endpoints (sign-in, whether SSO is on) answer every credential as they answer none.
+ * - web pages: every credential gets the rule's status (a Bearer header opens nothing there).
  */
-export function expectedStatus(rule: RouteRule, kind: CredentialKind): number {
-  if (ALLOWED[rule.guard].includes(kind)) return rule.allowed;
-  if (kind === 'none' && BODY_FIELD[rule.guard]) return 400;
-  if (kind === 'observer_token' && rule.guard === 'admin') return 403;
-  return 401;
+export function judge(
+  rule: RouteRule,
+  kind: CredentialKind,
+  status: number,
+  anonymous: number,
+): string | null {
+  const want = (w: number) => (status === w ? null : `want ${w}`);
+  switch (rule.guard) {
+    case 'web':
+      return want(rule.allowed ?? 200);
+    case 'admin_api': {
+      if (!rule.name) return 'admin rule without a name';
+      const role = TOKEN_ROLE[kind];
+      if (isPublicEndpoint(rule.name)) return want(anonymous);
+      if (!role) return want(401);
+      if (!roleMayCall(rule.name, role)) return want(403);
+      return status === 401 || status === 403 ? 'want neither 401 nor 403' : null;
+    }
+    default:
+      if (AGENT_ALLOWED[rule.guard]?.includes(kind)) return want(rule.allowed ?? 200);
+      return want(kind === 'none' ? 400 : 401);
+  }
 }
 
 /** Sends one matrix request. */
