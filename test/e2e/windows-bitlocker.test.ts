@@ -124,6 +124,9 @@ describe('end to end on a simulated Windows laptop', () => {
         .getByText(/Restart the computer to turn it back on/)
         .first()
         .waitFor();
+      await page.getByText('XTS-AES-128').waitFor(); // the other tool's method, kept
+      await page.getByText('Off — the drive can be read without unlocking').waitFor();
+      await page.getByText(/Follow “What to do” above/).waitFor();
       await screenshot(page, `windows-e2e-protection-off-${scheme}`);
       await expectNoAxeViolations(page);
       await page.close();
