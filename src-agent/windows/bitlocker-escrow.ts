@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encryptToCertificate } from '../../node-lib/cms/index.js';
+import { encryptToCertificate } from '../../node-lib/cms/encrypt.js';
 import { errorMessage } from '../../node-lib/error-message.js';
 import type { Logger } from '../../node-lib/logger.js';
 import { ServerUnavailableError } from '../platform-port.js';
