@@ -208,6 +208,23 @@ describe('Windows platform', () => {
     expect((await again.state(wishes(cfg))).pendingUpload).toBe(false);
   });
 
+  it('a step that keeps failing is retried after the hold-off or a new config, not at every look', async () => {
+    const r = await rig('read-state-clear.json');
+    for (let i = 0; i < 3; i++) r.machine.failNext('add-recovery-password', 'script-access-denied.json', 1);
+    const cfg = config();
+    await r.platform.onConfig(cfg, wishes(cfg));
+    for (let i = 0; i < 3; i++) {
+      await r.platform.state(wishes(cfg));
+      await settle(r.platform);
+    }
+    const adds = () => r.machine.ops().filter((o) => o === 'add-recovery-password').length;
+    expect(adds()).toBe(1);
+    expect(r.server.errors).toEqual([expect.stringMatching(/LocalSystem/)]);
+    const next = config({ version: 'v2' });
+    await r.platform.onConfig(next, wishes(next));
+    expect(adds()).toBe(2);
+  });
+
   it('asks for no passphrase: createRecoveryKey is refused', async () => {
     const r = await rig('read-state-clear.json');
     await expect(r.platform.createRecoveryKey(Buffer.from('x'), wishes(config()), () => {})).rejects.toThrow(

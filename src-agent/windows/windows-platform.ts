@@ -109,10 +109,15 @@ export function createWindowsPlatform(o: WindowsPlatformOptions): PlatformEscrow
     return now().getTime() - failedAt.time < (o.retryFailedAfterMs ?? DEFAULT_RETRY_FAILED_MS);
   }
 
-  /** Work a decision asks for; uploads of a journaled key only when `uploads` (reconcile). */
+  /**
+   * Work a decision asks for. Uploads of a journaled key only when `uploads` (reconcile(), which the
+   * service calls with its own backoff); everything else waits out a failure (throttled()), so a step that
+   * keeps failing is not retried at every look.
+   */
   function actionable(d: Decision, uploads: boolean): boolean {
-    if (d.do === 'continue') return uploads || d.entry.state !== 'password_added';
     if (d.do === 'nothing') return false;
+    if (uploads) return true;
+    if (d.do === 'continue' && d.entry.state === 'password_added') return false;
     return !throttled();
   }
 
