@@ -42,12 +42,18 @@ export function windowsState(f: WindowsFacts, server: ServerWishes): PlatformSta
             bitlocker: {
               conversion_status: os.conversion,
               protection_status: os.protection === 'on' ? 1 : os.protection === 'off' ? 0 : 2,
+              escrowed_protector_id: ourProtector(os, f.escrowed.get(os.deviceId) ?? null),
             },
           }
         : {}),
       ...(f.lastError ? { client_error: f.lastError.message.slice(0, 4096) } : {}),
     },
   };
+}
+
+/** The escrowed protector's ID when the volume still has it (verified at this look), else null. */
+function ourProtector(v: BitLockerVolume, e: EscrowedProtector | null): string | null {
+  return e && escrowedProtectorPresent(v, e) ? e.protector_id : null;
 }
 
 export function volumeRowId(v: BitLockerVolume): string {

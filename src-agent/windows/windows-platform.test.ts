@@ -67,15 +67,24 @@ describe('Windows platform', () => {
       bitlocker: { method: 'XTS-AES-256', conversion: 'EncryptionInProgress', percentEncrypted: 1 },
     });
     expect(s.action).toBeNull();
+    const ours = r.machine.volume(C).KeyProtectors.find((p) => p.Type === 3)?.Id;
     expect(s.report).toEqual({
       platform: 'windows',
       boot_volume_encrypted: false,
-      bitlocker: { conversion_status: 'EncryptionInProgress', protection_status: 0 },
+      bitlocker: {
+        conversion_status: 'EncryptionInProgress',
+        protection_status: 0,
+        escrowed_protector_id: ours,
+      },
     });
     r.machine.finishEncryption(C);
     const done = await r.platform.state(wishes(cfg));
     expect(done.volumes[0]?.escrow.state).toBe('escrowed');
-    expect(done.report.bitlocker).toEqual({ conversion_status: 'FullyEncrypted', protection_status: 1 });
+    expect(done.report.bitlocker).toEqual({
+      conversion_status: 'FullyEncrypted',
+      protection_status: 1,
+      escrowed_protector_id: ours,
+    });
   });
 
   it('protection suspended: "action required" with what to do, and no new key', async () => {
@@ -100,6 +109,7 @@ describe('Windows platform', () => {
     const v = r.machine.volume(C);
     v.KeyProtectors = v.KeyProtectors.filter((p) => p.Type !== 3);
     const seen = await r.platform.state(wishes(cfg));
+    expect(seen.report.bitlocker?.escrowed_protector_id).toBeNull();
     expect(seen.volumes[0]?.escrow).toMatchObject({
       state: 'action_required',
       message: expect.stringMatching(/was removed from this drive/),

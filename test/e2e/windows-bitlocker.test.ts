@@ -111,6 +111,11 @@ describe('end to end on a simulated Windows laptop', () => {
       return h.mdm.os_settings.disk_encryption.status === 'verified' ? h : null;
     }, 'the server to verify the key');
     await waitForTray(desktop, 'escrowed');
+    // The host's report pairs the key with its protector: the ID the BitLocker recovery screen shows.
+    await eventually(async () => {
+      const h = await hostJson(hostId);
+      return h.reported_status?.bitlocker?.escrowed_protector_id === first ? h : null;
+    }, 'the report to name the escrowed protector');
 
     // Protection suspended (a firmware update): the desktop says what to do, no new key is made.
     machine.volume(C).ProtectionStatus = 0;
