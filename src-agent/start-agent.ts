@@ -49,6 +49,8 @@ export interface AgentOptions {
   macos?: MacAgentOptions;
   windows?: WindowsAgentOptions;
   serverUrl: string;
+  /** PEM certificates trusted for the server besides the public roots (--ca-file). */
+  caPem?: string;
   enrollSecretFile: string;
   stateDir: string;
   socketPath: string;
@@ -86,6 +88,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const shell = windows ? (o.windows?.shell ?? windows.createPowerShellRunner()) : null;
   const api = new AgentApiClient({
     serverUrl: o.serverUrl,
+    ...(o.caPem ? { caPem: o.caPem } : {}),
     enrollSecretFile: o.enrollSecretFile,
     nodeKeys: new NodeKeyStore(o.stateDir),
     identityKey: new HostIdentityKey(o.stateDir),
