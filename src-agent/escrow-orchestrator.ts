@@ -83,6 +83,8 @@ export class EscrowService {
   /** A queued key's next retry while the server answers (a 5xx or 429 on the upload, not on check-ins). */
   private uploadRetryTimer: NodeJS.Timeout | null = null;
   private uploadFailures = 0;
+  /** The local account at the screen for the status report; undefined until the IPC server has looked. */
+  private loggedInUser: string | null | undefined = undefined;
 
   constructor(private readonly o: EscrowServiceOptions) {
     this.now = o.now ?? (() => new Date());
@@ -141,6 +143,13 @@ export class EscrowService {
   /** The platform's upload of a key was acknowledged by the server (during an escrow or a retry). */
   onKeyAcknowledged(): void {
     this.ackedUnderVersion = this.config?.config_version ?? null;
+  }
+
+  /** Someone logged in or out at this computer: the server's host list names the person at the screen. */
+  onLoggedInUser(name: string | null): void {
+    if (name === this.loggedInUser) return;
+    this.loggedInUser = name;
+    this.background(() => this.report());
   }
 
   /** The platform noticed a change by itself (macOS: a new PRK file, the flag armed): show and report it. */
@@ -214,6 +223,7 @@ export class EscrowService {
         this.deferral = next;
         this.o.log.info({ used: next.used }, 'log-out deferred');
         this.publish();
+        this.background(() => this.report()); // IT sees how often the log-out was postponed
         const shown = applyDeferrals(action, next, now);
         return {
           deferralsLeft: shown.deferralsLeft,
@@ -341,7 +351,7 @@ export class EscrowService {
   private async report(): Promise<void> {
     const ps = this.platformState;
     if (!ps || this.server.state !== 'connected') return;
-    const body = { ...ps.report, agent_version: this.o.agentVersion };
+    const body = { ...ps.report, agent_version: this.o.agentVersion, ...this.peopleFacts(ps) };
     const key = JSON.stringify(body);
     if (key === this.lastReport) return;
     try {
@@ -350,6 +360,18 @@ export class EscrowService {
     } catch (err) {
       this.o.log.warn({ err: errorMessage(err) }, 'could not report disk encryption status');
     }
+  }
+
+  /** Who is at the screen, and (macOS) how often they postponed the log-out being asked for now. */
+  private peopleFacts(ps: PlatformState): {
+    logged_in_user?: string | null;
+    logout_deferrals?: number | null;
+  } {
+    const asking = ps.action?.kind === 'macos_logout';
+    return {
+      ...(this.loggedInUser === undefined ? {} : { logged_in_user: this.loggedInUser }),
+      ...(this.o.logoutDeferrals ? { logout_deferrals: asking ? (this.deferral?.used ?? 0) : null } : {}),
+    };
   }
 
   private serverWishes(): ServerWishes {

@@ -21,6 +21,21 @@ describe('buildDeviceStatus', () => {
     const s = buildDeviceStatus(base);
     expect(s.action).toMatchObject({ cooldownUntil: '2026-01-01T10:10:00.000Z', remindAt: null });
     expect(s.organization).toEqual({ name: 'Acme', contactUrl: 'https://help.acme.example' });
+    const withContacts = config();
+    withContacts.org_info = {
+      ...withContacts.org_info,
+      contact_email: 'it@acme.example',
+      contact_phone: '+1 555 0100',
+    };
+    expect(buildDeviceStatus({ ...base, config: withContacts }).organization).toEqual({
+      name: 'Acme',
+      contactUrl: 'https://help.acme.example',
+      contactEmail: 'it@acme.example',
+      contactPhone: '+1 555 0100',
+    });
+    // An older server sends neither; an organisation without them sends ''. Both leave them out.
+    withContacts.org_info = { ...withContacts.org_info, contact_email: '', contact_phone: '' };
+    expect(buildDeviceStatus({ ...base, config: withContacts }).organization).toEqual(s.organization);
     expect(promptIsDue(s)).toBe(true);
     const snoozed = buildDeviceStatus({ ...base, remindAt: '2026-01-01T14:00:00.000Z' });
     expect(snoozed.action).toMatchObject({ remindAt: '2026-01-01T14:00:00.000Z' });

@@ -117,6 +117,8 @@ export const strings = {
     contactTitle: 'Your IT team',
     contact: (org: string) => `Contact ${org}`,
     noContact: 'Your organization has not added contact details.',
+    contactEmail: 'Email',
+    contactPhone: 'Phone',
     noVolumes: 'No disks reported yet.',
     unknownTime: 'not yet',
   },

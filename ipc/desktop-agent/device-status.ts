@@ -95,7 +95,15 @@ export const DeviceStatus = z.object({
   server: ServerConnection,
   volumes: z.array(Volume).max(32),
   action: Action.nullable(),
-  organization: z.object({ name: text(256), contactUrl: text(2048) }).nullable(),
+  organization: z
+    .object({
+      name: text(256),
+      contactUrl: text(2048),
+      /** The IT team's email and phone as the server gave them (optional: older agents do not send them). */
+      contactEmail: text(320).optional(),
+      contactPhone: text(64).optional(),
+    })
+    .nullable(),
   /**
    * Whom this computer is linked to (config `linked_user`), for My Device's "Linked to …" or "Link this
    * computer". `linkable`: the server says it can link computers (capability `device_link`); whether it

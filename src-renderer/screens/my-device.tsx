@@ -95,9 +95,27 @@ export function MyDevice({ state }: { state: UiState }) {
           <button type="button" className="link" onClick={() => void escrowApi().openContact()}>
             {t.contact(status.organization.name)}
           </button>
-        ) : (
+        ) : null}
+        {status?.organization?.contactEmail || status?.organization?.contactPhone ? (
+          // Shown as text to read or copy: the one link the page opens is the server's contact URL.
+          <dl className="contact-details">
+            {status.organization.contactEmail ? (
+              <>
+                <dt>{t.contactEmail}</dt>
+                <dd>{status.organization.contactEmail}</dd>
+              </>
+            ) : null}
+            {status.organization.contactPhone ? (
+              <>
+                <dt>{t.contactPhone}</dt>
+                <dd>{status.organization.contactPhone}</dd>
+              </>
+            ) : null}
+          </dl>
+        ) : null}
+        {!status?.organization?.contactUrl && !status?.organization?.contactPhone ? (
           <p className="muted">{t.noContact}</p>
-        )}
+        ) : null}
       </section>
     </main>
   );
