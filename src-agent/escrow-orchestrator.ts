@@ -5,7 +5,8 @@ import { AgentError, type ErrorCode } from '../ipc/desktop-agent/errors.js';
 import type { AgentEvent } from '../ipc/desktop-agent/messages.js';
 import { errorMessage } from '../node-lib/error-message.js';
 import type { Logger } from '../node-lib/logger.js';
-import type { MethodHandlers } from './ipc-server/handlers.js';
+import type { MethodHandlers, RequestContext } from './ipc-server/handlers.js';
+import { splitResetSecret, startLink } from './key-reset-and-link.js';
 import {
   applyDeferrals,
   type DeferralRecord,
@@ -165,48 +166,36 @@ export class EscrowService {
     return {
       'status.get': async () => this.currentStatus(),
       'recoveryKey.create': async (params, ctx) => {
-        const volume = this.platformState?.volumes[0];
-        if (params.volumeId !== undefined && volume && params.volumeId !== volume.id) {
-          throw new AgentError('no_luks_device', `no volume ${params.volumeId} on this computer`);
+        this.checkVolume(params.volumeId);
+        const secret = ctx.secret;
+        if (!secret) throw new AgentError('invalid_passphrase', 'No passphrase was sent.');
+        return this.runKeyChange(ctx, 'escrow', () =>
+          this.o.platform.createRecoveryKey(secret, this.serverWishes(), ctx.progress),
+        );
+      },
+      'luks.setNewPassphrase': async (params, ctx) => {
+        const platform = this.o.platform;
+        if (!platform.setNewPassphrase) {
+          throw new AgentError(
+            'unsupported_platform',
+            'Setting a new disk passphrase with the recovery key is for LUKS disks on Linux.',
+          );
         }
-        if (this.escrowRunning)
-          throw new AgentError('busy', 'An escrow is already running on this computer.');
-        if (!ctx.secret) throw new AgentError('invalid_passphrase', 'No passphrase was sent.');
-        this.escrowRunning = true;
-        let succeeded = false;
-        this.publish();
-        this.o.log.info({ peer: ctx.peer.name, uid: ctx.peer.uid }, 'escrow requested over IPC');
-        try {
-          const result = await this.o.platform.createRecoveryKey(
-            ctx.secret,
+        this.checkVolume(params.volumeId);
+        const [recoveryKey, newPassphrase] = splitResetSecret(ctx.secret);
+        return this.runKeyChange(ctx, 'new disk passphrase', () =>
+          (platform.setNewPassphrase as NonNullable<typeof platform.setNewPassphrase>)(
+            recoveryKey,
+            newPassphrase,
+            { removeOldPassphrase: params.removeOldPassphrase },
             this.serverWishes(),
             ctx.progress,
-          );
-          this.remindAt = null;
-          await this.o.reminders.clear();
-          if (result.outcome === 'escrowed') this.announce('escrowed', 'The recovery key is held in escrow.');
-          else this.queuedKey = true;
-          succeeded = true;
-          return result;
-        } catch (err) {
-          if (err instanceof AgentError && FAILURE_CODES.has(err.code)) this.announce('failed', err.message);
-          throw err;
-        } finally {
-          // The answer goes out now; the fresh disk state follows as a status event a moment later.
-          // After a success the volume stays in_progress until then, so nobody reads the pre-escrow state
-          // as current; after a failure (nothing changed) the user may retry at once.
-          if (!succeeded) this.escrowRunning = false;
-          this.background(async () => {
-            try {
-              await this.refresh();
-            } finally {
-              this.escrowRunning = false;
-              this.publish();
-            }
-            if (this.platformState?.pendingUpload) this.scheduleUploadRetry();
-            await this.report();
-          });
-        }
+          ),
+        );
+      },
+      'link.start': async (_params, ctx) => {
+        this.o.log.info({ peer: ctx.peer.name, uid: ctx.peer.uid }, 'link requested over IPC');
+        return startLink(this.o.api);
       },
       'luks.remindLater': async () => {
         if (this.platformState?.action?.kind !== 'luks_passphrase') {
@@ -246,6 +235,55 @@ export class EscrowService {
   }
 
   // ---- internals ----
+
+  private checkVolume(volumeId: string | undefined): void {
+    const volume = this.platformState?.volumes[0];
+    if (volumeId !== undefined && volume && volumeId !== volume.id) {
+      throw new AgentError('no_luks_device', `no volume ${volumeId} on this computer`);
+    }
+  }
+
+  /**
+   * One change of the disk's keys at a time (a new key, or a new passphrase and key): the answer goes out
+   * as soon as the platform has it; the fresh disk state follows as a status event a moment later. After
+   * a success the volume stays in_progress until then, so nobody reads the old state as current; after a
+   * failure (nothing changed) the user may retry at once.
+   */
+  private async runKeyChange<T extends { outcome: 'escrowed' | 'queued' }>(
+    ctx: RequestContext,
+    what: string,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    if (this.escrowRunning) throw new AgentError('busy', 'An escrow is already running on this computer.');
+    this.escrowRunning = true;
+    let succeeded = false;
+    this.publish();
+    this.o.log.info({ peer: ctx.peer.name, uid: ctx.peer.uid }, `${what} requested over IPC`);
+    try {
+      const result = await run();
+      this.remindAt = null;
+      await this.o.reminders.clear();
+      if (result.outcome === 'escrowed') this.announce('escrowed', 'The recovery key is held in escrow.');
+      else this.queuedKey = true;
+      succeeded = true;
+      return result;
+    } catch (err) {
+      if (err instanceof AgentError && FAILURE_CODES.has(err.code)) this.announce('failed', err.message);
+      throw err;
+    } finally {
+      if (!succeeded) this.escrowRunning = false;
+      this.background(async () => {
+        try {
+          await this.refresh();
+        } finally {
+          this.escrowRunning = false;
+          this.publish();
+        }
+        if (this.platformState?.pendingUpload) this.scheduleUploadRetry();
+        await this.report();
+      });
+    }
+  }
 
   private async afterContact(): Promise<void> {
     const sending = this.platformState?.pendingUpload === true;

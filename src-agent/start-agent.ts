@@ -16,6 +16,7 @@ import { ReminderStore } from './reminder-store.js';
 import { AgentApiClient } from './server-client/agent-api-client.js';
 import { ConfigFollower } from './server-client/config-follower.js';
 import { linuxHostIdentity, macHostIdentity } from './server-client/host-identity.js';
+import { HostIdentityKey } from './server-client/host-identity-key.js';
 import { NodeKeyStore } from './server-client/node-key-store.js';
 import type { RetryPolicy } from './server-client/retry-delay.js';
 import { AGENT_VERSION } from './version.js';
@@ -47,6 +48,8 @@ export interface AgentOptions {
   allowUsers: string[];
   log: Logger;
   newSlotPbkdf?: SlotPbkdf;
+  /** KDF of a new passphrase's slot ("Set a new disk passphrase"); default argon2id. Tests pass a fast one. */
+  userSlotPbkdf?: SlotPbkdf;
   retry?: RetryPolicy;
   sessionsDir?: string;
   /** macOS: the file whose owner is the user at the screen (default /dev/console). */
@@ -74,6 +77,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     serverUrl: o.serverUrl,
     enrollSecretFile: o.enrollSecretFile,
     nodeKeys: new NodeKeyStore(o.stateDir),
+    identityKey: new HostIdentityKey(o.stateDir),
     identity: runner ? macHostIdentity(runner) : linuxHostIdentity,
     log: o.log.child({ part: 'server-client' }),
   });
@@ -109,6 +113,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       log: o.log.child({ part: 'luks' }),
       onKeyAcknowledged: () => service?.onKeyAcknowledged(),
       ...(o.newSlotPbkdf ? { newSlotPbkdf: o.newSlotPbkdf } : {}),
+      ...(o.userSlotPbkdf ? { userSlotPbkdf: o.userSlotPbkdf } : {}),
       ...(o.testCrashAt ? { testCrashAt: o.testCrashAt } : {}),
     });
   }

@@ -49,4 +49,22 @@ describe('buildDeviceStatus', () => {
     expect(s.volumes[0]?.escrow.state).toBe('in_progress');
     expect(s.action).toBeNull();
   });
+
+  it('says whom the computer is linked to, and whether the server can link it', () => {
+    expect(buildDeviceStatus(base).account).toEqual({ linkedUser: null, linkable: false });
+    const unlinked = buildDeviceStatus({ ...base, config: { ...config(), linked_user: null } });
+    expect(unlinked.account).toEqual({ linkedUser: null, linkable: true });
+    const linked = buildDeviceStatus({
+      ...base,
+      config: {
+        ...config(),
+        linked_user: { email: 'ana@example.com', name: 'Ana', linked_at: '2026-01-01T09:00:00.000Z' },
+      },
+    });
+    expect(linked.account).toEqual({
+      linkedUser: { email: 'ana@example.com', name: 'Ana', linkedAt: '2026-01-01T09:00:00.000Z' },
+      linkable: true,
+    });
+    expect(buildDeviceStatus({ ...base, config: null }).account).toBeNull();
+  });
 });

@@ -38,7 +38,21 @@ export function buildDeviceStatus(i: StatusInputs): DeviceStatus {
       ? null
       : withUserChoices(ps?.action ?? null, i.remindAt, i.deferral ?? null, i.now),
     organization: i.config ? organizationOf(i.config.org_info) : null,
+    account: accountOf(i.config),
     updatedAt: i.now.toISOString(),
+  };
+}
+
+/** Whom the server says this computer is linked to; null before the first config (offline start). */
+function accountOf(config: ConfigResponse | null): DeviceStatus['account'] {
+  if (!config) return null;
+  const u = config.linked_user;
+  return {
+    linkedUser: u
+      ? { email: u.email.slice(0, 320), name: u.name.slice(0, 256), linkedAt: u.linked_at }
+      : null,
+    // An older server sends no linked_user at all (undefined): it cannot link computers.
+    linkable: u !== undefined,
   };
 }
 

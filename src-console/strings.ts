@@ -68,6 +68,8 @@ const ACTIVITY_NAMES: Record<string, string> = {
   signed_out_everywhere: 'Signed out everywhere',
   host_enrolled: 'Host enrolled',
   host_re_enrolled: 'Host enrolled again',
+  host_claimed_without_proof: 'Claimed without proof',
+  merged_pending_host: 'Pending host merged',
   host_team_changed: 'Host changed team',
   disk_encryption_status_changed: 'Status changed',
   key_escrowed: 'Key escrowed',

@@ -205,7 +205,13 @@ export const NeedsAttentionResponse = z.object({
 
 // --- archived keys and revealing keys ---------------------------------------------------------------------
 
-export const ArchiveReason = z.enum(['replaced', 're_enrolled', 'encryption_disabled', 'team_changed']);
+export const ArchiveReason = z.enum([
+  'replaced',
+  're_enrolled',
+  'encryption_disabled',
+  'team_changed',
+  'merged',
+]);
 
 /** Metadata only; the key itself comes only from a reveal. */
 export const ArchivedKeyMeta = z.object({

@@ -64,6 +64,20 @@ export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
 // --- enroll -------------------------------------------------------------------------------------------
 
+/**
+ * Ours: the agent's proof that it is the computer that first enrolled this hardware UUID (an Ed25519 key it
+ * made then; host-identity-proof.ts). Without a valid proof, an enrollment claiming a UUID the server knows
+ * becomes a separate pending host and never touches the known host (issue 18, finding 2).
+ */
+export const HostIdentityClaim = z.object({
+  /** The agent's Ed25519 public key, DER (SPKI) in base64: 44 bytes, 60 characters. */
+  public_key: text(128).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'public_key must be base64'),
+  signed_at: z.iso.datetime(),
+  /** Ed25519 signature (64 bytes) of hostIdentityProofMessage, base64. */
+  signature: text(128).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'signature must be base64'),
+});
+export type HostIdentityClaim = z.infer<typeof HostIdentityClaim>;
+
 export const EnrollRequest = z.object({
   enroll_secret: text(256).min(1, 'enroll_secret is required'),
   hardware_uuid: text(128).min(1, 'hardware_uuid is required'),
@@ -71,10 +85,19 @@ export const EnrollRequest = z.object({
   hostname: ShortText,
   platform: Platform,
   os_version: ShortText,
+  /** Ours; optional so that agents from before it still enroll (their re-enrollments become pending). */
+  host_identity: HostIdentityClaim.optional(),
 });
 export type EnrollRequest = z.infer<typeof EnrollRequest>;
 
-export const EnrollResponse = z.object({ orbit_node_key: text(256) });
+export const EnrollResponse = z.object({
+  orbit_node_key: text(256),
+  /**
+   * Ours: true when this enrollment claimed a hardware UUID another host holds without proving it owns it.
+   * The agent got a host of its own (it can escrow there) that an admin merges with the known one.
+   */
+  pending_merge: z.boolean().optional(),
+});
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
 // --- config (with our long-poll extension) ------------------------------------------------------------

@@ -8,6 +8,7 @@ import {
   EnrollResponse,
   ErrorResponse,
   type FileVaultPrkRequest,
+  LinkCodeResponse,
   type LuksDataRequest,
   MAX_WAIT_SECONDS,
 } from '../../ipc/agent-server/orbit-api.js';
@@ -15,6 +16,7 @@ import type { Logger } from '../../node-lib/logger.js';
 import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
 import { ServerRejectedError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
+import type { HostIdentityKey } from './host-identity-key.js';
 import { type JsonResponse, postJson } from './http-json.js';
 import type { NodeKeyStore } from './node-key-store.js';
 
@@ -22,6 +24,8 @@ export interface AgentApiClientOptions {
   serverUrl: string;
   enrollSecretFile: string;
   nodeKeys: NodeKeyStore;
+  /** Signs each enrollment: only this computer can re-enroll its host (host-identity-key.ts). */
+  identityKey: HostIdentityKey;
   identity: () => Promise<HostIdentity>;
   log: Logger;
   /** Timeout of a plain request; a long-poll gets its wait on top. */
@@ -36,7 +40,7 @@ const MIN_SLOW_DOWN_MS = 1_000;
 const MAX_SLOW_DOWN_MS = 60 * 60_000;
 
 /**
- * The agent's side of src-server/api/agent-api.ts. Every answer is validated with the contract's zod
+ * The agent's side of the orbit contract (ipc/agent-server/orbit-api.ts). Every answer is validated with the contract's zod
  * schemas. A 401 means the server no longer knows our node key (host deleted, re-enrolled elsewhere): the
  * client enrolls again once and repeats the request.
  */
@@ -74,16 +78,25 @@ export class AgentApiClient {
     if (!secret)
       throw new ServerRejectedError(0, `the enroll secret file ${this.opts.enrollSecretFile} is empty`);
     this.checkHold(AGENT_API_PATHS.enroll, 'enroll');
+    const identity = await this.opts.identity();
+    const claim = await this.opts.identityKey.claim(identity.hardware_uuid);
     const res = await postJson(
       this.url(AGENT_API_PATHS.enroll),
-      { enroll_secret: secret, ...(await this.opts.identity()) },
+      { enroll_secret: secret, ...identity, host_identity: claim },
       { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) },
     );
-    this.noteSlowDown(AGENT_API_PATHS.enroll, res);
+    this.noteSlowDown(AGENT_API_PATHS.enroll, res, 'enroll');
     const body = parseBody(res, EnrollResponse, 'enroll');
     await this.opts.nodeKeys.save(body.orbit_node_key);
     this.nodeKey = body.orbit_node_key;
-    this.opts.log.info({ server: this.opts.serverUrl }, 'enrolled with the escrow server');
+    if (body.pending_merge) {
+      // Another host enrolled with this hardware UUID and a key we do not hold (this computer was reinstalled,
+      // or someone claims to be it). We escrow as a host of our own until an admin merges the two.
+      this.opts.log.warn(
+        { server: this.opts.serverUrl },
+        'enrolled as a pending host: the server knows this hardware under another identity key; an admin must merge the two',
+      );
+    } else this.opts.log.info({ server: this.opts.serverUrl }, 'enrolled with the escrow server');
   }
 
   /** With `afterVersion`, the server holds the request until the config changes or `waitSeconds` pass. */
@@ -108,6 +121,14 @@ export class AgentApiClient {
     await this.call(AGENT_API_PATHS.luksData, data, null, 'luks_data');
   }
 
+  /**
+   * A one-time code linking this computer to the person who opens its page (orbit `link_code`). A 404
+   * (no single sign-on) or 409 (already linked) is a ServerRejectedError with that status.
+   */
+  async linkCode(): Promise<LinkCodeResponse> {
+    return this.call(AGENT_API_PATHS.linkCode, {}, LinkCodeResponse, 'link_code');
+  }
+
   async sendFileVaultPrk(data: WithoutKey<FileVaultPrkRequest>): Promise<void> {
     await this.call(AGENT_API_PATHS.filevaultPrk, data, null, 'filevault_prk');
   }
@@ -128,7 +149,7 @@ export class AgentApiClient {
         { ...body, orbit_node_key: this.nodeKey },
         { timeoutMs: this.timeoutMs + extraTimeoutMs, ...(signal ? { signal } : {}) },
       );
-      this.noteSlowDown(path, res);
+      this.noteSlowDown(path, res, what);
       if (res.status === 401 && attempt === 0) {
         this.opts.log.warn({ what }, 'the escrow server does not know our node key; enrolling again');
         this.nodeKey = null;
@@ -158,12 +179,18 @@ export class AgentApiClient {
     throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
   }
 
-  private noteSlowDown(path: string, res: JsonResponse): void {
+  /**
+   * A 429 holds this endpoint until its Retry-After and throws the distinct "slow down" error carrying that
+   * same time (never "unreachable"), so the error, the status and the hold tell one time.
+   */
+  private noteSlowDown(path: string, res: JsonResponse, what: string): void {
     if (res.status !== 429) {
       this.holds.delete(path);
       return;
     }
-    this.holds.set(path, Date.now() + slowDownMs(res));
+    const until = Date.now() + slowDownMs(res);
+    this.holds.set(path, until);
+    throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
   }
 }
 
@@ -175,12 +202,8 @@ function slowDownMessage(what: string, until: number): string {
   return `the escrow server asked us to slow down (HTTP 429 on ${what}); trying again at ${new Date(until).toISOString()}`;
 }
 
+/** After noteSlowDown: 5xx is "unavailable", any other non-2xx a refusal with the server's reason. */
 function checkStatus(res: JsonResponse, what: string): void {
-  if (res.status === 429) {
-    // The server is there and says "later": a distinct error, never "unreachable" (noteSlowDown set the hold).
-    const until = Date.now() + slowDownMs(res);
-    throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
-  }
   if (res.status >= 500) {
     throw new ServerUnavailableError(`the escrow server answered ${what} with HTTP ${res.status}`);
   }

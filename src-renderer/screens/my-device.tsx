@@ -5,6 +5,7 @@ import { escrowApi } from '../api.js';
 import { AgentBanner, StateIcon, type Tone, useEscape } from '../components.js';
 import { formatDateTime } from '../format.js';
 import { strings } from '../strings.js';
+import { LinkComputer } from './link-computer.js';
 
 const t = strings.device;
 
@@ -47,6 +48,8 @@ export function MyDevice({ state }: { state: UiState }) {
           ))}
         </section>
       ) : null}
+
+      <LinkComputer state={state} />
 
       <section aria-labelledby="conn-title">
         <h2 id="conn-title" className="visually-hidden">
@@ -179,6 +182,16 @@ function summaryOf(state: UiState): {
     };
   }
   if (action?.kind === 'bitlocker') return { tone: 'warn', text: action.message };
+  if (action?.kind === 'luks_new_passphrase') {
+    return {
+      tone: 'warn',
+      text: strings.newPassphrase.why,
+      button: {
+        label: strings.newPassphrase.title,
+        onClick: () => void escrowApi().openWindow('new-passphrase'),
+      },
+    };
+  }
   const volumes = state.status.volumes;
   if (volumes.some((v) => v.escrow.state === 'failed'))
     return { tone: 'error', text: t.troubleshooting.failed };

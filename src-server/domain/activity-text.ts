@@ -51,6 +51,10 @@ export function describeActivity(a: Activity): string {
       return `${host} enrolled`;
     case 'host_re_enrolled':
       return `${host} enrolled again (its previous key was archived)`;
+    case 'host_claimed_without_proof':
+      return `A computer (${s('hostname')}, serial ${s('hardware_serial')}) claimed to be ${host} without its identity key; it waits as pending host ${s('pending_host_id')} until an admin merges it`;
+    case 'merged_pending_host':
+      return `${a.actor} merged pending host ${s('pending_host_id')} into ${host} (its previous key was archived)`;
     case 'host_team_changed':
       return `${a.actor} moved ${host} to ${s('to_team_name') || '"no team"'}`;
     case 'disk_encryption_status_changed':

@@ -4,6 +4,7 @@ import type {
   AttentionQuery,
   DecryptabilityAnswer,
   EncryptionPolicyChange,
+  HostClaim,
   HostFilter,
   HostIdentity,
   HostPageRequest,
@@ -79,13 +80,21 @@ export class ChangeTrackingStore implements EscrowStore {
   putSetting(name: string, value: string) {
     return this.write({ kind: 'all' }, () => this.inner.putSetting(name, value));
   }
-  enrollHost(identity: HostIdentity, nodeKeyHash: string) {
+  enrollHost(identity: HostIdentity, nodeKeyHash: string, claim: HostClaim | null = null) {
     // Which host a re-enroll replaces is known only afterwards; before, nothing may be cached meanwhile.
     return this.write(
       { kind: 'hosts', hostIds: [] },
-      () => this.inner.enrollHost(identity, nodeKeyHash),
+      () => this.inner.enrollHost(identity, nodeKeyHash, claim),
       (r) => ({ kind: 'hosts', hostIds: [r.hostId] }),
     );
+  }
+  listPendingHosts() {
+    return this.inner.listPendingHosts();
+  }
+  mergePendingHost(pendingId: number) {
+    // The known host takes the pending one's node key; which host that is shows only inside. A rare admin
+    // action, so everything cached is dropped.
+    return this.write({ kind: 'all' }, () => this.inner.mergePendingHost(pendingId));
   }
   findHostByNodeKeyHash(nodeKeyHash: string) {
     return this.inner.findHostByNodeKeyHash(nodeKeyHash);

@@ -8,6 +8,8 @@ import type {
   DecryptabilityAnswer,
   EncryptionPolicy,
   EncryptionPolicyChange,
+  EnrollOutcome,
+  HostClaim,
   HostFilter,
   HostIdentity,
   HostPageRequest,
@@ -17,6 +19,7 @@ import type {
   NewSession,
   NewToken,
   NewUser,
+  PendingHost,
   Scope,
   SessionRecord,
   SetDiskEncryptionOptions,
@@ -51,9 +54,13 @@ export interface EscrowStore {
 
   /**
    * Enroll or re-enroll (same hardware_uuid). A re-enroll archives the current key, deletes it and gives
-   * the host a new node key, so escrow starts again.
+   * the host a new node key, so escrow starts again. A re-enroll must prove the host's identity (`claim`,
+   * signature already checked); one that does not becomes a separate pending host (sql/host-enrollment.ts).
    */
-  enrollHost(identity: HostIdentity, nodeKeyHash: string): Promise<{ hostId: number; reenrolled: boolean }>;
+  enrollHost(identity: HostIdentity, nodeKeyHash: string, claim?: HostClaim | null): Promise<EnrollOutcome>;
+  listPendingHosts(): Promise<PendingHost[]>;
+  /** An admin's merge of a pending host into the host it claims to be; null when it is not pending. */
+  mergePendingHost(pendingId: number): Promise<{ hostId: number; hardwareUuid: string } | null>;
   findHostByNodeKeyHash(nodeKeyHash: string): Promise<HostView | null>;
   getHostView(hostId: number): Promise<HostView | null>;
   listHostViews(filter: { teamId?: number | null }): Promise<HostView[]>;

@@ -8,7 +8,7 @@ export type { HostOrderKey, Role, StatusFilter };
 
 /** What the storage port reads and writes: records in domain words (see port.ts). */
 
-export type ArchiveReason = 'replaced' | 're_enrolled' | 'encryption_disabled' | 'team_changed';
+export type ArchiveReason = 'replaced' | 're_enrolled' | 'encryption_disabled' | 'team_changed' | 'merged';
 
 /**
  * When the user must have escrowed by, and how often they may say "later" (ours; null = not set); whether
@@ -37,6 +37,29 @@ export interface HostIdentity {
   hostname: string;
   platform: Platform;
   os_version: string;
+}
+
+/** An identity claim whose signature the enroll route has verified (host-identity-proof.ts). */
+export interface HostClaim {
+  public_key: string;
+  signed_at: string;
+}
+
+export interface EnrollOutcome {
+  hostId: number;
+  reenrolled: boolean;
+  /** Set when the enrollment claimed this known host's hardware UUID without proof: hostId is pending. */
+  claimsHostId: number | null;
+}
+
+/** A host made by an unproven claim, waiting for an admin to merge it with the host it claims to be. */
+export interface PendingHost {
+  id: number;
+  claims_host_id: number;
+  claims_hostname: string;
+  hostname: string;
+  hardware_serial: string;
+  enrolled_at: string;
 }
 
 export interface Host extends HostIdentity {

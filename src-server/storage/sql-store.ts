@@ -6,6 +6,8 @@ import type {
   AttentionQuery,
   DecryptabilityAnswer,
   EncryptionPolicyChange,
+  EnrollOutcome,
+  HostClaim,
   HostFilter,
   HostIdentity,
   HostPageRequest,
@@ -15,6 +17,7 @@ import type {
   NewSession,
   NewToken,
   NewUser,
+  PendingHost,
   Scope,
   SetDiskEncryptionOptions,
   StatusReportFacts,
@@ -23,6 +26,7 @@ import type {
   UserChange,
 } from './records.js';
 import * as activities from './sql/activities.js';
+import * as enrollment from './sql/host-enrollment.js';
 import * as queries from './sql/host-queries.js';
 import { refreshStatuses, viewsOf } from './sql/host-views.js';
 import * as keys from './sql/keys.js';
@@ -116,53 +120,22 @@ export class SqlEscrowStore implements EscrowStore {
     );
   }
 
-  enrollHost(identity: HostIdentity, nodeKeyHash: string): Promise<{ hostId: number; reenrolled: boolean }> {
-    return this.db.transaction(async (tx) => {
-      const t = now();
-      const existing = await tx.get<{ id: number; logged_in_user: string | null }>(
-        `SELECT id, logged_in_user FROM hosts WHERE hardware_uuid = ?${this.forUpdate}`,
-        [identity.hardware_uuid],
-      );
-      if (existing) {
-        await keys.archiveAndDeleteKey(tx, this.forUpdate, existing.id, 're_enrolled');
-        await tx.run(
-          `UPDATE hosts SET hardware_serial = ?, hostname = ?, platform = ?, os_version = ?, node_key_hash = ?,
-             enrolled_at = ?, last_seen_at = ?, reported_status = NULL, rotate_requested = 0, search_text = ?
-           WHERE id = ?`,
-          [
-            identity.hardware_serial,
-            identity.hostname,
-            identity.platform,
-            identity.os_version,
-            nodeKeyHash,
-            t,
-            t,
-            searchText({ ...identity, logged_in_user: existing.logged_in_user }),
-            existing.id,
-          ],
-        );
-        await refreshStatuses(tx, [existing.id]);
-        return { hostId: existing.id, reenrolled: true };
-      }
-      const row = await tx.get<{ id: number }>(
-        `INSERT INTO hosts (hardware_uuid, hardware_serial, hostname, platform, os_version, node_key_hash,
-           enrolled_at, last_seen_at, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        [
-          identity.hardware_uuid,
-          identity.hardware_serial,
-          identity.hostname,
-          identity.platform,
-          identity.os_version,
-          nodeKeyHash,
-          t,
-          t,
-          searchText(identity),
-        ],
-      );
-      if (!row) throw new Error('insert returned no id');
-      await refreshStatuses(tx, [row.id]);
-      return { hostId: row.id, reenrolled: false };
-    });
+  enrollHost(
+    identity: HostIdentity,
+    nodeKeyHash: string,
+    claim: HostClaim | null = null,
+  ): Promise<EnrollOutcome> {
+    return this.db.transaction((tx) =>
+      enrollment.enrollHost(tx, this.forUpdate, identity, nodeKeyHash, claim),
+    );
+  }
+
+  listPendingHosts(): Promise<PendingHost[]> {
+    return enrollment.listPendingHosts(this.db);
+  }
+
+  mergePendingHost(pendingId: number) {
+    return this.db.transaction((tx) => enrollment.mergePendingHost(tx, this.forUpdate, pendingId));
   }
 
   async findHostByNodeKeyHash(nodeKeyHash: string): Promise<HostView | null> {
