@@ -28,10 +28,11 @@ export interface ServerWishes {
 
 /**
  * The port between the agent service (IPC, server connection, reminders) and an OS's escrow module
- * (LUKS on Linux, FileVault on macOS). The service never touches cryptsetup or fdesetup itself.
+ * (LUKS on Linux, FileVault on macOS, BitLocker on Windows). The service never touches cryptsetup,
+ * fdesetup or BitLocker itself.
  */
 export interface PlatformEscrow {
-  readonly platform: 'linux' | 'darwin';
+  readonly platform: 'linux' | 'darwin' | 'win32';
   state(server: ServerWishes): Promise<PlatformState>;
   /**
    * The last state read from the OS, re-judged against new server wishes without touching the disk: a
@@ -60,8 +61,11 @@ export interface PlatformEscrow {
     server: ServerWishes,
     onProgress: (step: ProgressStep) => void,
   ): Promise<PassphraseResetResult>;
-  /** Feed every new server config (macOS arms Escrow Buddy here; Linux has nothing to do). */
-  onConfig(config: ConfigResponse): Promise<void>;
+  /**
+   * Feed every new server config, with the service's judgement of it (macOS arms Escrow Buddy here; Windows
+   * escrows or rotates BitLocker's recovery password; Linux has nothing to do).
+   */
+  onConfig(config: ConfigResponse, server?: ServerWishes): Promise<void>;
   /** Finish interrupted work and upload queued keys. Safe to call any time. */
   reconcile(): Promise<void>;
   close(): Promise<void>;
@@ -75,12 +79,19 @@ export interface PlatformEscrow {
  * `reason` says which, because each is retried differently (config-follower.ts): `no_answer` = nothing
  * answered (connection refused or reset, no route, no DNS): the server or the network is down, and the
  * agent watches for either to come back; `timeout` = connected but no answer in time (perhaps overloaded);
- * `server_error` = it answered with an error or in another contract: both keep their backoff.
+ * `server_error` = it answered with an error or in another contract: both keep their backoff;
+ * `untrusted_certificate` = TLS refused the server's certificate (self-signed, a private CA not given with
+ * --ca-file, expired, another name): no retry can fix it, so the agent says so once and waits long.
  */
 export class ServerUnavailableError extends Error {
   constructor(
     message: string,
-    readonly reason: 'no_answer' | 'timeout' | 'server_error' | 'slow_down' = 'server_error',
+    readonly reason:
+      | 'no_answer'
+      | 'timeout'
+      | 'server_error'
+      | 'slow_down'
+      | 'untrusted_certificate' = 'server_error',
   ) {
     super(message);
     this.name = 'ServerUnavailableError';

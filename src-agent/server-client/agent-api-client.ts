@@ -4,6 +4,7 @@ import {
   AGENT_API_PATHS,
   type ConfigRequest,
   ConfigResponse,
+  type DiskEncryptionKeyRequest,
   type DiskEncryptionStatusRequest,
   EnrollResponse,
   ErrorResponse,
@@ -17,7 +18,7 @@ import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
 import { ServerRejectedError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
 import type { HostIdentityKey } from './host-identity-key.js';
-import { type JsonResponse, postJson } from './http-json.js';
+import { httpsAgentTrusting, type JsonResponse, postJson } from './http-json.js';
 import type { NodeKeyStore } from './node-key-store.js';
 
 export interface AgentApiClientOptions {
@@ -28,6 +29,8 @@ export interface AgentApiClientOptions {
   identityKey: HostIdentityKey;
   identity: () => Promise<HostIdentity>;
   log: Logger;
+  /** PEM certificates to trust besides the public roots (`--ca-file`): a private CA or a self-signed server. */
+  caPem?: string;
   /** Timeout of a plain request; a long-poll gets its wait on top. */
   requestTimeoutMs?: number;
 }
@@ -50,8 +53,11 @@ export class AgentApiClient {
   /** Per endpoint: no request before this time, because the server answered 429 with a Retry-After. */
   private readonly holds = new Map<string, number>();
 
+  private readonly transport: { httpsAgent?: ReturnType<typeof httpsAgentTrusting> };
+
   constructor(private readonly opts: AgentApiClientOptions) {
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.transport = opts.caPem ? { httpsAgent: httpsAgentTrusting(opts.caPem) } : {};
   }
 
   /**
@@ -83,7 +89,7 @@ export class AgentApiClient {
     const res = await postJson(
       this.url(AGENT_API_PATHS.enroll),
       { enroll_secret: secret, ...identity, host_identity: claim },
-      { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) },
+      { timeoutMs: this.timeoutMs, ...this.transport, ...(signal ? { signal } : {}) },
     );
     this.noteSlowDown(AGENT_API_PATHS.enroll, res, 'enroll');
     const body = parseBody(res, EnrollResponse, 'enroll');
@@ -121,6 +127,11 @@ export class AgentApiClient {
     await this.call(AGENT_API_PATHS.luksData, data, null, 'luks_data');
   }
 
+  /** Windows: the BitLocker recovery password's envelope, or only a `client_error`. */
+  async sendDiskEncryptionKey(data: WithoutKey<DiskEncryptionKeyRequest>): Promise<void> {
+    await this.call(AGENT_API_PATHS.diskEncryptionKey, data, null, 'disk_encryption_key');
+  }
+
   /**
    * A one-time code linking this computer to the person who opens its page (orbit `link_code`). A 404
    * (no single sign-on) or 409 (already linked) is a ServerRejectedError with that status.
@@ -147,7 +158,7 @@ export class AgentApiClient {
       const res = await postJson(
         this.url(path),
         { ...body, orbit_node_key: this.nodeKey },
-        { timeoutMs: this.timeoutMs + extraTimeoutMs, ...(signal ? { signal } : {}) },
+        { timeoutMs: this.timeoutMs + extraTimeoutMs, ...this.transport, ...(signal ? { signal } : {}) },
       );
       this.noteSlowDown(path, res, what);
       if (res.status === 401 && attempt === 0) {
