@@ -2,6 +2,7 @@ import type { Logger } from '../node-lib/logger.js';
 import { ensurePrivateDir } from './durable-file.js';
 import { EscrowService } from './escrow-orchestrator.js';
 import { resolveUser } from './ipc-server/allowed-users.js';
+import { personAtScreen } from './ipc-server/logind-sessions.js';
 import { type IpcServer, startIpcServer } from './ipc-server/server.js';
 import type { SlotPbkdf } from './linux/cryptsetup.js';
 import { createLinuxPlatform, type LinuxPlatformOptions } from './linux/linux-platform.js';
@@ -47,6 +48,8 @@ export interface AgentOptions {
   allowUsers: string[];
   log: Logger;
   newSlotPbkdf?: SlotPbkdf;
+  /** KDF of a new passphrase's slot ("Set a new disk passphrase"); default argon2id. Tests pass a fast one. */
+  userSlotPbkdf?: SlotPbkdf;
   retry?: RetryPolicy;
   sessionsDir?: string;
   /** macOS: the file whose owner is the user at the screen (default /dev/console). */
@@ -110,6 +113,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       log: o.log.child({ part: 'luks' }),
       onKeyAcknowledged: () => service?.onKeyAcknowledged(),
       ...(o.newSlotPbkdf ? { newSlotPbkdf: o.newSlotPbkdf } : {}),
+      ...(o.userSlotPbkdf ? { userSlotPbkdf: o.userSlotPbkdf } : {}),
       ...(o.testCrashAt ? { testCrashAt: o.testCrashAt } : {}),
     });
   }
@@ -138,6 +142,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     log: o.log.child({ part: 'ipc' }),
     ...(o.sessionsDir ? { sessionsDir: o.sessionsDir } : {}),
     ...(o.consolePath ? { consolePath: o.consolePath } : {}),
+    onLocalUsers: (users) => escrow.onLoggedInUser(personAtScreen(users)),
   });
   const follower = new ConfigFollower({
     api,

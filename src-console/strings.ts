@@ -81,3 +81,10 @@ const ACTIVITY_NAMES: Record<string, string> = {
 export function activityName(type: string): string {
   return ACTIVITY_NAMES[type] ?? type.replace(/_/g, ' ');
 }
+
+/** The log-out a Mac's agent asks for (FileVault writes the new key at the next login), in words. */
+export function logoutRequestText(postponed: number, allowed: number | null): string {
+  const times =
+    postponed === 0 ? 'not postponed yet' : `postponed ${postponed === 1 ? 'once' : `${postponed} times`}`;
+  return `Asked to log out so FileVault can make a new key; ${times}${allowed === null ? '' : ` (${allowed} allowed)`}.`;
+}

@@ -149,7 +149,13 @@ export const ConfigResponse = z.object({
   notifications: Notifications,
   /** Ours: PEM of the current escrow certificate; agents encrypt new keys to it. */
   escrow_certificate: text(MAX_CERTIFICATE_PEM),
-  org_info: z.object({ org_name: text(), contact_url: text() }),
+  org_info: z.object({
+    org_name: text(),
+    contact_url: text(),
+    /** Ours: the IT team's email and phone for the desktop's My Device page ('' when not set; absent from older servers). */
+    contact_email: text().optional(),
+    contact_phone: text().optional(),
+  }),
   /** Ours: the team's disk-encryption policy for this host. */
   disk_encryption: z.object({
     enabled: z.boolean(),
@@ -206,6 +212,19 @@ export const DiskEncryptionStatusRequest = z.object({
     .optional(),
   agent_version: ShortText,
   client_error: text(4096).optional(),
+  /**
+   * Ours: the local account of the person at the screen (on Linux the active local session's user, on
+   * macOS the owner of the console); null when nobody is logged in. The server keeps the last person it
+   * was told about, so the helpdesk finds a laptop by its user's name while the user is logged out.
+   * Absent from agents older than this field.
+   */
+  logged_in_user: text(256).nullable().optional(),
+  /**
+   * Ours (macOS): how often the person postponed ("Later") the log-out the agent is asking for now, so
+   * that FileVault writes a new recovery key; null when no log-out is being asked for. The admin console
+   * names a host whose user keeps postponing.
+   */
+  logout_deferrals: z.number().int().min(0).max(1_000_000).nullable().optional(),
 });
 export type DiskEncryptionStatusRequest = z.infer<typeof DiskEncryptionStatusRequest>;
 

@@ -8,6 +8,7 @@ import {
   EnrollResponse,
   ErrorResponse,
   type FileVaultPrkRequest,
+  LinkCodeResponse,
   type LuksDataRequest,
   MAX_WAIT_SECONDS,
 } from '../../ipc/agent-server/orbit-api.js';
@@ -39,7 +40,7 @@ const MIN_SLOW_DOWN_MS = 1_000;
 const MAX_SLOW_DOWN_MS = 60 * 60_000;
 
 /**
- * The agent's side of src-server/api/agent-api.ts. Every answer is validated with the contract's zod
+ * The agent's side of the orbit contract (ipc/agent-server/orbit-api.ts). Every answer is validated with the contract's zod
  * schemas. A 401 means the server no longer knows our node key (host deleted, re-enrolled elsewhere): the
  * client enrolls again once and repeats the request.
  */
@@ -84,7 +85,7 @@ export class AgentApiClient {
       { enroll_secret: secret, ...identity, host_identity: claim },
       { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) },
     );
-    this.noteSlowDown(AGENT_API_PATHS.enroll, res);
+    this.noteSlowDown(AGENT_API_PATHS.enroll, res, 'enroll');
     const body = parseBody(res, EnrollResponse, 'enroll');
     await this.opts.nodeKeys.save(body.orbit_node_key);
     this.nodeKey = body.orbit_node_key;
@@ -120,6 +121,14 @@ export class AgentApiClient {
     await this.call(AGENT_API_PATHS.luksData, data, null, 'luks_data');
   }
 
+  /**
+   * A one-time code linking this computer to the person who opens its page (orbit `link_code`). A 404
+   * (no single sign-on) or 409 (already linked) is a ServerRejectedError with that status.
+   */
+  async linkCode(): Promise<LinkCodeResponse> {
+    return this.call(AGENT_API_PATHS.linkCode, {}, LinkCodeResponse, 'link_code');
+  }
+
   async sendFileVaultPrk(data: WithoutKey<FileVaultPrkRequest>): Promise<void> {
     await this.call(AGENT_API_PATHS.filevaultPrk, data, null, 'filevault_prk');
   }
@@ -140,7 +149,7 @@ export class AgentApiClient {
         { ...body, orbit_node_key: this.nodeKey },
         { timeoutMs: this.timeoutMs + extraTimeoutMs, ...(signal ? { signal } : {}) },
       );
-      this.noteSlowDown(path, res);
+      this.noteSlowDown(path, res, what);
       if (res.status === 401 && attempt === 0) {
         this.opts.log.warn({ what }, 'the escrow server does not know our node key; enrolling again');
         this.nodeKey = null;
@@ -170,12 +179,18 @@ export class AgentApiClient {
     throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
   }
 
-  private noteSlowDown(path: string, res: JsonResponse): void {
+  /**
+   * A 429 holds this endpoint until its Retry-After and throws the distinct "slow down" error carrying that
+   * same time (never "unreachable"), so the error, the status and the hold tell one time.
+   */
+  private noteSlowDown(path: string, res: JsonResponse, what: string): void {
     if (res.status !== 429) {
       this.holds.delete(path);
       return;
     }
-    this.holds.set(path, Date.now() + slowDownMs(res));
+    const until = Date.now() + slowDownMs(res);
+    this.holds.set(path, until);
+    throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
   }
 }
 
@@ -187,12 +202,8 @@ function slowDownMessage(what: string, until: number): string {
   return `the escrow server asked us to slow down (HTTP 429 on ${what}); trying again at ${new Date(until).toISOString()}`;
 }
 
+/** After noteSlowDown: 5xx is "unavailable", any other non-2xx a refusal with the server's reason. */
 function checkStatus(res: JsonResponse, what: string): void {
-  if (res.status === 429) {
-    // The server is there and says "later": a distinct error, never "unreachable" (noteSlowDown set the hold).
-    const until = Date.now() + slowDownMs(res);
-    throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
-  }
   if (res.status >= 500) {
     throw new ServerUnavailableError(`the escrow server answered ${what} with HTTP ${res.status}`);
   }

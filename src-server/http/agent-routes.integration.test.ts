@@ -297,6 +297,53 @@ describe('disk_encryption_status', () => {
     expect(host.host.reported_status.luks.device).toBe('/dev/nvme0n1p3');
   });
 
+  it('names the person at the screen and the postponed log-outs: host page, search, needs attention', async () => {
+    await enableNoTeam();
+    const mac = await enroll(t, 'darwin');
+    const report = (extra: object) =>
+      t.post(AGENT_API_PATHS.diskEncryptionStatus, {
+        orbit_node_key: mac.nodeKey,
+        platform: 'darwin',
+        boot_volume_encrypted: true,
+        filevault: { enabled: true, has_personal_recovery_key: false },
+        agent_version: '0.2.0',
+        ...extra,
+      });
+    expect((await report({ logged_in_user: '<b>grace</b>', logout_deferrals: 3 })).status).toBe(204);
+    const host = async () =>
+      (
+        (await (await t.get(`/api/latest/fleet/hosts/${mac.hostId}`, ADMIN())).json()) as {
+          host: {
+            logged_in_user: string | null;
+            logout_deferrals: number | null;
+            needs_attention: { code: string; text: string }[];
+          };
+        }
+      ).host;
+    expect(await host()).toMatchObject({ logged_in_user: '<b>grace</b>', logout_deferrals: 3 });
+    expect((await host()).needs_attention).toContainEqual({
+      code: 'logout_postponed',
+      text: 'The user postponed the log-out 3 times.',
+    });
+    const found = (await (await t.get('/api/latest/fleet/hosts?query=GRACE', ADMIN())).json()) as {
+      hosts: { id: number }[];
+    };
+    expect(found.hosts.map((h) => h.id)).toEqual([mac.hostId]);
+    const attention = (await (await t.get('/api/latest/fleet/hosts/needs_attention', ADMIN())).json()) as {
+      hosts: { host: { id: number }; reasons: { code: string }[] }[];
+    };
+    expect(attention.hosts.find((h) => h.host.id === mac.hostId)?.reasons.map((r) => r.code)).toContain(
+      'logout_postponed',
+    );
+    // The user logged out and the new key is on its way: no log-out asked for, still the same person's Mac.
+    expect((await report({ logged_in_user: null, logout_deferrals: null })).status).toBe(204);
+    expect(await host()).toMatchObject({ logged_in_user: '<b>grace</b>', logout_deferrals: null });
+    // An agent from before these fields is still accepted; a negative count or an oversized name is not.
+    expect((await report({})).status).toBe(204);
+    expect((await report({ logout_deferrals: -1 })).status).toBe(400);
+    expect((await report({ logged_in_user: 'x'.repeat(257) })).status).toBe(400);
+  });
+
   it('400s a platform that differs from the enrolled one, and a bad slot', async () => {
     const { nodeKey } = await enroll(t);
     const base = { orbit_node_key: nodeKey, boot_volume_encrypted: true, agent_version: '1' };

@@ -177,7 +177,10 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
         token_state: body.luks?.token_state ?? null,
       });
     }
-    await ctx.store.saveStatusReport(view.host.id, JSON.stringify(report));
+    await ctx.store.saveStatusReport(view.host.id, JSON.stringify(report), {
+      logged_in_user: body.logged_in_user,
+      logout_deferrals: body.logout_deferrals,
+    });
     await ctx.waiters.notify([view.host.id]);
     return reply.code(204).send();
   });

@@ -14,6 +14,8 @@ import type {
   NewToken,
   NewUser,
   Scope,
+  SetDiskEncryptionOptions,
+  StatusReportFacts,
   UserChange,
 } from './records.js';
 import { ChangeTrackingSsoStore } from './sso-change-tracking.js';
@@ -115,8 +117,8 @@ export class ChangeTrackingStore implements EscrowStore {
   touchHost(hostId: number) {
     return this.write({ kind: 'touched', hostId }, () => this.inner.touchHost(hostId));
   }
-  saveStatusReport(hostId: number, reportJson: string) {
-    return this.write(hosts([hostId]), () => this.inner.saveStatusReport(hostId, reportJson));
+  saveStatusReport(hostId: number, reportJson: string, facts?: StatusReportFacts) {
+    return this.write(hosts([hostId]), () => this.inner.saveStatusReport(hostId, reportJson, facts));
   }
   storeKey(hostId: number, key: NewKey) {
     return this.write(hosts([hostId]), () => this.inner.storeKey(hostId, key));
@@ -159,9 +161,16 @@ export class ChangeTrackingStore implements EscrowStore {
   getTeam(id: number) {
     return this.inner.getTeam(id);
   }
-  setDiskEncryption(teamId: number | null, enabled: boolean, policy?: EncryptionPolicyChange) {
-    // Every host of the team changes; which ones those are is the store's to say, so all are dropped.
-    return this.write({ kind: 'all' }, () => this.inner.setDiskEncryption(teamId, enabled, policy));
+  setDiskEncryption(
+    teamId: number | null,
+    enabled: boolean,
+    policy?: EncryptionPolicyChange,
+    opts?: SetDiskEncryptionOptions,
+  ) {
+    // Every host of the team changes; which ones those are is the store's to say, so all are dropped. The
+    // write ends after the status refresh; reads in between (the long-poll answers) see the committed
+    // change and are just not cached.
+    return this.write({ kind: 'all' }, () => this.inner.setDiskEncryption(teamId, enabled, policy, opts));
   }
   transferHosts(teamId: number | null, hostIds: readonly number[]) {
     return this.write(hosts(hostIds), () => this.inner.transferHosts(teamId, hostIds));

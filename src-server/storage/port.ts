@@ -22,7 +22,9 @@ import type {
   PendingHost,
   Scope,
   SessionRecord,
+  SetDiskEncryptionOptions,
   StatusCount,
+  StatusReportFacts,
   Team,
   TokenRecord,
   UncheckedKey,
@@ -68,7 +70,8 @@ export interface EscrowStore {
   /** Exact hardware UUID, then serial, then hostname (lowest id wins when several hosts share one). */
   findHostByIdentifier(identifier: string, scope: Scope): Promise<HostView | null>;
   touchHost(hostId: number): Promise<void>;
-  saveStatusReport(hostId: number, reportJson: string): Promise<void>;
+  /** Stores the report and what it says about the people at the host (StatusReportFacts). */
+  saveStatusReport(hostId: number, reportJson: string, facts?: StatusReportFacts): Promise<void>;
 
   /**
    * Store a new key for the host, archiving the previous one first. With an escrow_id equal to the stored
@@ -99,12 +102,14 @@ export interface EscrowStore {
   getTeam(id: number): Promise<Team | null>;
   /**
    * teamId null is "no team". Turning encryption off archives and deletes the keys of its hosts. Policy
-   * fields left undefined keep their value; null clears them. Returns the ids of the team's hosts.
+   * fields left undefined keep their value; null clears them. Returns the ids of the team's hosts, once
+   * their stored statuses are current too (opts.beforeStatusRefresh runs before that).
    */
   setDiskEncryption(
     teamId: number | null,
     enabled: boolean,
     policy?: EncryptionPolicyChange,
+    opts?: SetDiskEncryptionOptions,
   ): Promise<number[]>;
   /** Moves hosts; a host moving to a team without encryption loses (archives) its key, as in Fleet. */
   transferHosts(teamId: number | null, hostIds: readonly number[]): Promise<number[]>;

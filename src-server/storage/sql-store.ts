@@ -19,6 +19,8 @@ import type {
   NewUser,
   PendingHost,
   Scope,
+  SetDiskEncryptionOptions,
+  StatusReportFacts,
   Team,
   UncheckedKey,
   UserChange,
@@ -76,6 +78,8 @@ export class SqlEscrowStore implements EscrowStore {
         await tx.run('INSERT INTO schema_migrations (id, name) VALUES (?, ?)', [m.id, m.name]);
       });
     }
+    // A policy change whose status refresh a killed server did not finish (teams.setDiskEncryption).
+    await teams.refreshQueuedStatuses(this.db);
     // Hosts from before migration 10 (or bulk-loaded ones) get their status derived once, in slices.
     for (;;) {
       const pending = await this.db.all<{ id: number }>(
@@ -181,13 +185,28 @@ export class SqlEscrowStore implements EscrowStore {
     await this.db.run('UPDATE hosts SET last_seen_at = ? WHERE id = ?', [now(), hostId]);
   }
 
-  saveStatusReport(hostId: number, reportJson: string): Promise<void> {
+  saveStatusReport(hostId: number, reportJson: string, facts: StatusReportFacts = {}): Promise<void> {
     return this.db.transaction(async (tx) => {
-      await tx.run('UPDATE hosts SET reported_status = ?, last_seen_at = ? WHERE id = ?', [
-        reportJson,
-        now(),
-        hostId,
-      ]);
+      await tx.run(
+        'UPDATE hosts SET reported_status = ?, last_seen_at = ?, logout_deferrals = ? WHERE id = ?',
+        [reportJson, now(), facts.logout_deferrals ?? null, hostId],
+      );
+      const person = facts.logged_in_user;
+      if (person) {
+        // A new name changes the search text too (and, on SQLite, the trigram index through its trigger).
+        const h = await tx.get<{ hostname: string; hardware_serial: string; hardware_uuid: string }>(
+          `SELECT hostname, hardware_serial, hardware_uuid FROM hosts WHERE id = ? AND
+             (logged_in_user IS NULL OR logged_in_user <> ?)${this.forUpdate}`,
+          [hostId, person],
+        );
+        if (h) {
+          await tx.run('UPDATE hosts SET logged_in_user = ?, search_text = ? WHERE id = ?', [
+            person,
+            searchText({ ...h, logged_in_user: person }),
+            hostId,
+          ]);
+        }
+      }
       await refreshStatuses(tx, [hostId]);
     });
   }
@@ -241,8 +260,20 @@ export class SqlEscrowStore implements EscrowStore {
   noTeamSettings() {
     return teamSettings(this.db, null);
   }
-  setDiskEncryption(teamId: number | null, enabled: boolean, policy: EncryptionPolicyChange = {}) {
-    return teams.setDiskEncryption(this.db, this.forUpdate, teamId, enabled, policy);
+  setDiskEncryption(
+    teamId: number | null,
+    enabled: boolean,
+    policy: EncryptionPolicyChange = {},
+    opts: SetDiskEncryptionOptions = {},
+  ) {
+    return teams.setDiskEncryption(
+      this.db,
+      this.forUpdate,
+      teamId,
+      enabled,
+      policy,
+      opts.beforeStatusRefresh,
+    );
   }
   transferHosts(teamId: number | null, hostIds: readonly number[]) {
     return teams.transferHosts(this.db, this.forUpdate, teamId, hostIds);
