@@ -8,6 +8,7 @@ import { AGENT_API_PATHS } from '../../ipc/agent-server/orbit-api.js';
 import { createLogger } from '../../node-lib/logger.js';
 import { ServerBusyError } from '../platform-port.js';
 import { AgentApiClient } from './agent-api-client.js';
+import { HostIdentityKey } from './host-identity-key.js';
 import { NodeKeyStore } from './node-key-store.js';
 
 /**
@@ -41,6 +42,7 @@ beforeAll(async () => {
     serverUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     enrollSecretFile: path.join(dir, 'enroll-secret'),
     nodeKeys: new NodeKeyStore(dir),
+    identityKey: new HostIdentityKey(dir),
     identity: () => Promise.reject(new Error('enrolled already')),
     log: createLogger('test', { level: 'silent' }),
   });

@@ -7,8 +7,8 @@ import { AGENT_API_PATHS, type ConfigResponse, type Platform } from '../../ipc/a
 import { encryptToCertificate } from '../../node-lib/cms/index.js';
 import { digest } from '../http/secrets.js';
 import { type InitResult, initDataDir } from '../init.js';
-import { keyOf, signedClaim } from './host-keys.js';
 import { type RunningServer, type StartServerOptions, startServer } from '../server.js';
+import { keyOf, signedClaim } from './host-keys.js';
 
 export interface TestServer {
   server: RunningServer;
