@@ -32,6 +32,8 @@ export function createLogger(
       level: options.level ?? process.env.ESCROW_LOG_LEVEL ?? 'info',
       redact: { paths, censor: '[redacted]' },
       base: { pid: process.pid },
+      // ISO 8601 in UTC ("time":"2026-12-08T00:35:13.123Z"): readable in the journal, sortable, no epoch sums.
+      timestamp: pino.stdTimeFunctions.isoTime,
     },
     options.destination,
   );

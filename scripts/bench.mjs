@@ -5,6 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { exitCause, requireNode } from './node-check.mjs';
+
+requireNode('npm run bench');
 
 const BENCHES = [
   'server/config-checkins.mjs',
@@ -54,6 +57,9 @@ let failed = 0;
 for (const bench of BENCHES.filter((b) => b.includes(filter))) {
   process.stdout.write(`\n== bench/${bench}\n`);
   const r = spawnSync(process.execPath, [path.join('bench', bench)], { stdio: 'inherit' });
-  if (r.status !== 0) failed++;
+  if (r.status !== 0) {
+    process.stdout.write(`bench/${bench} failed (${exitCause(r.status, r.signal)})\n`);
+    failed++;
+  }
 }
 process.exit(failed ? 1 : 0);

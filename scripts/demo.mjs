@@ -13,6 +13,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exitCause, requireNode } from './node-check.mjs';
+
+requireNode('npm start');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const wantWeb = process.argv.includes('--web');
@@ -88,7 +91,7 @@ function start(name, cmd, args, env = {}) {
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   child.on('exit', (code, signal) => {
-    if (!stoppingAll) fail(`${name} stopped (${signal ?? `exit ${code}`}); see ${logPath}`);
+    if (!stoppingAll) fail(`${name} stopped (${exitCause(code, signal)}); see ${logPath}`);
   });
   return child;
 }
@@ -122,7 +125,10 @@ async function waitForFile(file) {
  */
 function run(cmd, args, input) {
   const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
-  if (r.status !== 0) fail(`${path.basename(cmd)} ${args[0]} failed: ${r.stderr.trim()}`);
+  if (r.status !== 0)
+    fail(
+      `${path.basename(cmd)} ${args[0]} failed (${exitCause(r.status, r.signal)})${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`,
+    );
   return r.stdout;
 }
 

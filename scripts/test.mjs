@@ -3,6 +3,9 @@
 // Ends with a plain "N passed, N failed, N skipped" line so any CI reader can count the run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { exitCause, requireNode } from './node-check.mjs';
+
+requireNode('npm test');
 
 /**
  * @param {string} label
@@ -13,7 +16,7 @@ function run(label, cmd, args) {
   process.stdout.write(`\n== ${label}: ${cmd} ${args.join(' ')}\n`);
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
   if (r.status !== 0) {
-    process.stdout.write(`\n${label} failed (exit ${r.status ?? r.signal})\n`);
+    process.stdout.write(`\n${label} failed (${exitCause(r.status, r.signal)})\n`);
     process.exit(r.status || 1);
   }
 }
@@ -43,5 +46,6 @@ try {
   summary = `${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`;
   if (r.numTotalTests === 0) summary = '0 passed, 1 failed (no test ran)';
 } catch {}
+if (vitest.signal) summary += ` (vitest: ${exitCause(vitest.status, vitest.signal)})`;
 process.stdout.write(`\n${summary}\n`);
 process.exit(vitest.status ?? 1);

@@ -75,12 +75,19 @@ export interface PlatformEscrow {
  * `reason` says which, because each is retried differently (config-follower.ts): `no_answer` = nothing
  * answered (connection refused or reset, no route, no DNS): the server or the network is down, and the
  * agent watches for either to come back; `timeout` = connected but no answer in time (perhaps overloaded);
- * `server_error` = it answered with an error or in another contract: both keep their backoff.
+ * `server_error` = it answered with an error or in another contract: both keep their backoff;
+ * `untrusted_certificate` = TLS refused the server's certificate (self-signed, a private CA not given with
+ * --ca-file, expired, another name): no retry can fix it, so the agent says so once and waits long.
  */
 export class ServerUnavailableError extends Error {
   constructor(
     message: string,
-    readonly reason: 'no_answer' | 'timeout' | 'server_error' | 'slow_down' = 'server_error',
+    readonly reason:
+      | 'no_answer'
+      | 'timeout'
+      | 'server_error'
+      | 'slow_down'
+      | 'untrusted_certificate' = 'server_error',
   ) {
     super(message);
     this.name = 'ServerUnavailableError';

@@ -40,6 +40,8 @@ export interface AgentOptions {
   platform?: AgentPlatform;
   macos?: MacAgentOptions;
   serverUrl: string;
+  /** PEM certificates trusted for the server besides the public roots (--ca-file). */
+  caPem?: string;
   enrollSecretFile: string;
   stateDir: string;
   socketPath: string;
@@ -75,6 +77,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const runner = macos ? (o.macos?.runner ?? macos.createExecFileRunner()) : null;
   const api = new AgentApiClient({
     serverUrl: o.serverUrl,
+    ...(o.caPem ? { caPem: o.caPem } : {}),
     enrollSecretFile: o.enrollSecretFile,
     nodeKeys: new NodeKeyStore(o.stateDir),
     identityKey: new HostIdentityKey(o.stateDir),

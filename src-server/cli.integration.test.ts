@@ -43,14 +43,25 @@ const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { en
 function serve(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const child = spawn(process.execPath, [cli, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  let out = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   return new Promise((resolvePromise, reject) => {
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (\S+)/.exec(err);
-      if (m?.[1]) resolvePromise({ child, url: m[1], stderr: () => err });
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const url = listeningUrl(out);
+      if (url) resolvePromise({ child, url, stderr: () => err });
     });
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
+}
+
+/** The server's address from its JSON log (stdout carries JSON lines only: every line must parse). */
+function listeningUrl(out: string): string | null {
+  const lines = out.split('\n').slice(0, -1);
+  const logged = lines.map((l) => JSON.parse(l) as { msg: string; url?: string });
+  return logged.find((l) => l.msg === 'escrow server listening')?.url ?? null;
 }
 
 const exited = (child: ChildProcess) =>
@@ -273,7 +284,7 @@ describe('escrow-server CLI', () => {
     expect(await exited(child)).toBe(0);
   });
   it('connection flags: a bad value is a usage error; over TLS the shipped defaults and the flags are in force', async () => {
-    const dir = join(work, 'f');
+    const dir = join(work, 'g');
     expect(run(['init', '--data-dir', dir, '--json']).status).toBe(0);
     for (const flag of ['--max-connections', '--max-connections-per-address', '--keep-alive-timeout']) {
       const bad = run(['serve', '--data-dir', dir, '--listen', '127.0.0.1:0', flag, 'lots']);
@@ -308,13 +319,11 @@ describe('escrow-server CLI', () => {
       out += d.toString();
     });
     const url = await new Promise<string>((ok, fail) => {
-      let err = '';
-      child.stderr?.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /listening on (\S+)/.exec(err);
-        if (m?.[1]) ok(m[1]);
+      child.stdout?.on('data', () => {
+        const found = listeningUrl(out);
+        if (found) ok(found);
       });
-      child.once('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
+      child.once('exit', (code) => fail(new Error(`serve exited ${code}: ${out}`)));
     });
     for (let i = 0; i < 50 && !out.includes('escrow server listening'); i++)
       await new Promise((r) => setTimeout(r, 100));

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { Role } from '../ipc/admin/admin-api.js';
 import { errorMessage } from '../node-lib/error-message.js';
+import { createLogger } from '../node-lib/logger.js';
 import {
   addUser,
   CliInputError,
@@ -207,14 +208,18 @@ async function main(argv: string[]): Promise<number> {
         ...(o['console-dir'] ? { consoleDir: o['console-dir'] } : {}),
         ...(await ssoOptions(o)),
       });
-      process.stderr.write(`escrow-server listening on ${server.url}\n`);
-      process.stderr.write(`admin console: ${server.url}/admin/\n`);
-      if (o['oidc-issuer']) {
-        const base = (o['public-url'] ?? server.url).replace(/\/+$/, '');
-        process.stderr.write(
-          `single sign-on redirect URI: ${base}/sso/callback; My devices: ${base}/my-device/\n`,
-        );
-      }
+      // The service's output is JSON lines only (the journal, a log shipper): the addresses too.
+      const base = (o['public-url'] ?? server.url).replace(/\/+$/, '');
+      createLogger('escrow-server').info(
+        {
+          url: server.url,
+          admin_console: `${server.url}/admin/`,
+          ...(o['oidc-issuer']
+            ? { sso_redirect_uri: `${base}/sso/callback`, my_devices: `${base}/my-device/` }
+            : {}),
+        },
+        `admin console at ${server.url}/admin/`,
+      );
       await new Promise<void>((resolve) => {
         const stop = () => void server.close().then(resolve);
         process.once('SIGTERM', stop);

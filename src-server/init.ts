@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   addEscrowKeyGeneration,
   type EscrowKeyGeneration,
@@ -27,10 +28,46 @@ export class AlreadyInitializedError extends Error {
 
 /**
  * Creates the database, the first escrow certificate, the enroll secret and the first admin token. The
- * secrets are shown once (only their digests are stored). A second run changes nothing and says so; a run
- * interrupted half-way finishes only the missing parts and never replaces an existing private key.
+ * secrets are shown once (only their digests are stored). A second run changes nothing and says so.
+ *
+ * A new (or empty) data directory is made whole or not at all: everything is written into
+ * `DIR.init-partial` beside it, which is renamed to DIR only once init succeeded, so a run that dies
+ * half-way (a crash inside a native module, kill -9, a full disk) leaves no database that later runs trip
+ * on. A directory that already holds something is completed in place: only the missing parts are made,
+ * and an existing private key is never replaced.
  */
 export async function initDataDir(opts: { dataDir: string; databaseUrl?: string }): Promise<InitResult> {
+  if (!(await isMissingOrEmpty(opts.dataDir))) return initInPlace(opts);
+  const partial = `${opts.dataDir}.init-partial`;
+  // Only ever made by this function: what a killed run left there is discarded.
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true, mode: 0o700 });
+  try {
+    const r = await initInPlace({ ...opts, dataDir: partial });
+    // rename(2) replaces an empty directory, so an admin's `mkdir -p DIR` beforehand is no obstacle.
+    await rename(partial, opts.dataDir);
+    return {
+      ...r,
+      escrow_certificate_path: join(opts.dataDir, r.escrow_certificate_path.slice(partial.length)),
+    };
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true });
+    // Only PostgreSQL can be initialized while the data directory is empty: name what is, not the scratch.
+    if (err instanceof AlreadyInitializedError) throw new AlreadyInitializedError('the database');
+    throw err;
+  }
+}
+
+async function isMissingOrEmpty(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+}
+
+async function initInPlace(opts: { dataDir: string; databaseUrl?: string }): Promise<InitResult> {
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(opts);
   try {

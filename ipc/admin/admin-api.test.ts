@@ -74,6 +74,17 @@ describe('admin contract', () => {
     });
   });
 
+  it('disk_encryption without team_id or fleet_id is for hosts in no team, as Fleet reads it', () => {
+    expect(DiskEncryptionRequest.parse({ enable_disk_encryption: true })).toEqual({
+      team_id: null,
+      enable_disk_encryption: true,
+    });
+    expect(DiskEncryptionRequest.parse({ fleet_id: 4, enable_disk_encryption: false }).team_id).toBe(4);
+    expect(
+      DiskEncryptionRequest.safeParse({ team_id: 3, fleet_id: 4, enable_disk_encryption: true }).success,
+    ).toBe(false);
+  });
+
   it('names every endpoint once', () => {
     const keys = Object.values(ADMIN_ROUTES).map((r) => `${r.method} ${r.path}`);
     expect(new Set(keys).size).toBe(keys.length);

@@ -33,13 +33,8 @@ export const DiskEncryptionRequest = z
     ...PolicyChange,
   })
   .superRefine((v, ctx) => {
-    if (v.team_id === undefined && v.fleet_id === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['team_id'],
-        message: 'team_id (or fleet_id) is required; null means "no team"',
-      });
-    } else if (v.team_id !== undefined && v.fleet_id !== undefined && v.team_id !== v.fleet_id) {
+    // Absent team_id and fleet_id mean "no team", as Fleet's own clients send it (and its API documents).
+    if (v.team_id !== undefined && v.fleet_id !== undefined && v.team_id !== v.fleet_id) {
       ctx.addIssue({
         code: 'custom',
         path: ['fleet_id'],

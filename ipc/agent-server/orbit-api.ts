@@ -78,17 +78,88 @@ export const HostIdentityClaim = z.object({
 });
 export type HostIdentityClaim = z.infer<typeof HostIdentityClaim>;
 
-export const EnrollRequest = z.object({
-  enroll_secret: text(256).min(1, 'enroll_secret is required'),
-  hardware_uuid: text(128).min(1, 'hardware_uuid is required'),
-  hardware_serial: ShortText,
-  hostname: ShortText,
-  platform: Platform,
-  os_version: ShortText,
-  /** Ours; optional so that agents from before it still enroll (their re-enrollments become pending). */
-  host_identity: HostIdentityClaim.optional(),
-});
-export type EnrollRequest = z.infer<typeof EnrollRequest>;
+/**
+ * osquery's platform names that are Linux, as Fleet lists them (server/fleet/hosts.go, HostLinuxOSs): Fleet's
+ * own agents enroll with these, not with "linux". Any other name counts as Linux when its `platform_like`
+ * (os-release ID_LIKE, e.g. "rhel fedora") names one of them.
+ */
+export const LINUX_PLATFORM_NAMES = [
+  'linux',
+  'ubuntu',
+  'debian',
+  'rhel',
+  'centos',
+  'fedora',
+  'sles',
+  'kali',
+  'gentoo',
+  'amzn',
+  'pop',
+  'arch',
+  'linuxmint',
+  'void',
+  'nixos',
+  'endeavouros',
+  'manjaro',
+  'opensuse-leap',
+  'opensuse-tumbleweed',
+  'tuxedo',
+  'neon',
+  'archarm',
+  'rocky',
+  'almalinux',
+  'ol',
+  'opensuse',
+  'suse',
+] as const;
+const LINUX_NAMES: ReadonlySet<string> = new Set(LINUX_PLATFORM_NAMES);
+
+/** Our platform for an osquery platform name (and its platform_like), or null when it is none of ours. */
+export function platformOf(name: string, platformLike = ''): Platform | null {
+  const n = name.trim().toLowerCase();
+  if (n === 'darwin' || n === 'windows') return n;
+  if (LINUX_NAMES.has(n)) return 'linux';
+  return platformLike
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .some((like) => LINUX_NAMES.has(like))
+    ? 'linux'
+    : null;
+}
+
+/**
+ * Our agent sends `platform` as linux|darwin|windows with `os_version`; Fleet's (orbit) sends osquery's
+ * name (`ubuntu`, `rhel`, …), maybe `platform_like`, no `os_version`, and a few fields we do not keep
+ * (`osquery_identifier`, `computer_name`, `hardware_model`: dropped). Both enroll. The name is kept for
+ * display as the OS version when none is sent ("ubuntu"), so the admin still sees which Linux it is.
+ */
+export const EnrollRequest = z
+  .object({
+    enroll_secret: text(256).min(1, 'enroll_secret is required'),
+    hardware_uuid: text(128).min(1, 'hardware_uuid is required'),
+    hardware_serial: ShortText,
+    hostname: ShortText,
+    platform: text(64),
+    platform_like: text(256).optional(),
+    os_version: ShortText.optional(),
+    /** Ours; optional so that agents from before it still enroll (their re-enrollments become pending). */
+    host_identity: HostIdentityClaim.optional(),
+  })
+  .transform(({ platform_like, ...v }, ctx) => {
+    const platform = platformOf(v.platform, platform_like);
+    if (platform === null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['platform'],
+        message: `"${v.platform}" is not a platform we escrow for: expected darwin, windows or a Linux (linux, ubuntu, debian, rhel, fedora, arch, … or a platform_like naming one)`,
+      });
+      return z.NEVER;
+    }
+    const osVersion = v.os_version?.trim() || (platform === v.platform ? '' : v.platform.trim());
+    return { ...v, platform, os_version: osVersion };
+  });
+/** What our agent sends (the input: a platform name, os_version given). */
+export type EnrollRequest = z.input<typeof EnrollRequest> & { platform: Platform; os_version: string };
 
 export const EnrollResponse = z.object({
   orbit_node_key: text(256),

@@ -11,6 +11,12 @@ import { IpcErrorBody } from './errors.js';
 
 // ---- Methods: one entry per request a client can make. Types for both sides come from here. ----
 
+/**
+ * The escrow's steps, in order. `checking_passphrase` lasts until the passphrase opened the disk (the
+ * Linux agent checks it and adds the new slot in one cryptsetup run); a wrong passphrase ends the flow
+ * there. `creating_key` is no longer sent (agents before 0.1 sent it before the check); desktops still
+ * accept it from them.
+ */
 export const ProgressStep = z.enum([
   'checking_passphrase',
   'creating_key',

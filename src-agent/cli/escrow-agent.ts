@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultSocketPath } from '../../node-lib/agent-socket/socket-paths.js';
 import { errorMessage } from '../../node-lib/error-message.js';
@@ -8,12 +10,15 @@ import { startAgent } from '../start-agent.js';
 import { AGENT_VERSION } from '../version.js';
 
 const USAGE = `usage: escrow-agent run --server URL --enroll-secret-file FILE --state-dir DIR
-                        [--socket PATH] [--luks-device PATH] [--allow-user NAME]...
+                        [--ca-file FILE] [--socket PATH] [--luks-device PATH] [--allow-user NAME]...
                         [--new-slot-pbkdf default|fast] [--log-level LEVEL]
        escrow-agent --version
 
   --server URL             escrow server, e.g. https://escrow.example.com (http only on loopback)
   --enroll-secret-file F   file holding the enroll secret (read when enrolling; keep it 0600)
+  --ca-file FILE           PEM certificate(s) to trust for the server besides the public roots: your
+                           organisation's CA, or the server's own self-signed certificate (default: the
+                           ESCROW_CA_FILE environment variable, which agent.conf sets for the service)
   --state-dir DIR          root-only directory for the node key, journal, reminders and (macOS) the
                            sent-PRK hashes and log-out deferrals
   --socket PATH            IPC socket (default ${defaultSocketPath()})
@@ -72,6 +77,7 @@ function parse(argv: string[]) {
     help: v.help === true,
     version: v.version === true,
     serverUrl: server.toString().replace(/\/$/, ''),
+    caPem: readCaFile(v['ca-file'] ?? (process.env.ESCROW_CA_FILE || undefined)),
     enrollSecretFile: need('enroll-secret-file'),
     stateDir: need('state-dir'),
     socketPath: v.socket ?? defaultSocketPath(),
@@ -83,8 +89,37 @@ function parse(argv: string[]) {
   };
 }
 
+/** The --ca-file's certificates, checked now: a wrong file is a usage error, not a TLS failure later. */
+function readCaFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `--ca-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(err)}`,
+    );
+  }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    const hint = /PRIVATE KEY-----/.test(pem)
+      ? ' (it holds a private key: give the certificate instead)'
+      : '';
+    throw new UsageError(`--ca-file ${file}: no PEM certificate in it${hint}`);
+  }
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw new UsageError(`--ca-file ${file}: a certificate in it cannot be read (${errorMessage(err)})`);
+    }
+  }
+  return blocks.join('\n');
+}
+
 const OPTIONS = {
   server: { type: 'string' },
+  'ca-file': { type: 'string' },
   'enroll-secret-file': { type: 'string' },
   'state-dir': { type: 'string' },
   socket: { type: 'string' },
@@ -122,6 +157,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     agent = await startAgent({
       serverUrl: o.serverUrl,
+      ...(o.caPem ? { caPem: o.caPem } : {}),
       enrollSecretFile: o.enrollSecretFile,
       stateDir: o.stateDir,
       socketPath: o.socketPath,

@@ -82,13 +82,7 @@ describe('LUKS escrow flow (real cryptsetup, real CMS)', () => {
     expect(result.outcome).toBe('escrowed');
     expect(result.keySlot).toBe(1);
     expect(result.escrowedAt).not.toBeNull();
-    expect(steps).toEqual([
-      'checking_passphrase',
-      'creating_key',
-      'saving_to_disk',
-      'verifying',
-      'uploading',
-    ]);
+    expect(steps).toEqual(['checking_passphrase', 'saving_to_disk', 'verifying', 'uploading']);
     expect(passphrase.every((b) => b === 0)).toBe(true); // wiped after use
     const { slot } = await theEscrowedKey(img.path);
     expect(slot).toBe(1);
@@ -170,8 +164,13 @@ describe('LUKS escrow flow (real cryptsetup, real CMS)', () => {
     const make = () => luksEscrow(h, img.path, state, { now: () => now });
     const api = make();
     for (const left of [4, 3, 2, 1]) {
-      const err = await errorOf(api.createRecoveryKey(pw('wrong passphrase')));
+      const steps: ProgressStep[] = [];
+      const err = await errorOf(
+        api.createRecoveryKey(pw('wrong passphrase'), { onProgress: (s) => steps.push(s) }),
+      );
       expect(err.code).toBe('wrong_passphrase');
+      // Progress follows what happened: the passphrase was checked and refused, nothing was made or saved.
+      expect(steps).toEqual(['checking_passphrase']);
       expect(err.details?.attemptsLeft).toBe(left);
       expect(err.message).not.toContain('wrong passphrase');
     }

@@ -182,7 +182,8 @@ export class LuksEscrow {
         if (current && (!options.rotationRequested || current.pendingUpload)) throw notNeededError();
         const slot = freeSlots(meta)[0];
         if (slot === undefined) throw noFreeSlotError();
-        onProgress('creating_key');
+        // Still 'checking_passphrase' while cryptsetup checks it and adds the slot in one run (new-key.ts):
+        // the later steps are announced only once the passphrase has opened the disk.
         const key = generateRecoveryKey();
         try {
           const added = await addVerifiedSlot(ctx, {

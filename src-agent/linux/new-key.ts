@@ -43,8 +43,9 @@ export async function addVerifiedSlot(ctx: EscrowContext, r: NewKeyRequest): Pro
   // journal entry is on disk.
   const journaled = journalNewKey(ctx, r);
   journaled.catch(() => {}); // awaited in addSlot; this only keeps an early failure from counting as unhandled
-  r.onProgress('saving_to_disk');
   const entry = await addSlot(ctx, journaled, r);
+  // Only now: the passphrase opened the disk (a wrong one ends the flow at 'checking_passphrase').
+  r.onProgress('saving_to_disk');
   // Proving that the new slot opens costs one volume-key digest check (~100 ms on a default header), the
   // largest step after the unlock itself, so it starts first and runs while the slot is journaled and
   // marked as ours; both finish before anything is sent. cryptsetup's device lock orders the token write

@@ -17,7 +17,7 @@ import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
 import { ServerRejectedError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
 import type { HostIdentityKey } from './host-identity-key.js';
-import { type JsonResponse, postJson } from './http-json.js';
+import { httpsAgentTrusting, type JsonResponse, postJson } from './http-json.js';
 import type { NodeKeyStore } from './node-key-store.js';
 
 export interface AgentApiClientOptions {
@@ -28,6 +28,8 @@ export interface AgentApiClientOptions {
   identityKey: HostIdentityKey;
   identity: () => Promise<HostIdentity>;
   log: Logger;
+  /** PEM certificates to trust besides the public roots (`--ca-file`): a private CA or a self-signed server. */
+  caPem?: string;
   /** Timeout of a plain request; a long-poll gets its wait on top. */
   requestTimeoutMs?: number;
 }
@@ -50,8 +52,11 @@ export class AgentApiClient {
   /** Per endpoint: no request before this time, because the server answered 429 with a Retry-After. */
   private readonly holds = new Map<string, number>();
 
+  private readonly transport: { httpsAgent?: ReturnType<typeof httpsAgentTrusting> };
+
   constructor(private readonly opts: AgentApiClientOptions) {
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.transport = opts.caPem ? { httpsAgent: httpsAgentTrusting(opts.caPem) } : {};
   }
 
   /**
@@ -83,7 +88,7 @@ export class AgentApiClient {
     const res = await postJson(
       this.url(AGENT_API_PATHS.enroll),
       { enroll_secret: secret, ...identity, host_identity: claim },
-      { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) },
+      { timeoutMs: this.timeoutMs, ...this.transport, ...(signal ? { signal } : {}) },
     );
     this.noteSlowDown(AGENT_API_PATHS.enroll, res, 'enroll');
     const body = parseBody(res, EnrollResponse, 'enroll');
@@ -147,7 +152,7 @@ export class AgentApiClient {
       const res = await postJson(
         this.url(path),
         { ...body, orbit_node_key: this.nodeKey },
-        { timeoutMs: this.timeoutMs + extraTimeoutMs, ...(signal ? { signal } : {}) },
+        { timeoutMs: this.timeoutMs + extraTimeoutMs, ...this.transport, ...(signal ? { signal } : {}) },
       );
       this.noteSlowDown(path, res, what);
       if (res.status === 401 && attempt === 0) {

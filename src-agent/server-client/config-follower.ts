@@ -30,6 +30,8 @@ export interface ConfigFollowerOptions {
  *   when the server's port accepts connections again or the network changes (reachability.ts), so a key
  *   queued during an outage goes out within seconds of the server's return;
  * - HTTP 429: not before its Retry-After, and the desktop is told "the server asked us to wait";
+ * - a server certificate TLS refuses: one log line that says what to do (--ca-file), and the longest wait,
+ *   since trying again cannot change the verdict (a restart with --ca-file, or a renewed certificate, can);
  * - anything else (5xx, timeouts, refusals): exponential backoff with jitter, capped.
  */
 export class ConfigFollower {
@@ -42,6 +44,8 @@ export class ConfigFollower {
   private wakeEarly: (() => void) | null = null;
   /** When nothing first answered in the current outage (null = not in one). */
   private outageSince: number | null = null;
+  /** The certificate problem last logged: logged again only when it changes. */
+  private certificateProblem: string | null = null;
   /** The last wait ended because the server's port accepted a connection. */
   private wokenByProbe = false;
 
@@ -73,6 +77,7 @@ export class ConfigFollower {
         const config = await api.config(after, this.opts.waitSeconds ?? MAX_WAIT_SECONDS, signal);
         if (signal.aborted) return;
         this.failures = 0;
+        this.certificateProblem = null;
         this.outageSince = null;
         this.wokenByProbe = false;
         this.lastContactAt = new Date().toISOString();
@@ -114,6 +119,14 @@ export class ConfigFollower {
     }
     const enrolled = await api.isEnrolled();
     this.publish(enrolled ? 'unreachable' : 'not_enrolled', message);
+    if (err instanceof ServerUnavailableError && err.reason === 'untrusted_certificate') {
+      this.outageSince = null;
+      if (message !== this.certificateProblem) log.error({ retryInMs: policy.maxMs }, message);
+      this.certificateProblem = message;
+      await this.sleep(policy.maxMs);
+      return;
+    }
+    this.certificateProblem = null;
     const delay = retryDelay(this.failures++, policy);
     const refused = err instanceof ServerRejectedError;
     if (!(err instanceof ServerUnavailableError) || err.reason !== 'no_answer') {

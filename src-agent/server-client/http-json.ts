@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { ServerUnavailableError } from '../platform-port.js';
 
 /** Larger answers than this are not ours (a config with its certificate is a few KiB). */
@@ -41,6 +42,28 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs = Da
 const options = { keepAlive: true, maxSockets: 4, maxFreeSockets: 1 };
 const agents = { 'http:': new http.Agent(options), 'https:': new https.Agent(options) };
 
+/** TLS's verdicts on a server certificate (Node's error codes): the server answered, we do not trust it. */
+const CERTIFICATE_REFUSED = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * An https agent that also trusts `caPem` (an organisation's own CA, or a self-signed server certificate),
+ * besides the public roots Node ships: `escrow-agent run --ca-file`.
+ */
+export function httpsAgentTrusting(caPem: string): https.Agent {
+  return new https.Agent({ ...options, ca: [...tls.rootCertificates, caPem] });
+}
+
 /**
  * One JSON POST. Network failures and timeouts become ServerUnavailableError; any HTTP status is returned
  * for the caller to judge. The body is returned unparsed-by-schema: callers validate it with zod.
@@ -48,7 +71,7 @@ const agents = { 'http:': new http.Agent(options), 'https:': new https.Agent(opt
 export function postJson(
   url: string,
   body: unknown,
-  opts: { timeoutMs: number; signal?: AbortSignal },
+  opts: { timeoutMs: number; signal?: AbortSignal; httpsAgent?: https.Agent },
 ): Promise<JsonResponse> {
   const target = new URL(url);
   const lib = target.protocol === 'https:' ? https : http;
@@ -60,7 +83,7 @@ export function postJson(
     }
     const req = lib.request(target, {
       method: 'POST',
-      agent: agents[target.protocol as 'http:' | 'https:'],
+      agent: target.protocol === 'https:' ? (opts.httpsAgent ?? agents['https:']) : agents['http:'],
       headers: {
         'content-type': 'application/json',
         accept: 'application/json',
@@ -80,6 +103,17 @@ export function postJson(
       const why = code ?? err.message;
       // "socket hang up" (no code name of its own): the connection closed before any answer.
       const noAnswer = !timedOut && (NO_ANSWER.has(code ?? '') || /hang up/.test(err.message));
+      if (CERTIFICATE_REFUSED.has(code ?? '')) {
+        reject(
+          new ServerUnavailableError(
+            `the escrow server's certificate is not trusted (${code}: ${err.message}); if your organisation ` +
+              'signs it with its own CA, or it is self-signed, give that certificate with --ca-file ' +
+              '(ESCROW_CA_FILE in /etc/escrow-agent/agent.conf)',
+            'untrusted_certificate',
+          ),
+        );
+        return;
+      }
       reject(
         new ServerUnavailableError(
           `cannot reach the escrow server: ${err.name === 'AbortError' ? 'cancelled' : why}`,

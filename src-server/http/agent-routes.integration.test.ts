@@ -46,6 +46,52 @@ describe('enroll', () => {
     expect(await res.json()).toEqual({ error: 'invalid enroll secret' });
   });
 
+  it("enrolls Fleet's own agents with the exact body orbit sends: osquery's platform names, kept for display", async () => {
+    // server/service/contract/orbit.go EnrollOrbitRequest, as fleetd on Ubuntu 24.04 sends it: no os_version.
+    const fleetBody = (platform: string, hostname: string) => ({
+      enroll_secret: t.init.enroll_secret,
+      hardware_uuid: randomUUID(),
+      hardware_serial: 'PF3ABCDE',
+      hostname,
+      platform,
+      osquery_identifier: '',
+      computer_name: hostname,
+      hardware_model: 'ThinkPad X1 Carbon Gen 11',
+    });
+    for (const [platform, hostname] of [
+      ['ubuntu', 'ubuntu-laptop'],
+      ['rhel', 'rhel-laptop'],
+      ['arch', 'arch-laptop'],
+    ] as const) {
+      const res = await t.post(AGENT_API_PATHS.enroll, fleetBody(platform, hostname));
+      expect(res.status, platform).toBe(200);
+    }
+    // An osquery name not in Fleet's list is Linux by its platform_like (os-release ID_LIKE).
+    const like = await t.post(AGENT_API_PATHS.enroll, {
+      ...fleetBody('bazzite', 'bazzite-laptop'),
+      platform_like: 'fedora',
+    });
+    expect(like.status).toBe(200);
+    const hosts = (await (
+      await fetch(`${t.url}/api/latest/fleet/hosts?per_page=50`, {
+        headers: { authorization: `Bearer ${t.init.admin_token}` },
+      })
+    ).json()) as { hosts: { hostname: string; platform: string; os_version: string }[] };
+    const seen = Object.fromEntries(hosts.hosts.map((h) => [h.hostname, [h.platform, h.os_version]]));
+    expect(seen).toMatchObject({
+      'ubuntu-laptop': ['linux', 'ubuntu'],
+      'rhel-laptop': ['linux', 'rhel'],
+      'arch-laptop': ['linux', 'arch'],
+      'bazzite-laptop': ['linux', 'bazzite'],
+    });
+    // Ours still sends linux with its os_version, shown as it was.
+    const ours = await t.post(AGENT_API_PATHS.enroll, {
+      enroll_secret: t.init.enroll_secret,
+      ...hostIdentity(),
+    });
+    expect(ours.status).toBe(200);
+  });
+
   it('400s a bad platform with the field named', async () => {
     const res = await t.post(AGENT_API_PATHS.enroll, {
       enroll_secret: t.init.enroll_secret,
@@ -54,7 +100,9 @@ describe('enroll', () => {
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: string; details: { path: string }[] };
-    expect(body.error).toMatch(/^platform: /);
+    expect(body.error).toBe(
+      'platform: "solaris" is not a platform we escrow for: expected darwin, windows or a Linux (linux, ubuntu, debian, rhel, fedora, arch, … or a platform_like naming one)',
+    );
     expect(body.details[0]?.path).toBe('platform');
   });
 

@@ -37,16 +37,21 @@ afterAll(async () => {
 
 const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+function serve(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [cli, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
+  let out = '';
   return new Promise((ok, fail) => {
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (\S+)/.exec(err);
-      if (m?.[1] && err.includes('redirect URI')) ok({ child, url: m[1], stderr: () => err });
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      // JSON lines only; the addresses line comes after the server's own "listening" line.
+      const logged = out
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => JSON.parse(l) as { msg: string; url?: string });
+      const url = logged.find((l) => l.msg === 'escrow server listening')?.url;
+      if (url && out.includes('sso_redirect_uri')) ok({ child, url, output: () => out });
     });
-    child.once('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
+    child.once('exit', (code) => fail(new Error(`serve exited ${code}: ${out}`)));
   });
 }
 
@@ -95,8 +100,8 @@ describe('escrow-server single sign-on flags', () => {
       '--disable-password-login',
     ]);
     try {
-      expect(s.stderr()).toContain(`single sign-on redirect URI: ${s.url}/sso/callback`);
-      expect(s.stderr()).not.toContain(idp.clientSecret);
+      expect(s.output()).toContain(`"sso_redirect_uri":"${s.url}/sso/callback"`);
+      expect(s.output()).not.toContain(idp.clientSecret);
       const status = (await (await fetch(`${s.url}/api/latest/fleet/sso`)).json()) as Record<string, unknown>;
       expect(status).toMatchObject({ sso_enabled: true, password_login: false });
 

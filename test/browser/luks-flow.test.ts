@@ -37,7 +37,7 @@ describe('LUKS escrow through the simulated desktop', () => {
       passphrase: RIGHT,
       status: luksNeededStatus(),
       attempts: 3,
-      holdAt: 'creating_key',
+      holdAt: 'saving_to_disk',
     });
     const { desktop, agent } = rig;
     await waitForTray(desktop, 'action_needed');
@@ -75,7 +75,7 @@ describe('LUKS escrow through the simulated desktop', () => {
     await submit.click();
     expect(await field.inputValue()).toBe('');
     expect(await submit.isDisabled()).toBe(true);
-    await dialog.getByText('Creating recovery key…').waitFor();
+    await dialog.getByText('Saving the key on your disk…').waitFor();
     expect(desktop.shellEvents.snapshot().tray?.icon).toBe('working');
     agent.release();
     await dialog.getByRole('heading', { name: 'Your recovery key is secured' }).waitFor();

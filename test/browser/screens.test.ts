@@ -46,7 +46,7 @@ async function withRig<T>(rigPromise: Promise<Rig>, fn: (rig: Rig) => Promise<T>
 describe.each(['light', 'dark'] as const)('every screen, %s', (scheme) => {
   it('passphrase dialog: idle, wrong passphrase, progress, success; My Device before and after', async () => {
     await withRig(
-      startRig({ passphrase: RIGHT, status: luksNeededStatus(), holdAt: 'creating_key' }),
+      startRig({ passphrase: RIGHT, status: luksNeededStatus(), holdAt: 'saving_to_disk' }),
       async ({ desktop, agent }) => {
         await waitForTray(desktop, 'action_needed');
         const device = await openWindowPage(browser, desktop, 'my-device', scheme);
@@ -63,7 +63,7 @@ describe.each(['light', 'dark'] as const)('every screen, %s', (scheme) => {
 
         await page.getByLabel('Disk encryption passphrase').fill(RIGHT);
         await page.keyboard.press('Enter');
-        await page.getByText('Creating recovery key…').waitFor();
+        await page.getByText('Saving the key on your disk…').waitFor();
         await check(page, `passphrase-progress-${scheme}`);
         agent.release();
         await page

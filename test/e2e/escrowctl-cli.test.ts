@@ -86,6 +86,9 @@ describe('escrow-agent and escrowctl as processes', () => {
     const wrong = await ctl(['escrow-luks'], 'escrowctl pässphrase\n'); // without the trailing space
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('Attempts left: 4');
+    // Progress stops where the flow stopped: checked, refused; nothing was created or saved.
+    expect(wrong.stderr).toContain('Checking the passphrase');
+    expect(wrong.stderr).not.toMatch(/Creating|Saving|Verifying|Sending/);
 
     const ok = await ctl(['escrow-luks'], `${PASSPHRASE}\n`);
     expect(ok.stderr).toContain('Checking the passphrase');

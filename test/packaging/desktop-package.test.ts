@@ -23,17 +23,9 @@ interface BuilderConfig {
   extraResources?: Resources;
   electronFuses: Record<string, boolean>;
   mac: { icon: string; target: unknown; extendInfo: Record<string, unknown>; extraResources: Resources };
-  linux: {
-    icon: string;
-    target: string[];
-    executableName: string;
-    desktop: unknown;
-    extraResources: Resources;
-  };
+  linux: { icon: string; target: string[]; executableName: string; maintainer: string; desktop?: unknown };
   win: { icon: string; target: string[]; extraResources: Resources };
   nsis: { include: string; oneClick: unknown };
-  deb: { afterInstall: string; afterRemove: string; fpm: string[] };
-  rpm: { afterInstall: string; afterRemove: string; fpm: string[] };
 }
 const config = parse(read('electron-builder.yml')) as BuilderConfig;
 
@@ -51,14 +43,24 @@ describe('electron-builder.yml', () => {
     expect(errorsOf({ ...config, mac: { ...config.mac, target: 42 } })).not.toEqual([]);
     expect(errorsOf({ ...config, nsis: { ...config.nsis, oneClick: 'yes' } })).not.toEqual([]);
     expect(errorsOf({ ...config, linux: { ...config.linux, desktop: { Name: 'x' } } })).not.toEqual([]);
+    expect(errorsOf({ ...config, linux: { ...config.linux, maintainer: 42 } })).not.toEqual([]);
   });
 
-  it('makes a menu-bar app on macOS, deb and rpm on Linux, an NSIS installer on Windows', () => {
+  it('makes a menu-bar app on macOS, the app directory for npm run package on Linux, an NSIS installer on Windows', () => {
     expect(config.appId).toBe('org.escrowdesktop.app');
     expect(config.productName).toBe('Escrow Desktop');
     expect(config.mac.extendInfo.LSUIElement).toBe(true);
     expect(config.mac.target).toEqual(['dmg', 'pkg']);
-    expect(config.linux.target).toEqual(['deb', 'rpm']);
+    // deb and rpm are made by scripts/package-linux.mjs from this (test/packaging/linux-packages.test.ts).
+    expect(config.linux.target).toEqual(['dir']);
+    // What electron-builder refuses Linux packages without, and what the packages name as maintainer.
+    const pkg = JSON.parse(read('package.json')) as {
+      author: { name: string; email: string };
+      homepage: string;
+    };
+    expect(pkg.author.email).toMatch(/^[^@\s]+@[^@\s]+$/);
+    expect(pkg.homepage).toMatch(/^https:\/\//);
+    expect(config.linux.maintainer).toBe(`${pkg.author.name} <${pkg.author.email}>`);
     expect(config.win.target).toEqual(['nsis']);
   });
 
@@ -66,7 +68,6 @@ describe('electron-builder.yml', () => {
     const everyResource = [
       ...(config.extraResources ?? []),
       ...config.mac.extraResources,
-      ...config.linux.extraResources,
       ...config.win.extraResources,
     ];
     // Nothing from dist/agent (the agent's script, for Electron-as-Node before docs/decisions/0005).
@@ -85,24 +86,12 @@ describe('electron-builder.yml', () => {
       to: 'agent',
       filter: ['escrow-agent.exe'],
     });
-    const mapping = 'dist/agent-exe/linux-x64/escrow-agent=/usr/lib/escrow-agent/escrow-agent';
-    expect(config.deb.fpm).toEqual([mapping]);
-    expect(config.rpm.fpm).toEqual(['--rpm-posttrans', config.rpm.afterInstall, mapping]);
     expect(read('assets/windows/installer.nsh')).toContain(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: an NSIS define, not a template
       'Rename "$INSTDIR\\resources\\agent\\escrow-agent.exe" "${ESCROW_AGENT_DIR}\\escrow-agent.exe"',
     );
     // The harness is built to a folder of its own that no include pattern names.
     expect(config.files.filter((f) => f.includes('web-harness') || /^dist\/\*\*/.test(f))).toEqual([]);
-  });
-
-  it('after-install names the app as electron-builder installs it: it also runs as rpm %posttrans, untemplated', () => {
-    const script = read(config.rpm.afterInstall);
-    expect(script).not.toContain('${');
-    expect(script).toContain(`app_dir='/opt/${config.productName}'`);
-    expect(script).toContain(
-      `ln -sf "$app_dir/${config.linux.executableName}" /usr/bin/${config.linux.executableName}`,
-    );
   });
 
   it('turns off the Electron fuses the agent no longer needs, and the schema knows each one', () => {
@@ -129,9 +118,11 @@ describe('electron-builder.yml', () => {
       config.nsis.include,
       'assets/linux/escrow-agent.service',
       'assets/linux/escrow-agent-launcher.sh',
-      config.deb.afterInstall,
-      config.deb.afterRemove,
-      config.rpm.afterInstall,
+      'assets/linux/agent-package/postinst.sh',
+      'assets/linux/agent-package/prerm.sh',
+      'assets/linux/agent-package/postrm.sh',
+      'assets/linux/agent-package/README.md',
+      'assets/linux/desktop-package/postinst.sh',
       'assets/linux/escrow-desktop-autostart.desktop',
     ]) {
       expect(existsSync(path.join(root, p)), p).toBe(true);

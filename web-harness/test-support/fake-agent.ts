@@ -23,9 +23,9 @@ export interface FakeAgentOptions {
   holdAt?: ProgressStep;
 }
 
+/** As the real agent announces them (ipc/desktop-agent/messages.ts): no 'creating_key' any more. */
 export const PROGRESS_STEPS: ProgressStep[] = [
   'checking_passphrase',
-  'creating_key',
   'saving_to_disk',
   'verifying',
   'uploading',
