@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import {
   AGENT_API_PATHS,
@@ -13,6 +12,7 @@ import {
 } from '../../ipc/agent-server/orbit-api.js';
 import type { Logger } from '../../node-lib/logger.js';
 import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
+import { readEnrollSecret } from './enroll-secret-file.js';
 import { ServerRejectedError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
 import { httpsAgentTrusting, type JsonResponse, postJson } from './http-json.js';
@@ -75,9 +75,7 @@ export class AgentApiClient {
   }
 
   async enroll(signal?: AbortSignal): Promise<void> {
-    const secret = (await readFile(this.opts.enrollSecretFile, 'utf8')).trim();
-    if (!secret)
-      throw new ServerRejectedError(0, `the enroll secret file ${this.opts.enrollSecretFile} is empty`);
+    const secret = await readEnrollSecret(this.opts.enrollSecretFile);
     this.checkHold(AGENT_API_PATHS.enroll, 'enroll');
     const res = await postJson(
       this.url(AGENT_API_PATHS.enroll),
