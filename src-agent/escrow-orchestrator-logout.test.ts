@@ -51,13 +51,15 @@ describe('EscrowService: macOS log-out deferrals', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function start(status: FileVaultEscrowStatus) {
+  async function start(status: FileVaultEscrowStatus, reports: Record<string, unknown>[] = []) {
     const events: AgentEvent[] = [];
     const service = new EscrowService({
       platform: fakeMac(status),
       api: {
         serverUrl: 'http://127.0.0.1:1',
-        reportStatus: async () => {},
+        reportStatus: async (r: Record<string, unknown>) => {
+          reports.push(r);
+        },
         slowDownUntil: () => null,
       } as unknown as AgentApiClient,
       reminders: new ReminderStore(dir),
@@ -132,6 +134,35 @@ describe('EscrowService: macOS log-out deferrals', () => {
     const action = service.currentStatus().action as { deadline: string };
     expect(Date.parse(action.deadline) - shownFrom).toBeGreaterThanOrEqual(24 * H);
     expect(Date.parse(action.deadline) - shownFrom).toBeLessThan(24 * H + 5000);
+    service.stop();
+  });
+
+  it('tells the server who is at the screen and how often they postponed the log-out', async () => {
+    const reports: Record<string, unknown>[] = [];
+    const { service, defer } = await start(fv, reports);
+    service.onConnection({ state: 'connected', url: 'http://127.0.0.1:1', lastContactAt: null });
+    await vi.waitFor(() => expect(reports.at(-1)).toMatchObject({ logout_deferrals: 0 }));
+    expect(reports.at(-1)).not.toHaveProperty('logged_in_user'); // not known yet: not claimed to be nobody
+
+    service.onLoggedInUser('dana');
+    await vi.waitFor(() =>
+      expect(reports.at(-1)).toMatchObject({ logged_in_user: 'dana', logout_deferrals: 0 }),
+    );
+    await defer();
+    await vi.waitFor(() =>
+      expect(reports.at(-1)).toMatchObject({ logged_in_user: 'dana', logout_deferrals: 1 }),
+    );
+    const sent = reports.length;
+    service.onLoggedInUser('dana'); // no change, no report
+    await vi.advanceTimersByTimeAsync(10);
+    expect(reports).toHaveLength(sent);
+
+    service.onLoggedInUser(null); // logged out
+    await vi.waitFor(() => expect(reports.at(-1)).toMatchObject({ logged_in_user: null }));
+    fv.pendingLogout = false; // the new PRK arrived: no log-out is asked for any more
+    service.onPlatformChange();
+    await vi.waitFor(() => expect(reports.at(-1)).toMatchObject({ logout_deferrals: null }));
+    fv.pendingLogout = true;
     service.stop();
   });
 });

@@ -5,7 +5,8 @@ import { AgentError, type ErrorCode } from '../ipc/desktop-agent/errors.js';
 import type { AgentEvent } from '../ipc/desktop-agent/messages.js';
 import { errorMessage } from '../node-lib/error-message.js';
 import type { Logger } from '../node-lib/logger.js';
-import type { MethodHandlers } from './ipc-server/handlers.js';
+import type { MethodHandlers, RequestContext } from './ipc-server/handlers.js';
+import { splitResetSecret, startLink } from './key-reset-and-link.js';
 import {
   applyDeferrals,
   type DeferralRecord,
@@ -82,6 +83,8 @@ export class EscrowService {
   /** A queued key's next retry while the server answers (a 5xx or 429 on the upload, not on check-ins). */
   private uploadRetryTimer: NodeJS.Timeout | null = null;
   private uploadFailures = 0;
+  /** The local account at the screen for the status report; undefined until the IPC server has looked. */
+  private loggedInUser: string | null | undefined = undefined;
 
   constructor(private readonly o: EscrowServiceOptions) {
     this.now = o.now ?? (() => new Date());
@@ -142,6 +145,13 @@ export class EscrowService {
     this.ackedUnderVersion = this.config?.config_version ?? null;
   }
 
+  /** Someone logged in or out at this computer: the server's host list names the person at the screen. */
+  onLoggedInUser(name: string | null): void {
+    if (name === this.loggedInUser) return;
+    this.loggedInUser = name;
+    this.background(() => this.report());
+  }
+
   /** The platform noticed a change by itself (macOS: a new PRK file, the flag armed): show and report it. */
   onPlatformChange(): void {
     this.background(async () => {
@@ -156,48 +166,36 @@ export class EscrowService {
     return {
       'status.get': async () => this.currentStatus(),
       'recoveryKey.create': async (params, ctx) => {
-        const volume = this.platformState?.volumes[0];
-        if (params.volumeId !== undefined && volume && params.volumeId !== volume.id) {
-          throw new AgentError('no_luks_device', `no volume ${params.volumeId} on this computer`);
+        this.checkVolume(params.volumeId);
+        const secret = ctx.secret;
+        if (!secret) throw new AgentError('invalid_passphrase', 'No passphrase was sent.');
+        return this.runKeyChange(ctx, 'escrow', () =>
+          this.o.platform.createRecoveryKey(secret, this.serverWishes(), ctx.progress),
+        );
+      },
+      'luks.setNewPassphrase': async (params, ctx) => {
+        const platform = this.o.platform;
+        if (!platform.setNewPassphrase) {
+          throw new AgentError(
+            'unsupported_platform',
+            'Setting a new disk passphrase with the recovery key is for LUKS disks on Linux.',
+          );
         }
-        if (this.escrowRunning)
-          throw new AgentError('busy', 'An escrow is already running on this computer.');
-        if (!ctx.secret) throw new AgentError('invalid_passphrase', 'No passphrase was sent.');
-        this.escrowRunning = true;
-        let succeeded = false;
-        this.publish();
-        this.o.log.info({ peer: ctx.peer.name, uid: ctx.peer.uid }, 'escrow requested over IPC');
-        try {
-          const result = await this.o.platform.createRecoveryKey(
-            ctx.secret,
+        this.checkVolume(params.volumeId);
+        const [recoveryKey, newPassphrase] = splitResetSecret(ctx.secret);
+        return this.runKeyChange(ctx, 'new disk passphrase', () =>
+          (platform.setNewPassphrase as NonNullable<typeof platform.setNewPassphrase>)(
+            recoveryKey,
+            newPassphrase,
+            { removeOldPassphrase: params.removeOldPassphrase },
             this.serverWishes(),
             ctx.progress,
-          );
-          this.remindAt = null;
-          await this.o.reminders.clear();
-          if (result.outcome === 'escrowed') this.announce('escrowed', 'The recovery key is held in escrow.');
-          else this.queuedKey = true;
-          succeeded = true;
-          return result;
-        } catch (err) {
-          if (err instanceof AgentError && FAILURE_CODES.has(err.code)) this.announce('failed', err.message);
-          throw err;
-        } finally {
-          // The answer goes out now; the fresh disk state follows as a status event a moment later.
-          // After a success the volume stays in_progress until then, so nobody reads the pre-escrow state
-          // as current; after a failure (nothing changed) the user may retry at once.
-          if (!succeeded) this.escrowRunning = false;
-          this.background(async () => {
-            try {
-              await this.refresh();
-            } finally {
-              this.escrowRunning = false;
-              this.publish();
-            }
-            if (this.platformState?.pendingUpload) this.scheduleUploadRetry();
-            await this.report();
-          });
-        }
+          ),
+        );
+      },
+      'link.start': async (_params, ctx) => {
+        this.o.log.info({ peer: ctx.peer.name, uid: ctx.peer.uid }, 'link requested over IPC');
+        return startLink(this.o.api);
       },
       'luks.remindLater': async () => {
         if (this.platformState?.action?.kind !== 'luks_passphrase') {
@@ -225,6 +223,7 @@ export class EscrowService {
         this.deferral = next;
         this.o.log.info({ used: next.used }, 'log-out deferred');
         this.publish();
+        this.background(() => this.report()); // IT sees how often the log-out was postponed
         const shown = applyDeferrals(action, next, now);
         return {
           deferralsLeft: shown.deferralsLeft,
@@ -236,6 +235,55 @@ export class EscrowService {
   }
 
   // ---- internals ----
+
+  private checkVolume(volumeId: string | undefined): void {
+    const volume = this.platformState?.volumes[0];
+    if (volumeId !== undefined && volume && volumeId !== volume.id) {
+      throw new AgentError('no_luks_device', `no volume ${volumeId} on this computer`);
+    }
+  }
+
+  /**
+   * One change of the disk's keys at a time (a new key, or a new passphrase and key): the answer goes out
+   * as soon as the platform has it; the fresh disk state follows as a status event a moment later. After
+   * a success the volume stays in_progress until then, so nobody reads the old state as current; after a
+   * failure (nothing changed) the user may retry at once.
+   */
+  private async runKeyChange<T extends { outcome: 'escrowed' | 'queued' }>(
+    ctx: RequestContext,
+    what: string,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    if (this.escrowRunning) throw new AgentError('busy', 'An escrow is already running on this computer.');
+    this.escrowRunning = true;
+    let succeeded = false;
+    this.publish();
+    this.o.log.info({ peer: ctx.peer.name, uid: ctx.peer.uid }, `${what} requested over IPC`);
+    try {
+      const result = await run();
+      this.remindAt = null;
+      await this.o.reminders.clear();
+      if (result.outcome === 'escrowed') this.announce('escrowed', 'The recovery key is held in escrow.');
+      else this.queuedKey = true;
+      succeeded = true;
+      return result;
+    } catch (err) {
+      if (err instanceof AgentError && FAILURE_CODES.has(err.code)) this.announce('failed', err.message);
+      throw err;
+    } finally {
+      if (!succeeded) this.escrowRunning = false;
+      this.background(async () => {
+        try {
+          await this.refresh();
+        } finally {
+          this.escrowRunning = false;
+          this.publish();
+        }
+        if (this.platformState?.pendingUpload) this.scheduleUploadRetry();
+        await this.report();
+      });
+    }
+  }
 
   private async afterContact(): Promise<void> {
     const sending = this.platformState?.pendingUpload === true;
@@ -303,7 +351,7 @@ export class EscrowService {
   private async report(): Promise<void> {
     const ps = this.platformState;
     if (!ps || this.server.state !== 'connected') return;
-    const body = { ...ps.report, agent_version: this.o.agentVersion };
+    const body = { ...ps.report, agent_version: this.o.agentVersion, ...this.peopleFacts(ps) };
     const key = JSON.stringify(body);
     if (key === this.lastReport) return;
     try {
@@ -312,6 +360,18 @@ export class EscrowService {
     } catch (err) {
       this.o.log.warn({ err: errorMessage(err) }, 'could not report disk encryption status');
     }
+  }
+
+  /** Who is at the screen, and (macOS) how often they postponed the log-out being asked for now. */
+  private peopleFacts(ps: PlatformState): {
+    logged_in_user?: string | null;
+    logout_deferrals?: number | null;
+  } {
+    const asking = ps.action?.kind === 'macos_logout';
+    return {
+      ...(this.loggedInUser === undefined ? {} : { logged_in_user: this.loggedInUser }),
+      ...(this.o.logoutDeferrals ? { logout_deferrals: asking ? (this.deferral?.used ?? 0) : null } : {}),
+    };
   }
 
   private serverWishes(): ServerWishes {

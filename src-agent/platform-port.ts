@@ -1,6 +1,6 @@
 import type { ConfigResponse, DiskEncryptionStatusRequest } from '../ipc/agent-server/orbit-api.js';
 import type { Action, Volume } from '../ipc/desktop-agent/device-status.js';
-import type { EscrowResult, ProgressStep } from '../ipc/desktop-agent/messages.js';
+import type { EscrowResult, PassphraseResetResult, ProgressStep } from '../ipc/desktop-agent/messages.js';
 
 /** What the platform reports to the server (the service adds the node key and the agent version). */
 export type PlatformReport = Omit<DiskEncryptionStatusRequest, 'orbit_node_key' | 'agent_version'>;
@@ -49,6 +49,17 @@ export interface PlatformEscrow {
     server: ServerWishes,
     onProgress: (step: ProgressStep) => void,
   ): Promise<EscrowResult>;
+  /**
+   * "Set a new disk passphrase" with the recovery key the person typed at boot (Linux only; absent where
+   * the platform rotates a used key by itself). The platform wipes both secrets.
+   */
+  setNewPassphrase?(
+    recoveryKey: Buffer,
+    newPassphrase: Buffer,
+    options: { removeOldPassphrase: boolean },
+    server: ServerWishes,
+    onProgress: (step: ProgressStep) => void,
+  ): Promise<PassphraseResetResult>;
   /** Feed every new server config (macOS arms Escrow Buddy here; Linux has nothing to do). */
   onConfig(config: ConfigResponse): Promise<void>;
   /** Finish interrupted work and upload queued keys. Safe to call any time. */

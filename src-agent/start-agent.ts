@@ -2,6 +2,7 @@ import type { Logger } from '../node-lib/logger.js';
 import { ensurePrivateDir } from './durable-file.js';
 import { EscrowService } from './escrow-orchestrator.js';
 import { resolveUser } from './ipc-server/allowed-users.js';
+import { personAtScreen } from './ipc-server/logind-sessions.js';
 import { type IpcServer, startIpcServer } from './ipc-server/server.js';
 import type { SlotPbkdf } from './linux/cryptsetup.js';
 import { createLinuxPlatform, type LinuxPlatformOptions } from './linux/linux-platform.js';
@@ -15,6 +16,7 @@ import { ReminderStore } from './reminder-store.js';
 import { AgentApiClient } from './server-client/agent-api-client.js';
 import { ConfigFollower } from './server-client/config-follower.js';
 import { linuxHostIdentity, macHostIdentity } from './server-client/host-identity.js';
+import { HostIdentityKey } from './server-client/host-identity-key.js';
 import { NodeKeyStore } from './server-client/node-key-store.js';
 import type { RetryPolicy } from './server-client/retry-delay.js';
 import { AGENT_VERSION } from './version.js';
@@ -48,6 +50,8 @@ export interface AgentOptions {
   allowUsers: string[];
   log: Logger;
   newSlotPbkdf?: SlotPbkdf;
+  /** KDF of a new passphrase's slot ("Set a new disk passphrase"); default argon2id. Tests pass a fast one. */
+  userSlotPbkdf?: SlotPbkdf;
   retry?: RetryPolicy;
   sessionsDir?: string;
   /** macOS: the file whose owner is the user at the screen (default /dev/console). */
@@ -76,6 +80,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     ...(o.caPem ? { caPem: o.caPem } : {}),
     enrollSecretFile: o.enrollSecretFile,
     nodeKeys: new NodeKeyStore(o.stateDir),
+    identityKey: new HostIdentityKey(o.stateDir),
     identity: runner ? macHostIdentity(runner) : linuxHostIdentity,
     log: o.log.child({ part: 'server-client' }),
   });
@@ -111,6 +116,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       log: o.log.child({ part: 'luks' }),
       onKeyAcknowledged: () => service?.onKeyAcknowledged(),
       ...(o.newSlotPbkdf ? { newSlotPbkdf: o.newSlotPbkdf } : {}),
+      ...(o.userSlotPbkdf ? { userSlotPbkdf: o.userSlotPbkdf } : {}),
       ...(o.testCrashAt ? { testCrashAt: o.testCrashAt } : {}),
     });
   }
@@ -139,6 +145,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     log: o.log.child({ part: 'ipc' }),
     ...(o.sessionsDir ? { sessionsDir: o.sessionsDir } : {}),
     ...(o.consolePath ? { consolePath: o.consolePath } : {}),
+    onLocalUsers: (users) => escrow.onLoggedInUser(personAtScreen(users)),
   });
   const follower = new ConfigFollower({
     api,

@@ -21,6 +21,21 @@ describe('buildDeviceStatus', () => {
     const s = buildDeviceStatus(base);
     expect(s.action).toMatchObject({ cooldownUntil: '2026-01-01T10:10:00.000Z', remindAt: null });
     expect(s.organization).toEqual({ name: 'Acme', contactUrl: 'https://help.acme.example' });
+    const withContacts = config();
+    withContacts.org_info = {
+      ...withContacts.org_info,
+      contact_email: 'it@acme.example',
+      contact_phone: '+1 555 0100',
+    };
+    expect(buildDeviceStatus({ ...base, config: withContacts }).organization).toEqual({
+      name: 'Acme',
+      contactUrl: 'https://help.acme.example',
+      contactEmail: 'it@acme.example',
+      contactPhone: '+1 555 0100',
+    });
+    // An older server sends neither; an organisation without them sends ''. Both leave them out.
+    withContacts.org_info = { ...withContacts.org_info, contact_email: '', contact_phone: '' };
+    expect(buildDeviceStatus({ ...base, config: withContacts }).organization).toEqual(s.organization);
     expect(promptIsDue(s)).toBe(true);
     const snoozed = buildDeviceStatus({ ...base, remindAt: '2026-01-01T14:00:00.000Z' });
     expect(snoozed.action).toMatchObject({ remindAt: '2026-01-01T14:00:00.000Z' });
@@ -33,5 +48,23 @@ describe('buildDeviceStatus', () => {
     const s = buildDeviceStatus({ ...base, escrowRunning: true });
     expect(s.volumes[0]?.escrow.state).toBe('in_progress');
     expect(s.action).toBeNull();
+  });
+
+  it('says whom the computer is linked to, and whether the server can link it', () => {
+    expect(buildDeviceStatus(base).account).toEqual({ linkedUser: null, linkable: false });
+    const unlinked = buildDeviceStatus({ ...base, config: { ...config(), linked_user: null } });
+    expect(unlinked.account).toEqual({ linkedUser: null, linkable: true });
+    const linked = buildDeviceStatus({
+      ...base,
+      config: {
+        ...config(),
+        linked_user: { email: 'ana@example.com', name: 'Ana', linked_at: '2026-01-01T09:00:00.000Z' },
+      },
+    });
+    expect(linked.account).toEqual({
+      linkedUser: { email: 'ana@example.com', name: 'Ana', linkedAt: '2026-01-01T09:00:00.000Z' },
+      linkable: true,
+    });
+    expect(buildDeviceStatus({ ...base, config: null }).account).toBeNull();
   });
 });

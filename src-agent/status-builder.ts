@@ -37,13 +37,22 @@ export function buildDeviceStatus(i: StatusInputs): DeviceStatus {
     action: i.escrowRunning
       ? null
       : withUserChoices(ps?.action ?? null, i.remindAt, i.deferral ?? null, i.now),
-    organization: i.config
-      ? {
-          name: i.config.org_info.org_name.slice(0, 256),
-          contactUrl: i.config.org_info.contact_url.slice(0, 2048),
-        }
-      : null,
+    organization: i.config ? organizationOf(i.config.org_info) : null,
+    account: accountOf(i.config),
     updatedAt: i.now.toISOString(),
+  };
+}
+
+/** Whom the server says this computer is linked to; null before the first config (offline start). */
+function accountOf(config: ConfigResponse | null): DeviceStatus['account'] {
+  if (!config) return null;
+  const u = config.linked_user;
+  return {
+    linkedUser: u
+      ? { email: u.email.slice(0, 320), name: u.name.slice(0, 256), linkedAt: u.linked_at }
+      : null,
+    // An older server sends no linked_user at all (undefined): it cannot link computers.
+    linkable: u !== undefined,
   };
 }
 
@@ -77,4 +86,14 @@ export function promptIsDue(status: DeviceStatus): boolean {
 export function sameStatus(a: DeviceStatus | null, b: DeviceStatus): boolean {
   if (!a) return false;
   return JSON.stringify({ ...a, updatedAt: '' }) === JSON.stringify({ ...b, updatedAt: '' });
+}
+
+/** The organisation for the desktop, cut to the desktop contract's lengths; empty email and phone left out. */
+function organizationOf(org: ConfigResponse['org_info']): NonNullable<DeviceStatus['organization']> {
+  return {
+    name: org.org_name.slice(0, 256),
+    contactUrl: org.contact_url.slice(0, 2048),
+    ...(org.contact_email ? { contactEmail: org.contact_email.slice(0, 320) } : {}),
+    ...(org.contact_phone ? { contactPhone: org.contact_phone.slice(0, 64) } : {}),
+  };
 }

@@ -68,6 +68,8 @@ const ACTIVITY_NAMES: Record<string, string> = {
   signed_out_everywhere: 'Signed out everywhere',
   host_enrolled: 'Host enrolled',
   host_re_enrolled: 'Host enrolled again',
+  host_claimed_without_proof: 'Claimed without proof',
+  merged_pending_host: 'Pending host merged',
   host_team_changed: 'Host changed team',
   disk_encryption_status_changed: 'Status changed',
   key_escrowed: 'Key escrowed',
@@ -78,4 +80,11 @@ const ACTIVITY_NAMES: Record<string, string> = {
 };
 export function activityName(type: string): string {
   return ACTIVITY_NAMES[type] ?? type.replace(/_/g, ' ');
+}
+
+/** The log-out a Mac's agent asks for (FileVault writes the new key at the next login), in words. */
+export function logoutRequestText(postponed: number, allowed: number | null): string {
+  const times =
+    postponed === 0 ? 'not postponed yet' : `postponed ${postponed === 1 ? 'once' : `${postponed} times`}`;
+  return `Asked to log out so FileVault can make a new key; ${times}${allowed === null ? '' : ` (${allowed} allowed)`}.`;
 }

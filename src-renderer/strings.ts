@@ -33,6 +33,9 @@ export const strings = {
       saving_to_disk: 'Saving the key on your disk…',
       verifying: 'Checking the new key…',
       uploading: 'Sending the key to your organization…',
+      checking_recovery_key: 'Checking the recovery key…',
+      setting_passphrase: 'Adding your new passphrase…',
+      removing_old_passphrase: 'Removing the old passphrase…',
     } satisfies Record<ProgressStep, string>,
     wrong: (attemptsLeft: number | undefined) =>
       attemptsLeft === undefined
@@ -114,6 +117,8 @@ export const strings = {
     contactTitle: 'Your IT team',
     contact: (org: string) => `Contact ${org}`,
     noContact: 'Your organization has not added contact details.',
+    contactEmail: 'Email',
+    contactPhone: 'Phone',
     noVolumes: 'No disks reported yet.',
     unknownTime: 'not yet',
   },
@@ -143,6 +148,62 @@ export const strings = {
       'Find Escrow Desktop and turn on “System Events”.',
     ],
     nothing: 'You do not need to log out: your disk’s recovery key is secured.',
+  },
+  newPassphrase: {
+    windowTitle: 'Set a new disk passphrase',
+    title: 'Set a new disk passphrase',
+    why: 'You unlocked this computer with its recovery key. Choose a new passphrase for the disk; a fresh recovery key then replaces the one you used.',
+    interrupted:
+      'Setting a new passphrase did not finish. Type the same recovery key and new passphrase again to finish it.',
+    keyLabel: 'Recovery key you used at start-up',
+    keyHint:
+      '64 letters in groups of 8, as shown on the My devices page. Spaces, dashes and capitals do not matter.',
+    passLabel: 'New passphrase',
+    passHint:
+      'You will type it every time the computer starts. A few unrelated words are easy to type and hard to guess.',
+    confirmLabel: 'New passphrase again',
+    strength: {
+      short: 'Too short: use at least 8 characters.',
+      fair: 'Fair. Longer is stronger: a few words make a good passphrase.',
+      strong: 'Strong.',
+    },
+    capsLock: 'Caps Lock is on.',
+    mismatch: 'The two new passphrases are not the same.',
+    missingKey: 'Type the recovery key you used at start-up.',
+    missingPass: 'Type a new passphrase.',
+    removeOld: 'Remove the passphrase I forgot',
+    removeOldHint:
+      'Recommended: nobody can then use the old passphrase. If someone else also unlocks this computer with their own passphrase, nothing is removed.',
+    submit: 'Set new passphrase',
+    later: 'Later',
+    wrongKey: (attemptsLeft: number | undefined) =>
+      attemptsLeft === undefined
+        ? 'That recovery key does not unlock this disk. Check it and try again.'
+        : `That recovery key does not unlock this disk. ${attemptsLeft} ${attemptsLeft === 1 ? 'attempt' : 'attempts'} left before a short pause.`,
+    cooldown: (time: string) => `Too many attempts. For your safety you can try again at ${time}.`,
+    successTitle: 'Your new passphrase is set',
+    successBody: 'Use your new passphrase from the next start-up on.',
+    successOld: {
+      removed: 'The passphrase you forgot no longer unlocks the disk.',
+      kept: 'The passphrase you forgot still unlocks the disk, as you chose.',
+      kept_several:
+        'This disk has more than one other passphrase, so none was removed. Your IT team can help remove the old one.',
+      none: '',
+    },
+    successEscrowed: 'A fresh recovery key is held by your organization; the one you used no longer works.',
+    successQueued:
+      'A fresh recovery key is ready on this computer and is sent to your organization as soon as its server can be reached. The one you used still works until then; you will be asked to finish.',
+    done: 'Done',
+  },
+  link: {
+    title: 'Work account',
+    linked: (who: string) => `Linked to ${who}`,
+    notLinked:
+      'Link this computer to your work account so you can get its recovery key yourself, from any browser, if you ever forget your passphrase.',
+    button: 'Link this computer to your work account',
+    opening: 'Opening your browser…',
+    opened: (time: string) =>
+      `Your browser opened your organization’s sign-in page. Sign in there and confirm this computer’s name (the page works until ${time}).`,
   },
   about: {
     windowTitle: 'About Escrow Desktop',

@@ -70,8 +70,8 @@ console.log(
 );
 console.log(
   `  admin change → all agents answered: ${(last - t0).toFixed(0)} ms ` +
-    `(the change request itself: ${(changeDone - t0).toFixed(0)} ms, ${change.status}; the held answers are ` +
-    'written after it, a slice per event-loop turn)',
+    `(the change request itself: ${(changeDone - t0).toFixed(0)} ms, ${change.status}; it answers once the ` +
+    "hosts' stored statuses are re-derived, after the agents were told: decision 0016)",
 );
 console.log(`  agents told to escrow: ${told}/${AGENTS}`);
 if (told !== AGENTS) process.exitCode = 1;

@@ -32,6 +32,8 @@ export const ACTIVITY_TYPES = [
   // host events (timeline)
   'host_enrolled',
   'host_re_enrolled',
+  'host_claimed_without_proof',
+  'merged_pending_host',
   'host_team_changed',
   'disk_encryption_status_changed',
   'key_escrowed',

@@ -110,8 +110,16 @@ export const HostSummary = z.object({
   os_version: text(),
   team_id: z.number().int().nullable(),
   team_name: text().nullable(),
-  /** Reported by the agent when it knows; null otherwise. */
+  /**
+   * The last person the agent reported logged in at the screen (kept while nobody is logged in); null until
+   * an agent reports one.
+   */
   logged_in_user: text().nullable(),
+  /**
+   * How often the user postponed the log-out the agent is asking for now (macOS: FileVault writes a new
+   * recovery key at the next login); null when no log-out is asked for.
+   */
+  logout_deferrals: z.number().int().nullable(),
   last_enrolled_at: IsoTime,
   seen_time: IsoTime,
   disk_encryption_enabled: z.boolean(),
@@ -197,7 +205,13 @@ export const NeedsAttentionResponse = z.object({
 
 // --- archived keys and revealing keys ---------------------------------------------------------------------
 
-export const ArchiveReason = z.enum(['replaced', 're_enrolled', 'encryption_disabled', 'team_changed']);
+export const ArchiveReason = z.enum([
+  'replaced',
+  're_enrolled',
+  'encryption_disabled',
+  'team_changed',
+  'merged',
+]);
 
 /** Metadata only; the key itself comes only from a reveal. */
 export const ArchivedKeyMeta = z.object({

@@ -35,6 +35,8 @@ export const ADMIN_ROUTES = {
   revealArchivedKeysPost: { method: 'POST', path: '/hosts/:id/archived_encryption_keys' },
   rotateKey: { method: 'POST', path: '/hosts/:id/rotate_encryption_key' },
   transferHosts: { method: 'POST', path: '/hosts/transfer' },
+  /** Ours: a pending host (an unproven claim to a known hardware UUID) is that computer; merge the two. */
+  mergePendingHost: { method: 'POST', path: '/hosts/:id/merge' },
   // dashboard
   encryptionSummary: { method: 'GET', path: '/disk_encryption' },
   dashboard: { method: 'GET', path: '/dashboard' },

@@ -65,6 +65,20 @@ export type ErrorResponse = z.infer<typeof ErrorResponse>;
 // --- enroll -------------------------------------------------------------------------------------------
 
 /**
+ * Ours: the agent's proof that it is the computer that first enrolled this hardware UUID (an Ed25519 key it
+ * made then; host-identity-proof.ts). Without a valid proof, an enrollment claiming a UUID the server knows
+ * becomes a separate pending host and never touches the known host (issue 18, finding 2).
+ */
+export const HostIdentityClaim = z.object({
+  /** The agent's Ed25519 public key, DER (SPKI) in base64: 44 bytes, 60 characters. */
+  public_key: text(128).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'public_key must be base64'),
+  signed_at: z.iso.datetime(),
+  /** Ed25519 signature (64 bytes) of hostIdentityProofMessage, base64. */
+  signature: text(128).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'signature must be base64'),
+});
+export type HostIdentityClaim = z.infer<typeof HostIdentityClaim>;
+
+/**
  * osquery's platform names that are Linux, as Fleet lists them (server/fleet/hosts.go, HostLinuxOSs): Fleet's
  * own agents enroll with these, not with "linux". Any other name counts as Linux when its `platform_like`
  * (os-release ID_LIKE, e.g. "rhel fedora") names one of them.
@@ -128,6 +142,8 @@ export const EnrollRequest = z
     platform: text(64),
     platform_like: text(256).optional(),
     os_version: ShortText.optional(),
+    /** Ours; optional so that agents from before it still enroll (their re-enrollments become pending). */
+    host_identity: HostIdentityClaim.optional(),
   })
   .transform(({ platform_like, ...v }, ctx) => {
     const platform = platformOf(v.platform, platform_like);
@@ -145,7 +161,14 @@ export const EnrollRequest = z
 /** What our agent sends (the input: a platform name, os_version given). */
 export type EnrollRequest = z.input<typeof EnrollRequest> & { platform: Platform; os_version: string };
 
-export const EnrollResponse = z.object({ orbit_node_key: text(256) });
+export const EnrollResponse = z.object({
+  orbit_node_key: text(256),
+  /**
+   * Ours: true when this enrollment claimed a hardware UUID another host holds without proving it owns it.
+   * The agent got a host of its own (it can escrow there) that an admin merges with the known one.
+   */
+  pending_merge: z.boolean().optional(),
+});
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
 // --- config (with our long-poll extension) ------------------------------------------------------------
@@ -197,7 +220,13 @@ export const ConfigResponse = z.object({
   notifications: Notifications,
   /** Ours: PEM of the current escrow certificate; agents encrypt new keys to it. */
   escrow_certificate: text(MAX_CERTIFICATE_PEM),
-  org_info: z.object({ org_name: text(), contact_url: text() }),
+  org_info: z.object({
+    org_name: text(),
+    contact_url: text(),
+    /** Ours: the IT team's email and phone for the desktop's My Device page ('' when not set; absent from older servers). */
+    contact_email: text().optional(),
+    contact_phone: text().optional(),
+  }),
   /** Ours: the team's disk-encryption policy for this host. */
   disk_encryption: z.object({
     enabled: z.boolean(),
@@ -254,6 +283,19 @@ export const DiskEncryptionStatusRequest = z.object({
     .optional(),
   agent_version: ShortText,
   client_error: text(4096).optional(),
+  /**
+   * Ours: the local account of the person at the screen (on Linux the active local session's user, on
+   * macOS the owner of the console); null when nobody is logged in. The server keeps the last person it
+   * was told about, so the helpdesk finds a laptop by its user's name while the user is logged out.
+   * Absent from agents older than this field.
+   */
+  logged_in_user: text(256).nullable().optional(),
+  /**
+   * Ours (macOS): how often the person postponed ("Later") the log-out the agent is asking for now, so
+   * that FileVault writes a new recovery key; null when no log-out is being asked for. The admin console
+   * names a host whose user keeps postponing.
+   */
+  logout_deferrals: z.number().int().min(0).max(1_000_000).nullable().optional(),
 });
 export type DiskEncryptionStatusRequest = z.infer<typeof DiskEncryptionStatusRequest>;
 

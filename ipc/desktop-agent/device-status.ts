@@ -40,6 +40,20 @@ export const LuksAction = z.object({
   remindAt: isoTime.nullable(),
 });
 
+/**
+ * "Set a new disk passphrase": the escrowed recovery key was revealed (`recovery_key_used`: the person may
+ * have typed it at the boot prompt because they forgot the passphrase), or a reset that a crash or a
+ * queued upload left half done must be finished (`interrupted`: the used key is still on the disk).
+ */
+export const LuksNewPassphraseAction = z.object({
+  kind: z.literal('luks_new_passphrase'),
+  volumeId: text(256),
+  reason: z.enum(['recovery_key_used', 'interrupted']),
+  /** When the key was shown in the portal (null when unknown, e.g. an interrupted reset). */
+  usedAt: isoTime.nullable(),
+  cooldownUntil: isoTime.nullable(),
+});
+
 export const MacLogoutAction = z.object({
   kind: z.literal('macos_logout'),
   deadline: isoTime.nullable(),
@@ -52,7 +66,12 @@ export const BitLockerAction = z.object({
   message: text(1000),
 });
 
-export const Action = z.discriminatedUnion('kind', [LuksAction, MacLogoutAction, BitLockerAction]);
+export const Action = z.discriminatedUnion('kind', [
+  LuksAction,
+  LuksNewPassphraseAction,
+  MacLogoutAction,
+  BitLockerAction,
+]);
 export type Action = z.infer<typeof Action>;
 
 export const ServerConnection = z.object({
@@ -76,7 +95,27 @@ export const DeviceStatus = z.object({
   server: ServerConnection,
   volumes: z.array(Volume).max(32),
   action: Action.nullable(),
-  organization: z.object({ name: text(256), contactUrl: text(2048) }).nullable(),
+  organization: z
+    .object({
+      name: text(256),
+      contactUrl: text(2048),
+      /** The IT team's email and phone as the server gave them (optional: older agents do not send them). */
+      contactEmail: text(320).optional(),
+      contactPhone: text(64).optional(),
+    })
+    .nullable(),
+  /**
+   * Whom this computer is linked to (config `linked_user`), for My Device's "Linked to …" or "Link this
+   * computer". `linkable`: the server says it can link computers (capability `device_link`); whether it
+   * has single sign-on is only known from `link.start`. Absent from older agents.
+   */
+  account: z
+    .object({
+      linkedUser: z.object({ email: text(320), name: text(256), linkedAt: isoTime }).nullable(),
+      linkable: z.boolean(),
+    })
+    .nullable()
+    .optional(),
   updatedAt: isoTime,
 });
 export type DeviceStatus = z.infer<typeof DeviceStatus>;

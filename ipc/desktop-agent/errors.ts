@@ -24,6 +24,10 @@ export const ErrorCode = z.enum([
   'unsupported_luks', // LUKS1 or a cryptsetup older than 2.4
   'cryptsetup_missing',
   'not_needed', // nothing to do: the key is already escrowed and the server did not ask
+  'wrong_recovery_key', // details.attemptsLeft; counts against the same limit as wrong passphrases
+  'invalid_recovery_key', // not the shape of a recovery key (64 letters of cbdefghijklnrtuv)
+  'link_unavailable', // the server has no single sign-on, or this computer is already linked
+  'server_unreachable', // the request needs the server now and it cannot be reached
   'unsupported_platform',
   'internal',
 ]);

@@ -23,6 +23,10 @@ export const ProgressStep = z.enum([
   'saving_to_disk',
   'verifying',
   'uploading',
+  // "Set a new disk passphrase" (luks.setNewPassphrase) also reports these
+  'checking_recovery_key',
+  'setting_passphrase',
+  'removing_old_passphrase',
 ]);
 export type ProgressStep = z.infer<typeof ProgressStep>;
 
@@ -40,6 +44,34 @@ export const EscrowResult = z.object({
 });
 export type EscrowResult = z.infer<typeof EscrowResult>;
 
+/**
+ * What "Set a new disk passphrase" did. `oldPassphrase`: `removed` = the forgotten passphrase's slot is
+ * gone, as the person chose; `kept` = they chose to keep it; `kept_several` = they chose to remove it but
+ * more than one slot could be it, so none was removed (never a guess); `none` = no such slot was left.
+ * The recovery key part is as in EscrowResult: `queued` means the used key stays until the new one
+ * reaches the server, and the agent asks to finish then.
+ */
+export const PassphraseResetResult = EscrowResult.extend({
+  passphraseSlot: z.number().int().min(0).max(31),
+  oldPassphrase: z.enum(['removed', 'kept', 'kept_several', 'none']),
+});
+export type PassphraseResetResult = z.infer<typeof PassphraseResetResult>;
+
+/**
+ * The secret frame of luks.setNewPassphrase carries two secrets: the recovery key as typed, one NUL byte,
+ * then the new passphrase (UTF-8). A disk passphrase can contain no NUL, and one frame keeps the rule
+ * "one secret frame right before its request" of the transport.
+ */
+export const SECRET_SEPARATOR = 0x00;
+
+/** A link between this computer and its person's work account: the browser page that makes it. */
+export const LinkStartResult = z.object({
+  /** Absolute URL on the agent's escrow server (same origin as its server URL); open in the system browser. */
+  url: text(2048),
+  expiresAt: isoTime,
+});
+export type LinkStartResult = z.infer<typeof LinkStartResult>;
+
 const noParams = z.object({}).strict();
 
 export const Methods = {
@@ -54,6 +86,22 @@ export const Methods = {
     result: EscrowResult,
     takesSecret: true,
   },
+  /**
+   * "Set a new disk passphrase" after the person unlocked with the recovery key (config
+   * `recovery_key_used`, or the tray's "I forgot my disk passphrase"). Secret frame: see SECRET_SEPARATOR.
+   * The agent adds the new passphrase with the recovery key, removes the forgotten passphrase's slot only
+   * when `removeOldPassphrase` is true, escrows a fresh recovery key, and only then removes the used one.
+   */
+  'luks.setNewPassphrase': {
+    params: z.object({ volumeId: text(256).optional(), removeOldPassphrase: z.boolean() }).strict(),
+    result: PassphraseResetResult,
+    takesSecret: true,
+  },
+  /**
+   * "Link this computer to your work account": the agent asks its server for a one-time link code and
+   * answers with the page to open. No password or token of the person passes through the desktop app.
+   */
+  'link.start': { params: noParams, result: LinkStartResult, takesSecret: false },
   'luks.remindLater': { params: noParams, result: z.object({ remindAt: isoTime }), takesSecret: false },
   'logout.defer': {
     params: noParams,

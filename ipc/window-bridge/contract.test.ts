@@ -48,6 +48,8 @@ describe('renderer → main contract', () => {
         remindAt: null,
       },
       logout: null,
+      newPassphrase: { phase: 'idle', step: null, error: null, result: null },
+      link: { phase: 'idle', error: null, expiresAt: null },
     });
     expect(ok.success).toBe(true);
     expect(UiState.safeParse({ app: { version: '1', platform: 'beos' } }).success).toBe(false);

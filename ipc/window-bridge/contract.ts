@@ -11,7 +11,7 @@ import { ProgressStep } from '../desktop-agent/messages.js';
 
 export { Channels } from './channels.js';
 
-export const WindowKind = z.enum(['passphrase', 'my-device', 'logout', 'about']);
+export const WindowKind = z.enum(['passphrase', 'my-device', 'logout', 'about', 'new-passphrase']);
 export type WindowKind = z.infer<typeof WindowKind>;
 
 /** cryptsetup reads at most 512 characters of an interactive passphrase; more is certainly a mistake. */
@@ -28,6 +28,20 @@ export const RendererRequest = z.discriminatedUnion('type', [
       passphrase: z.string().min(1).max(MAX_PASSPHRASE_LENGTH),
     })
     .strict(),
+  /**
+   * "Set a new disk passphrase": the recovery key the person typed at boot, the new passphrase, and their
+   * choice about the forgotten passphrase's slot. The key is normalised by the agent (spaces, dashes, case).
+   */
+  z
+    .object({
+      type: z.literal('setNewPassphrase'),
+      recoveryKey: z.string().min(1).max(256),
+      passphrase: z.string().min(1).max(MAX_PASSPHRASE_LENGTH),
+      removeOldPassphrase: z.boolean(),
+    })
+    .strict(),
+  /** My Device's "Link this computer to your work account": main opens the server's page in the browser. */
+  noArgs('linkComputer'),
   noArgs('remindLater'),
   noArgs('deferLogout'),
   noArgs('logOutNow'),
@@ -74,6 +88,28 @@ export const PassphraseFlow = z.object({
 });
 export type PassphraseFlow = z.infer<typeof PassphraseFlow>;
 
+/** The "Set a new disk passphrase" dialog: what it shows (no secret is ever part of the state). */
+export const NewPassphraseFlow = z.object({
+  phase: z.enum(['idle', 'submitting', 'success', 'error']),
+  step: ProgressStep.nullable(),
+  error: UiError.nullable(),
+  result: z
+    .object({
+      outcome: z.enum(['escrowed', 'queued']),
+      oldPassphrase: z.enum(['removed', 'kept', 'kept_several', 'none']),
+    })
+    .nullable(),
+});
+export type NewPassphraseFlow = z.infer<typeof NewPassphraseFlow>;
+
+/** My Device's link button: `opened` = the browser shows the server's page (until `expiresAt`). */
+export const LinkFlow = z.object({
+  phase: z.enum(['idle', 'opening', 'opened', 'error']),
+  error: UiError.nullable(),
+  expiresAt: z.string().nullable(),
+});
+export type LinkFlow = z.infer<typeof LinkFlow>;
+
 export const LogoutFlow = z.object({
   deadline: z.string().nullable(),
   deferralsLeft: z.number().int().min(0),
@@ -95,6 +131,8 @@ export const UiState = z.object({
   status: DeviceStatus.nullable(),
   passphrase: PassphraseFlow,
   logout: LogoutFlow.nullable(),
+  newPassphrase: NewPassphraseFlow,
+  link: LinkFlow,
 });
 export type UiState = z.infer<typeof UiState>;
 
@@ -111,6 +149,14 @@ export interface EscrowApi {
   subscribe(listener: (state: UiState) => void): () => void;
   /** Creates the recovery key; `passphrase` is the disk passphrase that allows adding it. */
   createRecoveryKey(passphrase: string): Promise<RendererResponse>;
+  /** "Set a new disk passphrase" with the recovery key used at boot; strings cross to main once. */
+  setNewPassphrase(
+    recoveryKey: string,
+    passphrase: string,
+    removeOldPassphrase: boolean,
+  ): Promise<RendererResponse>;
+  /** Opens the server's link page in the system browser (no password or token passes through the app). */
+  linkComputer(): Promise<RendererResponse>;
   remindLater(): Promise<RendererResponse>;
   deferLogout(): Promise<RendererResponse>;
   logOutNow(): Promise<RendererResponse>;

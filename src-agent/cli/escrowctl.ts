@@ -62,6 +62,9 @@ const STEP_TEXT: Record<ProgressStep, string> = {
   saving_to_disk: 'Saving the key on the disk…',
   verifying: 'Checking that the new key opens the disk…',
   uploading: 'Sending the key to the escrow server…',
+  checking_recovery_key: 'Checking the recovery key…',
+  setting_passphrase: 'Adding the new passphrase…',
+  removing_old_passphrase: 'Removing the forgotten passphrase…',
 };
 
 function exitCodeFor(err: unknown): number {

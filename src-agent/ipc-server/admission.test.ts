@@ -20,6 +20,42 @@ describe('admission', () => {
     expect(admitConnection(allIdentified, limits)).toMatchObject({ admit: false });
   });
 
+  it('a full table closes a silent connection before an anonymous one, even a younger one', () => {
+    // Closing the welcomed anonymous peer would free an anonymous place for the newcomer's hello: a client
+    // connecting in a loop then got more anonymous welcomes than the cap.
+    const anonymous = seat(null);
+    const silent = seat(undefined);
+    const seats = [anonymous, silent, ...Array.from({ length: 8 }, () => seat(0))];
+    expect(admitConnection(seats, limits)).toEqual({ admit: true, evict: silent });
+    const noSilent = [anonymous, seat(null), ...Array.from({ length: 8 }, () => seat(0))];
+    expect(admitConnection(noSilent, limits)).toEqual({ admit: true, evict: anonymous });
+  });
+
+  it('a client connecting in a loop never holds more anonymous welcomes than the cap over its lifetime', () => {
+    // Model of the flood: each round, connections arrive (evicting when full), then some of them say hello
+    // without a token; a refused or evicted one comes back. Welcomes are counted the way the client does.
+    const seats: Seat[] = [];
+    let welcomed = 0;
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 7; i++) {
+        const d = admitConnection(seats, limits);
+        if (!d.admit) continue;
+        if (d.evict) seats.splice(seats.indexOf(d.evict), 1);
+        seats.push(seat(undefined));
+      }
+      for (const s of seats.filter((x) => x.uid === undefined).slice(0, 3)) {
+        const h = admitHello(seats, s, null, privileged, limits);
+        const idx = seats.indexOf(s);
+        if (!h.admit) seats.splice(idx, 1);
+        else {
+          seats[idx] = { uid: null, since: s.since };
+          welcomed++;
+        }
+      }
+    }
+    expect(welcomed).toBe(limits.maxAnonymous);
+  });
+
   it('each uid has its own budget, root included', () => {
     const nobody = [seat(65534), seat(65534)];
     const self = seat(undefined);

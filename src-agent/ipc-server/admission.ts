@@ -9,9 +9,15 @@
  *   owner on macOS) share a pool that leaves `reserved` places free, so a user allowed by --allow-user (or
  *   anyone holding such a user's token) cannot fill the table.
  *
- * When the table is full, a newcomer takes the place of the oldest untrusted connection. Identified
- * non-privileged connections can never fill more than `maxConnections - reserved` places, so the rest are
- * untrusted (and make room) or belong to root and the local users themselves.
+ * When the table is full, a newcomer takes the place of the oldest connection that has not said hello, and
+ * only when there is none, of the oldest anonymous one. Identified non-privileged connections can never fill
+ * more than `maxConnections - reserved` places, so the rest are untrusted (and make room) or belong to root
+ * and the local users themselves.
+ *
+ * Why silent ones first: an anonymous peer that was welcomed holds one of the `maxAnonymous` places. Closing
+ * it for a newcomer frees that place for the newcomer's own hello, so a peer connecting in a loop cycled the
+ * anonymous places through ever new connections (a flood saw 17 anonymous welcomes against a cap of 16,
+ * depending on how its connects and hellos interleaved). A silent connection frees no anonymous place.
  */
 export interface AdmissionLimits {
   /** All connections, whatever their state. */
@@ -46,7 +52,7 @@ const isUntrusted = (s: Seat) => s.uid === undefined || s.uid === null;
 /** A new connection (no hello yet). */
 export function admitConnection<S extends Seat>(seats: readonly S[], limits: AdmissionLimits): Decision<S> {
   if (seats.length < limits.maxConnections) return { admit: true };
-  const evict = oldest(seats.filter(isUntrusted));
+  const evict = oldest(seats.filter((s) => s.uid === undefined)) ?? oldest(seats.filter(isUntrusted));
   if (evict) return { admit: true, evict };
   return { admit: false, reason: 'the agent has too many connections' };
 }

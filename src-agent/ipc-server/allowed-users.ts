@@ -10,7 +10,8 @@ const run = promisify(execFile);
  */
 export function allowedUsers(sessionUsers: TokenHolder[], extraUsers: TokenHolder[]): TokenHolder[] {
   const byUid = new Map<number, TokenHolder>([[0, { uid: 0, name: 'root' }]]);
-  for (const u of [...extraUsers, ...sessionUsers]) if (!byUid.has(u.uid)) byUid.set(u.uid, u);
+  for (const u of [...extraUsers, ...sessionUsers])
+    if (!byUid.has(u.uid)) byUid.set(u.uid, { uid: u.uid, name: u.name });
   return [...byUid.values()].sort((a, b) => a.uid - b.uid);
 }
 

@@ -12,6 +12,8 @@ export const LOGIND_SESSIONS_DIR = '/run/systemd/sessions';
 export interface LocalSessionUser {
   uid: number;
   name: string;
+  /** Linux: this session has the seat now (the others are switched away from); unset on macOS. */
+  active?: boolean;
 }
 
 /** One session file ("KEY=value" lines) → the user, if the session is local, of class user, and logged in. */
@@ -31,7 +33,16 @@ export function parseSessionRecord(text: string): LocalSessionUser | null {
   // "online" = logged in but another session has the seat (fast user switching); "closing" = logging out.
   const state = fields.get('STATE') ?? (fields.get('ACTIVE') === '1' ? 'active' : 'online');
   if (state !== 'active' && state !== 'online') return null;
-  return { uid, name };
+  return { uid, name, active: state === 'active' };
+}
+
+/**
+ * The person at the screen, for the server's host list: the user of the active session, else the local
+ * user with the lowest uid (an "online" session behind the login window); null when nobody is logged in.
+ */
+export function personAtScreen(users: readonly LocalSessionUser[]): string | null {
+  const sorted = [...users].sort((a, b) => a.uid - b.uid);
+  return (sorted.find((u) => u.active !== false) ?? sorted[0])?.name ?? null;
 }
 
 export async function readLocalSessionUsers(dir = LOGIND_SESSIONS_DIR): Promise<LocalSessionUser[]> {
@@ -46,7 +57,8 @@ export async function readLocalSessionUsers(dir = LOGIND_SESSIONS_DIR): Promise<
     if (name.startsWith('.') || name.endsWith('.ref')) continue; // .ref = FIFOs logind keeps per session
     const text = await readFile(path.join(dir, name), 'utf8').catch(() => null);
     const user = text === null ? null : parseSessionRecord(text);
-    if (user) users.set(user.uid, user);
+    // One user with several sessions is active if any of them is.
+    if (user) users.set(user.uid, { ...user, active: user.active || users.get(user.uid)?.active === true });
   }
   return [...users.values()];
 }

@@ -100,12 +100,24 @@ describe('IPC server: handshake and identity', () => {
 
     const root = await connect(t.socketPath);
     expect(root.welcome.peer.mayEscrow).toBe(true);
-    // The oldest untrusted connection made room (and was told why); the rest are still there.
-    await anonA.waitClosed();
-    expect(anonA.messages.some((m) => (m as { error?: { code: string } }).error?.code === 'busy')).toBe(true);
+    // The oldest connection that never said hello made room (and was told why), although the anonymous ones
+    // are older: closing one of those would free an anonymous place for the next hello (admission.ts).
+    const [oldestSilent, otherSilent] = silent as [RawClient, RawClient];
+    await oldestSilent.waitClosed();
+    expect(
+      oldestSilent.messages.some((m) => (m as { error?: { code: string } }).error?.code === 'busy'),
+    ).toBe(true);
     expect(t.server.connectionCount()).toBe(4);
-    for (const c of [anonB, ...silent]) expect(c.closed).toBe(false);
+    for (const c of [anonA, anonB, otherSilent]) expect(c.closed).toBe(false);
+    // With no silent connection left to close, the oldest anonymous one makes room.
+    const second = await connect(t.socketPath);
+    await otherSilent.waitClosed();
+    const third = await connect(t.socketPath);
+    await anonA.waitClosed();
+    expect(anonB.closed).toBe(false);
     root.close();
+    second.close();
+    third.close();
   });
 
   it('answers a protocol mismatch with the expected version, then closes', async () => {

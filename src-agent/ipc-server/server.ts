@@ -9,7 +9,12 @@ import { allowedUsers } from './allowed-users.js';
 import { Connection, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection.js';
 import { CONSOLE_PATH, readConsoleUser, watchConsoleUser } from './console-user.js';
 import type { MethodHandlers, PeerIdentity } from './handlers.js';
-import { LOGIND_SESSIONS_DIR, readLocalSessionUsers, watchSessions } from './logind-sessions.js';
+import {
+  LOGIND_SESSIONS_DIR,
+  type LocalSessionUser,
+  readLocalSessionUsers,
+  watchSessions,
+} from './logind-sessions.js';
 import { PeerTokens, type TokenHolder } from './peer-tokens.js';
 
 export interface IpcServerOptions {
@@ -27,6 +32,8 @@ export interface IpcServerOptions {
   /** How many connections, per kind of peer (admission.ts). */
   admission?: Partial<AdmissionLimits>;
   limits?: Partial<ConnectionLimits>;
+  /** Who is logged in locally, at start and after every change (the service reports the person at the screen). */
+  onLocalUsers?: (users: LocalSessionUser[]) => void;
 }
 
 export interface IpcServer {
@@ -48,8 +55,13 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
   // The local users who may ask for escrow: logind's sessions on Linux, the console's owner on macOS.
   const consolePath = opts.consolePath ?? CONSOLE_PATH;
   const sessionsDir = opts.sessionsDir ?? LOGIND_SESSIONS_DIR;
-  const readLocalUsers = () =>
-    opts.platform === 'darwin' ? readConsoleUser(consolePath) : readLocalSessionUsers(sessionsDir);
+  const readLocalUsers = async () => {
+    const users = await (opts.platform === 'darwin'
+      ? readConsoleUser(consolePath)
+      : readLocalSessionUsers(sessionsDir));
+    opts.onLocalUsers?.(users);
+    return users;
+  };
   const watchLocalUsers = (onChange: () => void) =>
     opts.platform === 'darwin'
       ? watchConsoleUser(onChange, consolePath)

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptEnvelope } from '../../node-lib/cms/index.js';
-import { CrashPoint } from './crash-point.js';
+import { ESCROW_CRASH_POINTS } from './crash-point.js';
 import type { LuksUpload } from './escrow-context.js';
 import { LuksEscrow } from './luks-escrow.js';
 import { type Harness, headerJson, makeHarness, slotsOf } from './test-support/harness.js';
@@ -64,7 +64,7 @@ function runChild(
 }
 
 describe('crash (SIGKILL) at every step boundary, then restart and reconcile', () => {
-  for (const point of CrashPoint.options) {
+  for (const point of ESCROW_CRASH_POINTS) {
     it(`recovers after a crash at ${point}`, async () => {
       const img = makeLuks2Image(USER, 0);
       images.push(img);

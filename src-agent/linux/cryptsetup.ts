@@ -168,6 +168,10 @@ export class Cryptsetup {
    *
    * `ready`: cryptsetup starts only once it resolves (the caller's journal entry is on disk); the pipes are
    * made meanwhile. If it rejects, nothing runs and its error is thrown.
+   *
+   * `unlockSlot`: try `current` against that slot only (`--key-slot U --new-key-slot N`, measured on
+   * 2.6.1: a key of another slot is then refused). A recovery key authorising the new passphrase's slot
+   * needs one cheap pbkdf2 derivation instead of one argon2 run per user slot before it.
    */
   async addKey(
     device: string,
@@ -176,6 +180,7 @@ export class Cryptsetup {
     slot: number,
     pbkdf: SlotPbkdf,
     ready: Promise<unknown> = Promise.resolve(),
+    unlockSlot?: number,
   ): Promise<void> {
     const readiness = ready.then(
       () => null,
@@ -196,13 +201,11 @@ export class Cryptsetup {
       const notReady = await readiness;
       if (notReady) throw notReady.failed;
       const [currentPath, newPath] = fifos.paths;
-      const args = [
-        'luksAddKey',
-        '--disable-external-tokens',
-        '--key-slot',
-        String(slot),
-        ...pbkdfArgs(pbkdf),
-      ];
+      const slots =
+        unlockSlot === undefined
+          ? ['--key-slot', String(slot)]
+          : ['--key-slot', String(unlockSlot), '--new-key-slot', String(slot)];
+      const args = ['luksAddKey', '--disable-external-tokens', ...slots, ...pbkdfArgs(pbkdf)];
       args.push(`--key-file=${currentPath}`, `--new-keyfile=${newPath}`, device);
       await this.write('luksAddKey', args, undefined, () => fifos.serve([current, newKey]));
     } finally {

@@ -37,6 +37,8 @@ export type LuksStatus = {
   staleSlots: number[];
   attemptsLeft: number | null;
   cooldownUntil: string | null;
+  /** A "Set a new disk passphrase" was left half done: the used recovery key is still on the disk. */
+  resetPending: boolean;
 };
 
 type CurrentKey = {
@@ -109,6 +111,7 @@ export function statusWithoutLuks2(device: string, encrypted: boolean): LuksStat
     staleSlots: [],
     attemptsLeft: null,
     cooldownUntil: null,
+    resetPending: false,
   };
 }
 

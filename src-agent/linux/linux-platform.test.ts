@@ -68,4 +68,35 @@ describe('linuxState: LUKS status + server wishes → volume, action, report', (
     expect(none.volumes[0]?.encryption).toBe('none');
     expect(none.report.boot_volume_encrypted).toBe(false);
   });
+
+  it('asks for a new disk passphrase once the server says our escrowed key was shown to its owner', () => {
+    const used = {
+      ...config({ rotate: true }),
+      recovery_key_used: { used_at: '2026-02-01T09:00:00.000Z', shown_to: 'owner' },
+    };
+    const s = linuxState(luks(escrowed), wishes(used));
+    expect(s.action).toEqual({
+      kind: 'luks_new_passphrase',
+      volumeId: luks().uuid,
+      reason: 'recovery_key_used',
+      usedAt: '2026-02-01T09:00:00.000Z',
+      cooldownUntil: null,
+    });
+    expect(s.volumes[0]?.escrow.state).toBe('action_required');
+    // The ack of our new key came under this config version: its wish is met, nothing is asked.
+    expect(linuxState(luks(escrowed), wishes(used, 'v1')).action).toBeNull();
+    // A key still on its way to the server was never shown to anyone.
+    expect(linuxState(luks({ ...escrowed, pendingUpload: true }), wishes(used)).action).toBeNull();
+  });
+
+  it('asks to finish a reset left half done, but not while its new key is still being sent', () => {
+    const s = linuxState(luks({ ...escrowed, resetPending: true }), wishes(config()));
+    expect(s.action).toMatchObject({ kind: 'luks_new_passphrase', reason: 'interrupted', usedAt: null });
+    const sending = linuxState(
+      luks({ ...escrowed, resetPending: true, pendingUpload: true }),
+      wishes(config()),
+    );
+    expect(sending.action).toBeNull();
+    expect(sending.volumes[0]?.escrow.state).toBe('uploading');
+  });
 });

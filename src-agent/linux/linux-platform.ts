@@ -18,6 +18,7 @@ export interface LinuxPlatformOptions {
   api: AgentApiClient;
   log: Logger;
   newSlotPbkdf?: SlotPbkdf;
+  userSlotPbkdf?: SlotPbkdf;
   /** The server acknowledged a key of ours (a new escrow, or a queued key sent later). */
   onKeyAcknowledged?: () => void;
   /** TEST ONLY: passed to the LUKS core's crash points. */
@@ -52,6 +53,7 @@ export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow 
     escrowCertificate: () => certificateOf(latestConfig),
     log: opts.log,
     ...(opts.newSlotPbkdf ? { newSlotPbkdf: opts.newSlotPbkdf } : {}),
+    ...(opts.userSlotPbkdf ? { userSlotPbkdf: opts.userSlotPbkdf } : {}),
     ...(opts.testCrashAt ? { testCrashAt: opts.testCrashAt } : {}),
   });
 
@@ -89,6 +91,21 @@ export function createLinuxPlatform(opts: LinuxPlatformOptions): PlatformEscrow 
       });
       return Promise.race([acknowledged, done]);
     },
+    async setNewPassphrase(recoveryKey, newPassphrase, options, server, onProgress) {
+      latestConfig = server.config ?? latestConfig;
+      const done = (async () => {
+        try {
+          certificateOf(latestConfig);
+        } catch (e) {
+          recoveryKey.fill(0);
+          newPassphrase.fill(0);
+          throw e;
+        }
+        return luks.setNewPassphrase(recoveryKey, newPassphrase, { ...options, onProgress });
+      })();
+      finishing = done.catch(() => {});
+      return done;
+    },
     async onConfig(config) {
       latestConfig = config;
     },
@@ -110,8 +127,9 @@ export function linuxState(s: LuksStatus, server: ServerWishes): PlatformState {
   const enabled = server.config?.disk_encryption.enabled ?? null;
   const volumeId = s.uuid ?? s.device;
 
+  const reset = newPassphraseReason(s, server);
   let reason: Extract<Action, { kind: 'luks_passphrase' }>['reason'] | null = null;
-  if (s.luks2 && enabled) {
+  if (s.luks2 && enabled && !reset) {
     if (s.needsKey) reason = s.hostChange ? 'key_removed' : 'no_key';
     // The server holds no good key for our current slot (it could not decrypt it, or an admin asked).
     else if (server.newKeyRequested && !s.pendingUpload) reason = 'rotation_requested';
@@ -124,7 +142,7 @@ export function linuxState(s: LuksStatus, server: ServerWishes): PlatformState {
     message = s.encrypted
       ? 'This disk uses LUKS1; only LUKS2 disks can hold an escrow key.'
       : 'This disk is not encrypted with LUKS2.';
-  } else if (reason) state = 'action_required';
+  } else if (reason || reset) state = 'action_required';
   // Acknowledged but the header token not yet marked escrowed is still in transit, not unknown.
   else if (s.pendingUpload || (s.ourSlot !== null && s.tokenState === 'pending')) state = 'uploading';
   else if (s.ourSlot !== null && s.tokenState === 'escrowed') state = 'escrowed';
@@ -147,15 +165,23 @@ export function linuxState(s: LuksStatus, server: ServerWishes): PlatformState {
   };
   return {
     volumes: [volume],
-    action: reason
+    action: reset
       ? {
-          kind: 'luks_passphrase',
+          kind: 'luks_new_passphrase',
           volumeId: volume.id,
-          reason,
+          reason: reset,
+          usedAt: server.config?.recovery_key_used?.used_at ?? null,
           cooldownUntil: s.cooldownUntil,
-          remindAt: null,
         }
-      : null,
+      : reason
+        ? {
+            kind: 'luks_passphrase',
+            volumeId: volume.id,
+            reason,
+            cooldownUntil: s.cooldownUntil,
+            remindAt: null,
+          }
+        : null,
     pendingUpload: s.pendingUpload,
     report: {
       platform: 'linux',
@@ -173,4 +199,20 @@ export function linuxState(s: LuksStatus, server: ServerWishes): PlatformState {
         : {}),
     },
   };
+}
+
+/**
+ * "Set a new disk passphrase" is asked for when the server says our escrowed key was shown to its owner
+ * (the person may have typed it at boot) and no newer key met that yet, or when a reset was left half done
+ * with the used key still on the disk. It replaces the plain rotation prompt: it rotates the key as well.
+ */
+function newPassphraseReason(
+  s: LuksStatus,
+  server: ServerWishes,
+): Extract<Action, { kind: 'luks_new_passphrase' }>['reason'] | null {
+  if (!s.luks2) return null;
+  if (s.resetPending && !s.pendingUpload) return 'interrupted';
+  const used = server.config?.recovery_key_used;
+  const escrowed = s.ourSlot !== null && s.tokenState === 'escrowed' && !s.pendingUpload;
+  return used && escrowed && server.newKeyRequested ? 'recovery_key_used' : null;
 }

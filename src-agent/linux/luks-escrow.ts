@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { AgentError } from '../../ipc/desktop-agent/errors.js';
-import type { EscrowResult, ProgressStep } from '../../ipc/desktop-agent/messages.js';
+import type { EscrowResult, PassphraseResetResult, ProgressStep } from '../../ipc/desktop-agent/messages.js';
 import { encryptToCertificate } from '../../node-lib/cms/encrypt.js';
 import type { Logger } from '../../node-lib/logger.js';
 import { AttemptLimiter, MAX_FAILURES } from './attempt-limiter.js';
@@ -21,7 +21,9 @@ import {
 } from './luks-errors.js';
 import { freeSlots, ourTokens, usedSlots } from './luks-metadata.js';
 import { addVerifiedSlot } from './new-key.js';
-import { generateRecoveryKey, wipe } from './recovery-key.js';
+import { reconcileReset, resetPassphrase, resetPending } from './passphrase-reset.js';
+import { generateRecoveryKey, normalizeRecoveryKey, wipe } from './recovery-key.js';
+import { ResetJournal } from './reset-journal.js';
 import { removeStaleSlots } from './rotation.js';
 
 /**
@@ -57,6 +59,8 @@ export type LuksEscrowOptions = {
   stateDir: string;
   cryptsetup?: CryptsetupOptions;
   newSlotPbkdf?: SlotPbkdf;
+  /** KDF of the slot a new passphrase gets ("Set a new disk passphrase"); default argon2id, as cryptsetup's. */
+  userSlotPbkdf?: SlotPbkdf;
   uploader: Uploader;
   /** The current escrow certificate (PEM); read at every escrow so a rolled-over certificate is used. */
   escrowCertificate: () => string;
@@ -85,6 +89,7 @@ export type CreateKeyOptions = {
 export class LuksEscrow {
   private readonly ctx: EscrowContext;
   private readonly lock: DeviceLock;
+  private readonly resets: ResetJournal;
   private versionChecked = false;
 
   constructor(private readonly opts: LuksEscrowOptions) {
@@ -102,6 +107,7 @@ export class LuksEscrow {
       crash: (point) => crashIfRequested(point, opts.testCrashAt),
     };
     this.lock = new DeviceLock(opts.stateDir);
+    this.resets = new ResetJournal(opts.stateDir);
   }
 
   async status(): Promise<LuksStatus> {
@@ -111,7 +117,46 @@ export class LuksEscrow {
     const { uuid } = identity;
     const meta = await guarded(ctx, () => ctx.cs.dump(ctx.device));
     const entries = await ctx.journal.list(uuid);
-    return luks2Status(ctx.device, uuid, meta, entries, await this.attempts(uuid).status());
+    const status = luks2Status(ctx.device, uuid, meta, entries, await this.attempts(uuid).status());
+    return { ...status, resetPending: resetPending(meta, await this.resets.read(uuid)) };
+  }
+
+  /**
+   * "Set a new disk passphrase" with the recovery key the person typed at boot (passphrase-reset.ts).
+   * Both secrets are wiped here, whatever happens.
+   */
+  async setNewPassphrase(
+    typedRecoveryKey: Buffer,
+    newPassphrase: Buffer,
+    options: { removeOldPassphrase: boolean; onProgress?: (step: ProgressStep) => void },
+  ): Promise<PassphraseResetResult> {
+    const { ctx } = this;
+    const recoveryKey = normalizeRecoveryKey(typedRecoveryKey);
+    try {
+      if (!recoveryKey) {
+        throw new AgentError(
+          'invalid_recovery_key',
+          'That is not a recovery key: it has 64 letters from c b d e f g h i j k l n r t u v, in groups of 8.',
+        );
+      }
+      validatePassphrase(newPassphrase);
+      const uuid = await this.requireLuks2();
+      return await this.withLock(uuid, () =>
+        resetPassphrase(ctx, {
+          uuid,
+          recoveryKey,
+          newPassphrase,
+          removeOldPassphrase: options.removeOldPassphrase,
+          attempts: this.attempts(uuid),
+          resets: this.resets,
+          userSlotPbkdf: this.opts.userSlotPbkdf ?? { type: 'argon2id' },
+          encryptKey: (k) => encryptToCertificate(k, this.opts.escrowCertificate()),
+          onProgress: options.onProgress ?? (() => {}),
+        }),
+      );
+    } finally {
+      wipe(typedRecoveryKey, recoveryKey, newPassphrase);
+    }
   }
 
   /**
@@ -189,7 +234,11 @@ export class LuksEscrow {
   async reconcile(): Promise<ReconcileReport> {
     const uuid = await this.requireLuks2();
     await this.ctx.journal.prepare(); // at start, so that the first escrow finds the directory made
-    return this.withLock(uuid, () => reconcileJournal(this.ctx, uuid));
+    return this.withLock(uuid, async () => {
+      const report = await reconcileJournal(this.ctx, uuid);
+      await reconcileReset(this.ctx, this.resets, uuid);
+      return report;
+    });
   }
 
   /** Check cryptsetup ≥ 2.4 and a LUKS2 device; returns its UUID. Each failure is a clear AgentError. */

@@ -30,6 +30,8 @@ export type NewKeyRequest = {
   /** Wrong passphrases were counted before this one: a right one clears them. */
   hadFailures: boolean;
   onProgress: (step: ProgressStep) => void;
+  /** Try `passphrase` against this slot only (a recovery key authorising the new key: cryptsetup.addKey). */
+  unlockSlot?: number;
 };
 
 /** The new slot, journaled as 'token_marked', with the id of its 'pending' token. */
@@ -92,7 +94,7 @@ async function addSlot(
   r: NewKeyRequest,
 ): Promise<PendingEntry> {
   try {
-    await ctx.cs.addKey(ctx.device, r.passphrase, r.key, r.slot, ctx.newSlotPbkdf, journaled);
+    await ctx.cs.addKey(ctx.device, r.passphrase, r.key, r.slot, ctx.newSlotPbkdf, journaled, r.unlockSlot);
   } catch (e) {
     const entry = await journaled.catch(() => null);
     if (entry === null) throw e; // the journal write failed, so cryptsetup never ran

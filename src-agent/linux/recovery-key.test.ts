@@ -3,6 +3,7 @@ import {
   generateRecoveryKey,
   isRecoveryKeyFormat,
   MODHEX_ALPHABET,
+  normalizeRecoveryKey,
   RECOVERY_KEY_LENGTH,
   wipe,
 } from './recovery-key.js';
@@ -56,5 +57,34 @@ describe('recovery key', () => {
     wipe(a, null, b, undefined);
     expect(a.every((x) => x === 0)).toBe(true);
     expect(b.every((x) => x === 0)).toBe(true);
+  });
+});
+
+describe('normalizeRecoveryKey (the key as typed after a reveal)', () => {
+  const key = generateRecoveryKey();
+  const canonical = key.toString('ascii');
+
+  it('accepts the key as shown, without dashes, in capitals, and with spaces between groups', () => {
+    const forms = [
+      canonical,
+      canonical.replaceAll('-', ''),
+      canonical.toUpperCase(),
+      canonical.replaceAll('-', ' '),
+      ` ${canonical.replaceAll('-', ' - ')}\t`,
+      `${canonical.slice(0, 4)} ${canonical.slice(4)}`,
+    ];
+    for (const f of forms) expect(normalizeRecoveryKey(Buffer.from(f))?.toString('ascii')).toBe(canonical);
+  });
+
+  it('refuses another letter, a digit, and a key one letter short or long', () => {
+    for (const bad of [
+      `a${canonical.slice(1)}`,
+      `1${canonical.slice(1)}`,
+      canonical.slice(0, -1),
+      `${canonical}c`,
+      '',
+    ]) {
+      expect(normalizeRecoveryKey(Buffer.from(bad))).toBeNull();
+    }
   });
 });

@@ -48,6 +48,36 @@ export function isRecoveryKeyFormat(key: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * A recovery key as a person types it, in the exact form the slot was made with. Accepted: the 64 modhex
+ * letters in any case, with or without the dashes, and with spaces, tabs or dashes anywhere (as it is
+ * read aloud or copied from the portal's groups). Modhex letters are the same keys on QWERTY, QWERTZ and
+ * AZERTY, so the layout does not matter either. Returns null for anything else (another letter, a digit,
+ * too few or too many letters). The caller wipes both Buffers.
+ */
+export function normalizeRecoveryKey(typed: Uint8Array): Buffer | null {
+  const out = Buffer.alloc(RECOVERY_KEY_LENGTH);
+  let letters = 0;
+  for (let i = 0; i < typed.length; i++) {
+    let c = typed[i] as number;
+    if (c === DASH || c === 0x20 || c === 0x09) continue;
+    if (c >= 0x41 && c <= 0x5a) c += 0x20; // A-Z → a-z
+    if (!ALPHABET_BYTES.includes(c) || letters === GROUPS * GROUP_CHARS) {
+      out.fill(0);
+      return null;
+    }
+    const pos = letters + Math.floor(letters / GROUP_CHARS);
+    if (letters > 0 && letters % GROUP_CHARS === 0) out[pos - 1] = DASH;
+    out[pos] = c;
+    letters++;
+  }
+  if (letters !== GROUPS * GROUP_CHARS) {
+    out.fill(0);
+    return null;
+  }
+  return out;
+}
+
 /** Overwrite secret bytes in place. Accepts absent values so `finally` blocks stay short. */
 export function wipe(...buffers: (Uint8Array | null | undefined)[]): void {
   for (const b of buffers) b?.fill(0);

@@ -21,7 +21,7 @@ import { ourTokens, usedSlots } from './luks-metadata.js';
 export async function removeStaleSlots(
   ctx: EscrowContext,
   uuid: string,
-  current: SlotEntry,
+  current: Pick<SlotEntry, 'escrow_id' | 'slot'>,
   key: Buffer,
   passphrase: Buffer,
 ): Promise<void> {

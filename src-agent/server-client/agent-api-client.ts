@@ -7,6 +7,7 @@ import {
   EnrollResponse,
   ErrorResponse,
   type FileVaultPrkRequest,
+  LinkCodeResponse,
   type LuksDataRequest,
   MAX_WAIT_SECONDS,
 } from '../../ipc/agent-server/orbit-api.js';
@@ -15,6 +16,7 @@ import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
 import { readEnrollSecret } from './enroll-secret-file.js';
 import { ServerRejectedError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
+import type { HostIdentityKey } from './host-identity-key.js';
 import { httpsAgentTrusting, type JsonResponse, postJson } from './http-json.js';
 import type { NodeKeyStore } from './node-key-store.js';
 
@@ -22,6 +24,8 @@ export interface AgentApiClientOptions {
   serverUrl: string;
   enrollSecretFile: string;
   nodeKeys: NodeKeyStore;
+  /** Signs each enrollment: only this computer can re-enroll its host (host-identity-key.ts). */
+  identityKey: HostIdentityKey;
   identity: () => Promise<HostIdentity>;
   log: Logger;
   /** PEM certificates to trust besides the public roots (`--ca-file`): a private CA or a self-signed server. */
@@ -38,7 +42,7 @@ const MIN_SLOW_DOWN_MS = 1_000;
 const MAX_SLOW_DOWN_MS = 60 * 60_000;
 
 /**
- * The agent's side of src-server/api/agent-api.ts. Every answer is validated with the contract's zod
+ * The agent's side of the orbit contract (ipc/agent-server/orbit-api.ts). Every answer is validated with the contract's zod
  * schemas. A 401 means the server no longer knows our node key (host deleted, re-enrolled elsewhere): the
  * client enrolls again once and repeats the request.
  */
@@ -77,16 +81,25 @@ export class AgentApiClient {
   async enroll(signal?: AbortSignal): Promise<void> {
     const secret = await readEnrollSecret(this.opts.enrollSecretFile);
     this.checkHold(AGENT_API_PATHS.enroll, 'enroll');
+    const identity = await this.opts.identity();
+    const claim = await this.opts.identityKey.claim(identity.hardware_uuid);
     const res = await postJson(
       this.url(AGENT_API_PATHS.enroll),
-      { enroll_secret: secret, ...(await this.opts.identity()) },
+      { enroll_secret: secret, ...identity, host_identity: claim },
       { timeoutMs: this.timeoutMs, ...this.transport, ...(signal ? { signal } : {}) },
     );
-    this.noteSlowDown(AGENT_API_PATHS.enroll, res);
+    this.noteSlowDown(AGENT_API_PATHS.enroll, res, 'enroll');
     const body = parseBody(res, EnrollResponse, 'enroll');
     await this.opts.nodeKeys.save(body.orbit_node_key);
     this.nodeKey = body.orbit_node_key;
-    this.opts.log.info({ server: this.opts.serverUrl }, 'enrolled with the escrow server');
+    if (body.pending_merge) {
+      // Another host enrolled with this hardware UUID and a key we do not hold (this computer was reinstalled,
+      // or someone claims to be it). We escrow as a host of our own until an admin merges the two.
+      this.opts.log.warn(
+        { server: this.opts.serverUrl },
+        'enrolled as a pending host: the server knows this hardware under another identity key; an admin must merge the two',
+      );
+    } else this.opts.log.info({ server: this.opts.serverUrl }, 'enrolled with the escrow server');
   }
 
   /** With `afterVersion`, the server holds the request until the config changes or `waitSeconds` pass. */
@@ -111,6 +124,14 @@ export class AgentApiClient {
     await this.call(AGENT_API_PATHS.luksData, data, null, 'luks_data');
   }
 
+  /**
+   * A one-time code linking this computer to the person who opens its page (orbit `link_code`). A 404
+   * (no single sign-on) or 409 (already linked) is a ServerRejectedError with that status.
+   */
+  async linkCode(): Promise<LinkCodeResponse> {
+    return this.call(AGENT_API_PATHS.linkCode, {}, LinkCodeResponse, 'link_code');
+  }
+
   async sendFileVaultPrk(data: WithoutKey<FileVaultPrkRequest>): Promise<void> {
     await this.call(AGENT_API_PATHS.filevaultPrk, data, null, 'filevault_prk');
   }
@@ -131,7 +152,7 @@ export class AgentApiClient {
         { ...body, orbit_node_key: this.nodeKey },
         { timeoutMs: this.timeoutMs + extraTimeoutMs, ...this.transport, ...(signal ? { signal } : {}) },
       );
-      this.noteSlowDown(path, res);
+      this.noteSlowDown(path, res, what);
       if (res.status === 401 && attempt === 0) {
         this.opts.log.warn({ what }, 'the escrow server does not know our node key; enrolling again');
         this.nodeKey = null;
@@ -161,12 +182,18 @@ export class AgentApiClient {
     throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
   }
 
-  private noteSlowDown(path: string, res: JsonResponse): void {
+  /**
+   * A 429 holds this endpoint until its Retry-After and throws the distinct "slow down" error carrying that
+   * same time (never "unreachable"), so the error, the status and the hold tell one time.
+   */
+  private noteSlowDown(path: string, res: JsonResponse, what: string): void {
     if (res.status !== 429) {
       this.holds.delete(path);
       return;
     }
-    this.holds.set(path, Date.now() + slowDownMs(res));
+    const until = Date.now() + slowDownMs(res);
+    this.holds.set(path, until);
+    throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
   }
 }
 
@@ -178,12 +205,8 @@ function slowDownMessage(what: string, until: number): string {
   return `the escrow server asked us to slow down (HTTP 429 on ${what}); trying again at ${new Date(until).toISOString()}`;
 }
 
+/** After noteSlowDown: 5xx is "unavailable", any other non-2xx a refusal with the server's reason. */
 function checkStatus(res: JsonResponse, what: string): void {
-  if (res.status === 429) {
-    // The server is there and says "later": a distinct error, never "unreachable" (noteSlowDown set the hold).
-    const until = Date.now() + slowDownMs(res);
-    throw new ServerBusyError(slowDownMessage(what, until), new Date(until));
-  }
   if (res.status >= 500) {
     throw new ServerUnavailableError(`the escrow server answered ${what} with HTTP ${res.status}`);
   }

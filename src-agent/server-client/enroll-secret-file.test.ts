@@ -7,6 +7,7 @@ import { createLogger } from '../../node-lib/logger.js';
 import { AgentApiClient } from './agent-api-client.js';
 import { ConfigFollower } from './config-follower.js';
 import { readEnrollSecret } from './enroll-secret-file.js';
+import { HostIdentityKey } from './host-identity-key.js';
 import { NodeKeyStore } from './node-key-store.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'escrow-enroll-secret-'));
@@ -54,11 +55,13 @@ describe('the enroll secret file: each problem is one sentence that says how to 
       }),
     });
     const states: (string | undefined)[] = [];
+    const state = mkdtempSync(path.join(dir, 'state-'));
     const follower = new ConfigFollower({
       api: new AgentApiClient({
         serverUrl: 'https://127.0.0.1:9',
         enrollSecretFile: path.join(dir, 'not-deployed'),
-        nodeKeys: new NodeKeyStore(mkdtempSync(path.join(dir, 'state-'))),
+        nodeKeys: new NodeKeyStore(state),
+        identityKey: new HostIdentityKey(state),
         identity: async () => {
           throw new Error('not reached: the secret is read first');
         },

@@ -22,6 +22,7 @@ import type {
   RevealedArchivedKeys,
   RevealRequest,
   RevealResponse,
+  SsoStatusResponse,
   Team,
   TeamsResponse,
   UpdateTeamRequest,
@@ -44,6 +45,7 @@ export const adminApi = {
   signIn: (email: string, password: string) =>
     call<MeResponse>('signIn', { body: { email, password }, allowUnauthorized: true }),
   signOut: () => call<void>('signOut', { allowUnauthorized: true }),
+  ssoStatus: () => call<SsoStatusResponse>('ssoStatus', { allowUnauthorized: true }),
 
   dashboard: (teamId: number | undefined, signal?: AbortSignal) =>
     call<DashboardResponse>('dashboard', { query: { team_id: teamId }, signal }),

@@ -37,6 +37,7 @@ export const ROUTES = {
   exportActivities: { method: 'GET', path: '/activities/report' },
   getOrg: { method: 'GET', path: '/config' },
   updateOrg: { method: 'PATCH', path: '/config' },
+  ssoStatus: { method: 'GET', path: '/sso' },
 } as const satisfies Partial<typeof ADMIN_ROUTES>;
 
 export const API_BASE: typeof ADMIN_API_BASE = '/api/latest/fleet';

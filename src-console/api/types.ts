@@ -43,6 +43,7 @@ export type {
   RevealRequest,
   RevealResponse,
   Role,
+  SsoStatusResponse,
   StatusFilter,
   Team,
   UpdateTeamRequest,

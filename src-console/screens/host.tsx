@@ -7,7 +7,7 @@ import { StatusBadge } from '../components/status.js';
 import { formatAgo, formatDateTime } from '../format.js';
 import { href, Link } from '../router.js';
 import { useSession } from '../session.js';
-import { NO_TEAM, PLATFORM_NAMES } from '../strings.js';
+import { logoutRequestText, NO_TEAM, PLATFORM_NAMES } from '../strings.js';
 import { useResource } from '../use-resource.js';
 import { RevealDialog } from './reveal-dialog.js';
 
@@ -123,7 +123,15 @@ export function HostScreen({ id }: { id: number }) {
             {host.logged_in_user ? (
               <>
                 <dt>User</dt>
-                <dd>{host.logged_in_user}</dd>
+                <dd>
+                  {host.logged_in_user} <span className="muted">· last logged in at the screen</span>
+                </dd>
+              </>
+            ) : null}
+            {host.logout_deferrals !== null ? (
+              <>
+                <dt>Log-out</dt>
+                <dd>{logoutRequestText(host.logout_deferrals, host.policy.max_deferrals)}</dd>
               </>
             ) : null}
             <dt>Team</dt>
@@ -156,7 +164,8 @@ export function HostScreen({ id }: { id: number }) {
                 <li key={i}>
                   <strong>{v.device ?? KIND_NAMES[v.kind]}</strong>{' '}
                   <span className="muted small">
-                    {KIND_NAMES[v.kind]} · {v.encrypted ? 'encrypted' : 'not encrypted'}
+                    {v.device ? `${KIND_NAMES[v.kind]} · ` : ''}
+                    {v.encrypted ? 'encrypted' : 'not encrypted'}
                   </span>
                   <span className="block small">{v.detail}</span>
                 </li>

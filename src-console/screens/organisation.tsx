@@ -44,8 +44,20 @@ const FIELDS: readonly {
     hint: 'An https:// or mailto: address; the desktop app opens it from “Contact IT”.',
     auto: 'url',
   },
-  { key: 'contact_email', label: 'IT contact email', type: 'email', auto: 'email' },
-  { key: 'contact_phone', label: 'IT contact phone', type: 'tel', auto: 'tel' },
+  {
+    key: 'contact_email',
+    label: 'IT contact email',
+    type: 'email',
+    hint: 'Shown on the desktop app’s My Device page (and opened by “Contact IT” when there is no page).',
+    auto: 'email',
+  },
+  {
+    key: 'contact_phone',
+    label: 'IT contact phone',
+    type: 'tel',
+    hint: 'Shown on the desktop app’s My Device page.',
+    auto: 'tel',
+  },
 ];
 
 function problemOf(key: Field, v: string): string | null {

@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { adminApi } from '../api/admin.js';
 import { ApiError } from '../api/client.js';
 import type { MeResponse } from '../api/types.js';
+import { SsoSignInButton, useSsoStatus } from '../components/sso-sign-in.js';
 import { navigate, useLocation } from '../router.js';
 import { safeNext } from '../safe-next.js';
 
@@ -28,6 +29,8 @@ export function SignInScreen({
   const emailRef = useRef<HTMLInputElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
   const ids = { error: useId(), emailErr: useId(), passwordErr: useId() };
+  const sso = useSsoStatus();
+  const passwordForm = sso?.password_login !== false;
 
   useEffect(() => {
     document.title = 'Sign in · Escrow admin';
@@ -81,57 +84,61 @@ export function SignInScreen({
             </p>
           ) : null}
         </div>
-        <form onSubmit={(e) => void submit(e)} noValidate method="post">
-          <label htmlFor="email" className="field-label">
-            Email
-          </label>
-          <input
-            ref={emailRef}
-            id="email"
-            name="email"
-            type="email"
-            autoComplete="username"
-            // biome-ignore lint/a11y/noAutofocus: the page exists to take these two fields.
-            autoFocus
-            required
-            aria-invalid={missing.email || error !== null}
-            aria-describedby={
-              [missing.email ? ids.emailErr : '', error ? ids.error : ''].join(' ').trim() || undefined
-            }
-            disabled={busy}
-          />
-          {missing.email ? (
-            <p id={ids.emailErr} className="field-error">
-              Enter your email address.
-            </p>
-          ) : null}
-          <label htmlFor="password" className="field-label">
-            Password
-          </label>
-          <input
-            ref={passwordRef}
-            id="password"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            aria-invalid={missing.password || error !== null}
-            aria-describedby={
-              [missing.password ? ids.passwordErr : '', error ? ids.error : ''].join(' ').trim() || undefined
-            }
-            disabled={busy}
-          />
-          {missing.password ? (
-            <p id={ids.passwordErr} className="field-error">
-              Enter your password.
-            </p>
-          ) : null}
-          <div className="actions">
-            <button type="submit" className="primary wide-button" disabled={busy}>
-              {busy ? 'Signing in…' : 'Sign in'}
-            </button>
-          </div>
-        </form>
+        {sso ? <SsoSignInButton status={sso} next={next} /> : null}
+        {passwordForm ? (
+          <form onSubmit={(e) => void submit(e)} noValidate method="post">
+            <label htmlFor="email" className="field-label">
+              Email
+            </label>
+            <input
+              ref={emailRef}
+              id="email"
+              name="email"
+              type="email"
+              autoComplete="username"
+              // biome-ignore lint/a11y/noAutofocus: the page exists to take these two fields.
+              autoFocus
+              required
+              aria-invalid={missing.email || error !== null}
+              aria-describedby={
+                [missing.email ? ids.emailErr : '', error ? ids.error : ''].join(' ').trim() || undefined
+              }
+              disabled={busy}
+            />
+            {missing.email ? (
+              <p id={ids.emailErr} className="field-error">
+                Enter your email address.
+              </p>
+            ) : null}
+            <label htmlFor="password" className="field-label">
+              Password
+            </label>
+            <input
+              ref={passwordRef}
+              id="password"
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              required
+              aria-invalid={missing.password || error !== null}
+              aria-describedby={
+                [missing.password ? ids.passwordErr : '', error ? ids.error : ''].join(' ').trim() ||
+                undefined
+              }
+              disabled={busy}
+            />
+            {missing.password ? (
+              <p id={ids.passwordErr} className="field-error">
+                Enter your password.
+              </p>
+            ) : null}
+            <div className="actions">
+              <button type="submit" className="primary wide-button" disabled={busy}>
+                {busy ? 'Signing in…' : 'Sign in'}
+              </button>
+            </div>
+          </form>
+        ) : null}
       </div>
     </main>
   );

@@ -7,7 +7,7 @@ import { mainStrings as s } from './strings.js';
 export interface PromptTargets {
   currentAction(): Action | null;
   openPassphraseWindow(): void;
-  openWindow(kind: 'my-device'): void;
+  openWindow(kind: 'my-device' | 'new-passphrase'): void;
   /** A log-out request is prompted by its own flow (logout-flow.ts). */
   promptLogout(): void;
 }
@@ -87,6 +87,13 @@ export class ActionPrompts {
           s.notify.luksBody,
           () => this.targets.openPassphraseWindow(),
         );
+    } else if (action.kind === 'luks_new_passphrase') {
+      this.announce(
+        `reset:${action.volumeId}:${action.reason}`,
+        s.notify.resetTitle,
+        s.notify.resetBody,
+        () => this.targets.openWindow('new-passphrase'),
+      );
     } else if (action.kind === 'macos_logout') {
       this.targets.promptLogout();
     } else {

@@ -20,6 +20,14 @@ import {
   passphraseFlow,
 } from './passphrase-flow.js';
 import type { ReconnectDelays } from './reconnect-delay.js';
+import {
+  IDLE_LINK,
+  IDLE_NEW_PASSPHRASE,
+  type SetNewPassphraseInput,
+  sendNewPassphrase,
+  startLink,
+  withStep,
+} from './reset-and-link.js';
 import { mainStrings as s } from './strings.js';
 import { trayModelFor } from './tray-model.js';
 import { AGENT_UNAVAILABLE, uiErrorOf } from './ui-error.js';
@@ -69,7 +77,8 @@ export class DesktopCore implements ShellEvents {
     this.prompts = new ActionPrompts(opts.shell, this.clock, opts.actionSettleMs ?? 300, {
       currentAction: () => this.state.status?.action ?? null,
       openPassphraseWindow: () => this.openPassphraseWindow(),
-      openWindow: (kind) => opts.shell.openWindow(kind),
+      openWindow: (kind) =>
+        kind === 'new-passphrase' ? this.openNewPassphraseWindow() : opts.shell.openWindow(kind),
       promptLogout: () => this.logoutStep({ type: 'prompt', now: this.clock.now() }),
     });
     this.state = {
@@ -78,6 +87,8 @@ export class DesktopCore implements ShellEvents {
       status: null,
       passphrase: IDLE_PASSPHRASE,
       logout: null,
+      newPassphrase: IDLE_NEW_PASSPHRASE,
+      link: IDLE_LINK,
     };
     this.link = new AgentLink(
       opts.connect,
@@ -130,6 +141,10 @@ export class DesktopCore implements ShellEvents {
         return this.ok();
       case 'createRecoveryKey':
         return this.createRecoveryKey(Buffer.from(req.passphrase, 'utf8'));
+      case 'setNewPassphrase':
+        return this.setNewPassphrase(req);
+      case 'linkComputer':
+        return this.linkComputer();
       case 'remindLater':
         return this.remindLater();
       case 'deferLogout':
@@ -171,6 +186,28 @@ export class DesktopCore implements ShellEvents {
     } finally {
       secret.fill(0);
     }
+  }
+
+  private async setNewPassphrase(input: SetNewPassphraseInput): Promise<RendererResponse> {
+    const conn = this.link.current();
+    if (!conn) return fail(AGENT_UNAVAILABLE);
+    if (this.state.newPassphrase.phase === 'submitting')
+      return fail({ code: 'busy', message: s.errors.busy });
+    const action = this.state.status?.action;
+    const volumeId = action?.kind === 'luks_new_passphrase' ? action.volumeId : null;
+    const done = await sendNewPassphrase(conn, input, volumeId, (flow) =>
+      this.update({ newPassphrase: flow }),
+    );
+    this.update({ newPassphrase: done });
+    return this.ok();
+  }
+
+  private async linkComputer(): Promise<RendererResponse> {
+    const conn = this.link.current();
+    if (!conn) return fail(AGENT_UNAVAILABLE);
+    this.update({ link: { ...IDLE_LINK, phase: 'opening' } });
+    this.update({ link: await startLink(conn, (url) => this.opts.shell.openExternal(url)) });
+    return this.ok();
   }
 
   private async remindLater(): Promise<RendererResponse> {
@@ -222,6 +259,7 @@ export class DesktopCore implements ShellEvents {
   private openWindowFor(kind: WindowKind): RendererResponse {
     if (kind === 'logout') return this.answer(this.logoutStep({ type: 'open_requested' }));
     if (kind === 'passphrase') this.openPassphraseWindow();
+    else if (kind === 'new-passphrase') this.openNewPassphraseWindow();
     else this.opts.shell.openWindow(kind);
     return this.ok();
   }
@@ -239,6 +277,7 @@ export class DesktopCore implements ShellEvents {
 
   onMenuCommand(command: MenuCommand): void {
     if (command === 'create-recovery-key') this.openPassphraseWindow();
+    else if (command === 'forgot-passphrase') this.openNewPassphraseWindow();
     else if (command === 'log-out') this.openLogoutWindow();
     else if (command === 'my-device') this.opts.shell.openWindow('my-device');
     else this.opts.shell.openWindow('about');
@@ -281,6 +320,8 @@ export class DesktopCore implements ShellEvents {
   private onAgentEvent(ev: AgentEvent): void {
     if (ev.event === 'status') this.applyStatus(ev.data);
     else if (ev.event === 'action_required') this.applyAction(ev.data);
+    else if (ev.event === 'progress' && this.state.newPassphrase.phase === 'submitting')
+      this.update({ newPassphrase: withStep(this.state.newPassphrase, ev.data.step) });
     else if (ev.event === 'progress') this.passphraseStep({ type: 'progress', step: ev.data.step });
     else if (ev.event === 'escrow_result' && ev.data.outcome === 'escrowed') {
       this.passphraseStep({ type: 'uploaded_later', now: this.clock.now() });
@@ -307,6 +348,12 @@ export class DesktopCore implements ShellEvents {
     const action = this.state.status?.action ?? null;
     this.passphraseStep({ type: 'opening', now: this.clock.now(), action });
     this.opts.shell.openWindow('passphrase');
+  }
+
+  /** A fresh dialog each time it is opened, unless a request is still running in it. */
+  private openNewPassphraseWindow(): void {
+    if (this.state.newPassphrase.phase !== 'submitting') this.update({ newPassphrase: IDLE_NEW_PASSPHRASE });
+    this.opts.shell.openWindow('new-passphrase');
   }
 
   /** From the tray menu or a notice: the prompt as it stands (in front and unclosable once overdue). */

@@ -12,6 +12,7 @@ export const mainStrings = {
     actionLuks: 'Action needed: create a recovery key',
     actionLogout: 'Log out to finish securing your disk',
     actionBitlocker: 'Action needed to secure your disk',
+    actionReset: 'Action needed: set a new disk passphrase',
     failed: 'Your recovery key is not secured yet',
     serverUnreachable: 'Cannot reach your organization’s server',
     serverSlowDown: 'Your organization’s server asked us to wait; your key is safe and will be sent',
@@ -20,6 +21,7 @@ export const mainStrings = {
   },
   menu: {
     createRecoveryKey: 'Create recovery key…',
+    forgotPassphrase: 'I forgot my disk passphrase…',
     logOut: 'Log out to finish securing your disk…',
     myDevice: 'My Device',
     about: 'About Escrow Desktop',
@@ -32,6 +34,9 @@ export const mainStrings = {
     logoutBody: 'Log out and back in so your Mac can create a new recovery key.',
     logoutOverdueBody: 'The deadline has passed. Please log out now to finish securing your disk.',
     bitlockerTitle: 'Action needed to secure your disk',
+    resetTitle: 'Set a new disk passphrase',
+    resetBody:
+      'Your recovery key was used. Set a new passphrase now; a fresh recovery key replaces the used one.',
     agentDownTitle: 'Escrow Desktop cannot reach its agent',
     agentDownBody: 'The escrow agent is not running. Your IT team can restart it.',
   },

@@ -30,6 +30,8 @@ function state(over: Partial<UiState> = {}, status: Partial<DeviceStatus> = {}):
     status: { ...baseStatus, ...status },
     passphrase: { phase: 'idle', step: null, error: null, cooldownUntil: null, result: null, remindAt: null },
     logout: null,
+    newPassphrase: { phase: 'idle', step: null, error: null, result: null },
+    link: { phase: 'idle', error: null, expiresAt: null },
     ...over,
   };
 }
@@ -51,13 +53,33 @@ describe('tray model', () => {
     expect(m.tooltip).toBe('Escrow Desktop — Your recovery key is secured');
     expect(m.menu[0]).toEqual({ kind: 'status', label: 'Your recovery key is secured' });
     expect(m.menu.at(-1)).toEqual({ kind: 'version', label: 'Version 1.2.3' });
-    expect(commands(state())).toEqual(['my-device', 'about']);
+    expect(commands(state())).toEqual(['forgot-passphrase', 'my-device', 'about']);
+    expect(commands(state({ app: { version: '1', platform: 'darwin' } }))).toEqual(['my-device', 'about']);
+  });
+
+  it('asks for a new disk passphrase after the recovery key was used, and offers it from the menu', () => {
+    const reset = {
+      kind: 'luks_new_passphrase',
+      volumeId: 'root',
+      reason: 'recovery_key_used',
+      usedAt: '2026-01-01T00:00:00Z',
+      cooldownUntil: null,
+    } as const;
+    const s = state({}, { action: reset });
+    expect(trayModelFor(s).menu[0]).toEqual({
+      kind: 'status',
+      label: 'Action needed: set a new disk passphrase',
+    });
+    expect(commands(s)).toContain('forgot-passphrase');
+    // Without an escrowed key of ours there is no recovery key to use: no menu item.
+    const none = state({}, { volumes: [] });
+    expect(commands(none)).not.toContain('forgot-passphrase');
   });
 
   it('offers "Create recovery key…" on Linux when the agent asks for a passphrase', () => {
     const s = state({}, { action: luks });
     expect(trayModelFor(s).icon).toBe('action_needed');
-    expect(commands(s)).toEqual(['create-recovery-key', 'my-device', 'about']);
+    expect(commands(s)).toEqual(['create-recovery-key', 'forgot-passphrase', 'my-device', 'about']);
     expect(commands(state({ app: { version: '1', platform: 'darwin' } }, { action: luks }))).not.toContain(
       'create-recovery-key',
     );

@@ -19,6 +19,17 @@ export function trayModelFor(state: UiState): TrayModel {
   ) {
     menu.push({ kind: 'command', command: 'create-recovery-key', label: s.menu.createRecoveryKey });
   }
+  // "I forgot my disk passphrase": the person unlocked with the recovery key (an escrowed LUKS key exists).
+  const escrowedLuks = state.status?.volumes.some(
+    (v) => v.encryption === 'luks2' && v.escrow.state === 'escrowed',
+  );
+  if (
+    state.connection.state === 'connected' &&
+    state.app.platform === 'linux' &&
+    (action?.kind === 'luks_new_passphrase' || escrowedLuks)
+  ) {
+    menu.push({ kind: 'command', command: 'forgot-passphrase', label: s.menu.forgotPassphrase });
+  }
   if (state.connection.state === 'connected' && action?.kind === 'macos_logout') {
     menu.push({ kind: 'command', command: 'log-out', label: s.menu.logOut });
   }
@@ -40,7 +51,11 @@ function iconAndLine(state: UiState): { icon: TrayIconState; line: string } {
   if (status.server.slowDown && anyVolume(status, ['uploading'])) {
     return { icon: 'working', line: s.status.serverSlowDown };
   }
-  if (state.passphrase.phase === 'submitting' || anyVolume(status, ['in_progress', 'uploading'])) {
+  if (
+    state.passphrase.phase === 'submitting' ||
+    state.newPassphrase.phase === 'submitting' ||
+    anyVolume(status, ['in_progress', 'uploading'])
+  ) {
     return { icon: 'working', line: s.status.working };
   }
   if (status.action) return { icon: 'action_needed', line: actionLine(status.action.kind) };
@@ -58,6 +73,7 @@ function iconAndLine(state: UiState): { icon: TrayIconState; line: string } {
 function actionLine(kind: NonNullable<DeviceStatus['action']>['kind']): string {
   if (kind === 'luks_passphrase') return s.status.actionLuks;
   if (kind === 'macos_logout') return s.status.actionLogout;
+  if (kind === 'luks_new_passphrase') return s.status.actionReset;
   return s.status.actionBitlocker;
 }
 

@@ -33,6 +33,7 @@ const SIZES: Record<WindowKind, { width: number; height: number }> = {
   'my-device': { width: 700, height: 720 },
   logout: { width: 560, height: 560 },
   about: { width: 420, height: 380 },
+  'new-passphrase': { width: 580, height: 680 },
 };
 
 /**

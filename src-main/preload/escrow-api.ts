@@ -14,6 +14,9 @@ export function createEscrowApi(
     subscribe: (listener) => feed.subscribe(listener),
     // The string crosses to main once; main turns it into a Buffer, sends it to the agent and wipes it.
     createRecoveryKey: (passphrase) => invoke({ type: 'createRecoveryKey', passphrase }),
+    setNewPassphrase: (recoveryKey, passphrase, removeOldPassphrase) =>
+      invoke({ type: 'setNewPassphrase', recoveryKey, passphrase, removeOldPassphrase }),
+    linkComputer: () => invoke({ type: 'linkComputer' }),
     remindLater: () => invoke({ type: 'remindLater' }),
     deferLogout: () => invoke({ type: 'deferLogout' }),
     logOutNow: () => invoke({ type: 'logOutNow' }),

@@ -43,6 +43,8 @@ describe('preload', () => {
         'openWindow',
         'remindLater',
         'createRecoveryKey',
+        'setNewPassphrase',
+        'linkComputer',
         'subscribe',
       ].sort(),
     );

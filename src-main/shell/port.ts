@@ -13,7 +13,7 @@ export type TrayIconState =
   | 'agent_unavailable'
   | 'server_unreachable';
 
-export type MenuCommand = 'create-recovery-key' | 'log-out' | 'my-device' | 'about';
+export type MenuCommand = 'create-recovery-key' | 'forgot-passphrase' | 'log-out' | 'my-device' | 'about';
 
 export type MenuItem =
   | { kind: 'status'; label: string }

@@ -5,6 +5,7 @@ import { escrowApi } from '../api.js';
 import { AgentBanner, StateIcon, type Tone, useEscape } from '../components.js';
 import { formatDateTime } from '../format.js';
 import { strings } from '../strings.js';
+import { LinkComputer } from './link-computer.js';
 
 const t = strings.device;
 
@@ -47,6 +48,8 @@ export function MyDevice({ state }: { state: UiState }) {
           ))}
         </section>
       ) : null}
+
+      <LinkComputer state={state} />
 
       <section aria-labelledby="conn-title">
         <h2 id="conn-title" className="visually-hidden">
@@ -92,9 +95,27 @@ export function MyDevice({ state }: { state: UiState }) {
           <button type="button" className="link" onClick={() => void escrowApi().openContact()}>
             {t.contact(status.organization.name)}
           </button>
-        ) : (
+        ) : null}
+        {status?.organization?.contactEmail || status?.organization?.contactPhone ? (
+          // Shown as text to read or copy: the one link the page opens is the server's contact URL.
+          <dl className="contact-details">
+            {status.organization.contactEmail ? (
+              <>
+                <dt>{t.contactEmail}</dt>
+                <dd>{status.organization.contactEmail}</dd>
+              </>
+            ) : null}
+            {status.organization.contactPhone ? (
+              <>
+                <dt>{t.contactPhone}</dt>
+                <dd>{status.organization.contactPhone}</dd>
+              </>
+            ) : null}
+          </dl>
+        ) : null}
+        {!status?.organization?.contactUrl && !status?.organization?.contactPhone ? (
           <p className="muted">{t.noContact}</p>
-        )}
+        ) : null}
       </section>
     </main>
   );
@@ -161,6 +182,16 @@ function summaryOf(state: UiState): {
     };
   }
   if (action?.kind === 'bitlocker') return { tone: 'warn', text: action.message };
+  if (action?.kind === 'luks_new_passphrase') {
+    return {
+      tone: 'warn',
+      text: strings.newPassphrase.why,
+      button: {
+        label: strings.newPassphrase.title,
+        onClick: () => void escrowApi().openWindow('new-passphrase'),
+      },
+    };
+  }
   const volumes = state.status.volumes;
   if (volumes.some((v) => v.escrow.state === 'failed'))
     return { tone: 'error', text: t.troubleshooting.failed };

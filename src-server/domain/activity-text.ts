@@ -51,10 +51,14 @@ export function describeActivity(a: Activity): string {
       return `${host} enrolled`;
     case 'host_re_enrolled':
       return `${host} enrolled again (its previous key was archived)`;
+    case 'host_claimed_without_proof':
+      return `A computer (${s('hostname')}, serial ${s('hardware_serial')}) claimed to be ${host} without its identity key; it waits as pending host ${s('pending_host_id')} until an admin merges it`;
+    case 'merged_pending_host':
+      return `${a.actor} merged pending host ${s('pending_host_id')} into ${host} (its previous key was archived)`;
     case 'host_team_changed':
       return `${a.actor} moved ${host} to ${s('to_team_name') || '"no team"'}`;
     case 'disk_encryption_status_changed':
-      return `${host}: ${s('from') || 'new'} → ${s('to')}. ${s('detail')}`.trim();
+      return `${host}: ${s('from') ? `${statusWords(s('from'))} → ` : ''}${statusWords(s('to'))}. ${s('detail')}`.trim();
     case 'key_escrowed':
       return `${host} escrowed a ${s('kind')} key${d.decryptable === false ? ' that the server cannot decrypt' : ''}`;
     case 'key_verified':
@@ -81,3 +85,15 @@ export function describeActivity(a: Activity): string {
       return `${a.actor}: ${a.type}`;
   }
 }
+
+/** Fleet's status names as the console shows them ("action_required" → "Action required"). */
+const STATUS_WORDS: Record<string, string> = {
+  verified: 'Verified',
+  verifying: 'Verifying',
+  action_required: 'Action required',
+  enforcing: 'Enforcing',
+  failed: 'Failed',
+  removing_enforcement: 'Removing enforcement',
+  unmanaged: 'Not managed',
+};
+const statusWords = (status: string) => STATUS_WORDS[status] ?? status;

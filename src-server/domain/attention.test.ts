@@ -37,16 +37,21 @@ describe('needs attention, in plain words', () => {
     expect(attentionReasons(v, now)[0]?.text).toBe(
       'No key has been escrowed since the host enrolled 2 days ago.',
     );
-    const mac = hostView({
-      platform: 'darwin',
-      key: null,
-      host: { enrolled_at: '2025-12-01T00:00:00.000Z' },
-    });
-    expect(attentionReasons(mac, now, 3).map((r) => r.text)).toEqual([
+    const mac = (logout_deferrals: number | null) =>
+      hostView({
+        platform: 'darwin',
+        key: null,
+        host: { enrolled_at: '2025-12-01T00:00:00.000Z', logout_deferrals },
+      });
+    expect(attentionReasons(mac(3), now).map((r) => r.text)).toEqual([
       'FileVault is still off, 33 days after the Mac enrolled.',
       'The user postponed the log-out 3 times.',
     ]);
-    expect(codes(mac, now, 2)).toEqual(['filevault_off']);
+    expect(codes(mac(2), now)).toEqual(['filevault_off']);
+    expect(codes(mac(null), now)).toEqual(['filevault_off']);
+    // A healthy Mac whose rotation waits for a log-out the user keeps postponing.
+    const rotating = hostView({ platform: 'darwin', host: { rotate_requested: true, logout_deferrals: 4 } });
+    expect(codes(rotating, now)).toEqual(['logout_postponed', 'rotation_pending']);
   });
 
   it('names a passed deadline, a pending rotation and a silent host', () => {

@@ -17,10 +17,16 @@ export const ATTENTION = {
 
 const DAY_MS = 86_400_000;
 
-export function attentionQueryTimes(now: Date): { seenBefore: string; enrolledBefore: string } {
+/** The thresholds the store picks candidates by, as of `now`. */
+export function attentionThresholds(now: Date): {
+  seenBefore: string;
+  enrolledBefore: string;
+  deferralsAtLeast: number;
+} {
   return {
     seenBefore: new Date(now.getTime() - ATTENTION.staleDays * DAY_MS).toISOString(),
     enrolledBefore: new Date(now.getTime() - ATTENTION.enforcingDays * DAY_MS).toISOString(),
+    deferralsAtLeast: ATTENTION.deferralsWorthMentioning,
   };
 }
 
@@ -28,17 +34,11 @@ const days = (from: string, now: Date) => Math.floor((now.getTime() - Date.parse
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const date = (iso: string) => iso.slice(0, 10);
 
-/**
- * `deferrals`: how often the user postponed the log-out, when the agent reports it (today's agents do not,
- * so it is null and that reason never appears).
- */
-export function attentionReasons(
-  view: HostView,
-  now: Date,
-  deferrals: number | null = null,
-): AttentionReason[] {
+export function attentionReasons(view: HostView, now: Date): AttentionReason[] {
   const out: AttentionReason[] = [];
   const { host, key } = view;
+  // How often the user postponed the log-out the agent asks for now (macOS agents report it).
+  const deferrals = host.logout_deferrals ?? null;
   const report = reportedStatus(view);
   const status = diskEncryptionStatus(view).status;
   const managed = view.encryption_enabled;

@@ -103,6 +103,8 @@ export const ROUTE_RULES: Record<AdminRouteName, RouteRule> = {
   revealArchivedKeysPost: write('keys.reveal', 'host'),
   rotateKey: write('keys.rotate', 'host'),
   transferHosts: write('teams.write', 'team'),
+  // Gives a known host's identity (its key, its node key) to another enrollment: fleet-wide people only.
+  mergePendingHost: write('teams.write', 'global'),
 
   encryptionSummary: read('dashboard.read', 'fleet'),
   dashboard: read('dashboard.read', 'fleet'),

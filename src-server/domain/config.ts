@@ -6,7 +6,7 @@ import { linkedUser, recoveryKeyUsed } from './self-service.js';
 
 export interface ServerSettings {
   escrowCertificatePem: string;
-  orgInfo: { org_name: string; contact_url: string };
+  orgInfo: ConfigResponse['org_info'];
 }
 
 /** Digest of the fleet-wide part, once per settings object (the certificate alone is 1.7 kB of PEM). */

@@ -1,4 +1,5 @@
 import type { OrgInfo } from '../../ipc/admin/teams.js';
+import type { ConfigResponse } from '../../ipc/agent-server/orbit-api.js';
 
 /** The organisation's name and IT contact: one settings row, set by `PATCH /config` or `escrow-server set-org`. */
 export const ORG_SETTING = 'org_info';
@@ -16,11 +17,16 @@ export function parseOrg(text: string | null, fallback: OrgInfo): OrgInfo {
 }
 
 /**
- * What agents get (and the desktop app's My Device shows): Fleet's org_info has a name and one contact URL.
- * Without a URL, the email becomes a mailto: link, so "Contact IT" still works; the phone number needs a
- * field in the agent contract first (ipc/agent-server), so it is not sent yet.
+ * What agents get (and the desktop app's My Device shows): Fleet's org_info (a name and one contact URL)
+ * plus our email and phone. Without a URL, the email becomes the mailto: link, so "Contact IT" still works
+ * for an agent that knows only Fleet's fields.
  */
-export function agentOrgInfo(org: OrgInfo): { org_name: string; contact_url: string } {
+export function agentOrgInfo(org: OrgInfo): ConfigResponse['org_info'] {
   const url = org.contact_url || (org.contact_email ? `mailto:${org.contact_email}` : '');
-  return { org_name: org.org_name, contact_url: url };
+  return {
+    org_name: org.org_name,
+    contact_url: url,
+    contact_email: org.contact_email,
+    contact_phone: org.contact_phone,
+  };
 }

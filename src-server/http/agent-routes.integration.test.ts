@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_API_PATHS, CAPABILITIES_HEADER, ConfigResponse } from '../../ipc/agent-server/orbit-api.js';
+import { newHostKey, signedClaim } from '../test-support/host-keys.js';
 import {
   BITLOCKER_KEY,
   config,
@@ -12,6 +13,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../test-support/server.js';
+import { digest } from './secrets.js';
 
 let t: TestServer;
 beforeEach(async () => {
@@ -164,6 +166,97 @@ describe('enroll', () => {
   });
 });
 
+describe('enroll: proof of identity (issue 18, finding 2)', () => {
+  /** Host B, enrolled by its own agent, with a key escrowed. */
+  async function hostB() {
+    await enableNoTeam();
+    const b = await enroll(t, 'linux', randomUUID());
+    const env = await envelopeFor(t, b.nodeKey, luksKey(1));
+    const sent = await t.post(AGENT_API_PATHS.luksData, {
+      orbit_node_key: b.nodeKey,
+      key_slot: 3,
+      salt: 'abc',
+      base64_encrypted: env,
+      client_error: '',
+    });
+    expect(sent.status).toBe(204);
+    return { ...b, envelope: env };
+  }
+
+  it("anyone with the enroll secret claiming B's hardware_uuid gets a pending host; B's key, node key and record stay B's", async () => {
+    const b = await hostB();
+    const before = await t.server.store.getHostView(b.hostId);
+    // Without a proof (an old agent, or curl), and with a key of the attacker's own.
+    for (const key of [null, newHostKey()]) {
+      const attacker = await enroll(t, 'linux', b.identity.hardware_uuid, key);
+      expect(attacker.pendingMerge).toBe(true);
+      expect(attacker.hostId).not.toBe(b.hostId);
+      // The attacker's node key reaches only its own pending host, never B's.
+      expect((await t.server.store.findHostByNodeKeyHash(digest(attacker.nodeKey)))?.host.id).toBe(
+        attacker.hostId,
+      );
+    }
+    // B's agent still checks in with its node key and B's key was neither archived nor replaced.
+    expect((await config(t, b.nodeKey)).notifications.run_disk_encryption_escrow).toBe(false);
+    const after = await t.server.store.getHostView(b.hostId);
+    expect(after?.key?.base64_encrypted).toBe(b.envelope);
+    expect(after?.host).toEqual(before?.host);
+    expect(await t.server.store.listArchivedKeys(b.hostId)).toEqual([]);
+    // B's timeline says that someone claimed to be it.
+    const acts = await t.server.store.listActivities({ hostId: b.hostId, limit: 20 });
+    expect(acts.filter((a) => a.type === 'host_claimed_without_proof')).toHaveLength(2);
+  });
+
+  it("a forged signature or a proof far from the server's clock is refused with 400", async () => {
+    const b = await hostB();
+    const proof = signedClaim(newHostKey(), b.identity.hardware_uuid);
+    const forged = { ...proof, public_key: signedClaim(newHostKey(), 'x').public_key };
+    const old = signedClaim(newHostKey(), b.identity.hardware_uuid, new Date(Date.now() - 3600_000));
+    for (const [host_identity, error] of [
+      [forged, /signature does not verify/],
+      [old, /too far from the server clock/],
+    ] as const) {
+      const res = await t.post(AGENT_API_PATHS.enroll, {
+        enroll_secret: t.init.enroll_secret,
+        ...b.identity,
+        host_identity,
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(error);
+    }
+  });
+
+  it('a reinstalled computer (new key) escrows on its pending host; an admin merge makes it B, audited', async () => {
+    const b = await hostB();
+    const reinstalled = await enroll(t, 'linux', b.identity.hardware_uuid, newHostKey());
+    const env = await envelopeFor(t, reinstalled.nodeKey, luksKey(2));
+    await t.post(AGENT_API_PATHS.luksData, {
+      orbit_node_key: reinstalled.nodeKey,
+      key_slot: 4,
+      salt: 'def',
+      base64_encrypted: env,
+      client_error: '',
+    });
+    const merge = `/api/latest/fleet/hosts/${reinstalled.hostId}/merge`;
+    expect((await t.post(`/api/latest/fleet/hosts/${b.hostId}/merge`, {}, ADMIN())).status).toBe(404);
+    const res = await t.post(merge, {}, ADMIN());
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ host_id: b.hostId });
+    // The reinstalled agent's node key is now B's; B's old node key is gone; B holds the new key.
+    expect((await t.post(AGENT_API_PATHS.config, { orbit_node_key: b.nodeKey })).status).toBe(401);
+    await config(t, reinstalled.nodeKey);
+    const view = await t.server.store.findHostByNodeKeyHash(digest(reinstalled.nodeKey));
+    expect(view?.host.id).toBe(b.hostId);
+    expect(view?.key?.base64_encrypted).toBe(env);
+    expect((await t.server.store.listArchivedKeys(b.hostId)).map((a) => a.reason)).toEqual(['merged']);
+    const acts = await t.server.store.listActivities({ hostId: b.hostId, limit: 50 });
+    expect(acts.find((a) => a.type === 'merged_pending_host')).toMatchObject({
+      actor_kind: 'api_token',
+    });
+    expect((await t.post(merge, {}, ADMIN())).status).toBe(404);
+  });
+});
+
 describe('config', () => {
   it('advertises what the server supports in X-Fleet-Capabilities on orbit answers, errors included', async () => {
     const { nodeKey } = await enroll(t);
@@ -250,6 +343,53 @@ describe('disk_encryption_status', () => {
       host: { reported_status: { luks: { device: string } } };
     };
     expect(host.host.reported_status.luks.device).toBe('/dev/nvme0n1p3');
+  });
+
+  it('names the person at the screen and the postponed log-outs: host page, search, needs attention', async () => {
+    await enableNoTeam();
+    const mac = await enroll(t, 'darwin');
+    const report = (extra: object) =>
+      t.post(AGENT_API_PATHS.diskEncryptionStatus, {
+        orbit_node_key: mac.nodeKey,
+        platform: 'darwin',
+        boot_volume_encrypted: true,
+        filevault: { enabled: true, has_personal_recovery_key: false },
+        agent_version: '0.2.0',
+        ...extra,
+      });
+    expect((await report({ logged_in_user: '<b>grace</b>', logout_deferrals: 3 })).status).toBe(204);
+    const host = async () =>
+      (
+        (await (await t.get(`/api/latest/fleet/hosts/${mac.hostId}`, ADMIN())).json()) as {
+          host: {
+            logged_in_user: string | null;
+            logout_deferrals: number | null;
+            needs_attention: { code: string; text: string }[];
+          };
+        }
+      ).host;
+    expect(await host()).toMatchObject({ logged_in_user: '<b>grace</b>', logout_deferrals: 3 });
+    expect((await host()).needs_attention).toContainEqual({
+      code: 'logout_postponed',
+      text: 'The user postponed the log-out 3 times.',
+    });
+    const found = (await (await t.get('/api/latest/fleet/hosts?query=GRACE', ADMIN())).json()) as {
+      hosts: { id: number }[];
+    };
+    expect(found.hosts.map((h) => h.id)).toEqual([mac.hostId]);
+    const attention = (await (await t.get('/api/latest/fleet/hosts/needs_attention', ADMIN())).json()) as {
+      hosts: { host: { id: number }; reasons: { code: string }[] }[];
+    };
+    expect(attention.hosts.find((h) => h.host.id === mac.hostId)?.reasons.map((r) => r.code)).toContain(
+      'logout_postponed',
+    );
+    // The user logged out and the new key is on its way: no log-out asked for, still the same person's Mac.
+    expect((await report({ logged_in_user: null, logout_deferrals: null })).status).toBe(204);
+    expect(await host()).toMatchObject({ logged_in_user: '<b>grace</b>', logout_deferrals: null });
+    // An agent from before these fields is still accepted; a negative count or an oversized name is not.
+    expect((await report({})).status).toBe(204);
+    expect((await report({ logout_deferrals: -1 })).status).toBe(400);
+    expect((await report({ logged_in_user: 'x'.repeat(257) })).status).toBe(400);
   });
 
   it('400s a platform that differs from the enrolled one, and a bad slot', async () => {

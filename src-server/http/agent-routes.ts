@@ -17,6 +17,7 @@ import type { HostView } from '../storage/port.js';
 import { addressKey } from './client-address.js';
 import type { ServerContext } from './context.js';
 import { hostEvent, keyKindName } from './host-events.js';
+import { checkHostClaim } from './host-identity-check.js';
 import type { PreparedConfig } from './prepared-configs.js';
 import { type RateLimiter, takeAll } from './rate-limit.js';
 import { digest, matchesDigest, newSecret } from './secrets.js';
@@ -77,31 +78,53 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
       ctx.enrollRefusals.note(address, { ip: req.ip });
       return sendError(reply, 401, 'invalid enroll secret');
     }
-    // The host table grows only as fast as new hosts may enroll with this secret; a re-enroll gives its
-    // token back.
+    const claim = checkHostClaim(body);
+    if (claim && 'refused' in claim) return sendError(reply, 400, claim.refused);
+    // The host table grows only as fast as new hosts may enroll with this secret (pending ones included);
+    // a proven re-enroll gives its token back.
     const secret = secretKey();
     if (!ctx.limits.newHostsPerSecret.take(secret)) {
       return tooMany(reply, ctx.limits.newHostsPerSecret, 'too many new hosts are enrolling; retry later');
     }
     const nodeKey = newSecret();
-    const { enroll_secret: _secret, ...identity } = body;
+    const { enroll_secret: _secret, host_identity: _claim, ...identity } = body;
     const nodeKeyHash = digest(nodeKey);
     // Two first enrolls of the same hardware at once both find no row and both insert; the database's
-    // UNIQUE index refuses the second, which is then a re-enroll of the row the first one made.
-    const { hostId, reenrolled } = await ctx.store
-      .enrollHost(identity, nodeKeyHash)
-      .catch(() => ctx.store.enrollHost(identity, nodeKeyHash));
+    // UNIQUE index refuses the second, which then finds the row the first one made.
+    const { hostId, reenrolled, claimsHostId } = await ctx.store
+      .enrollHost(identity, nodeKeyHash, claim)
+      .catch(() => ctx.store.enrollHost(identity, nodeKeyHash, claim));
     if (reenrolled) ctx.limits.newHostsPerSecret.refund(secret);
-    ctx.log.info({ host_id: hostId, reenrolled, platform: body.platform }, 'host enrolled');
+    ctx.log.info(
+      { host_id: hostId, reenrolled, platform: body.platform, claims_host_id: claimsHostId },
+      claimsHostId === null
+        ? 'host enrolled'
+        : 'enrollment claimed a known hardware UUID without proof: pending host',
+    );
     const enrolled = await ctx.store.getHostView(hostId);
     if (enrolled) {
       await hostEvent(ctx.store, enrolled, reenrolled ? 'host_re_enrolled' : 'host_enrolled', {
         platform: body.platform,
         hardware_serial: body.hardware_serial,
+        ...(claimsHostId === null ? {} : { claims_host_id: claimsHostId }),
       });
     }
+    if (claimsHostId !== null) {
+      // On the known host's timeline too: someone claimed to be it.
+      const known = await ctx.store.getHostView(claimsHostId);
+      if (known) {
+        await hostEvent(ctx.store, known, 'host_claimed_without_proof', {
+          pending_host_id: hostId,
+          hardware_serial: body.hardware_serial,
+          hostname: body.hostname,
+        });
+      }
+    }
     if (reenrolled) await ctx.waiters.notify([hostId]);
-    const response: EnrollResponse = { orbit_node_key: nodeKey };
+    const response: EnrollResponse = {
+      orbit_node_key: nodeKey,
+      ...(claimsHostId === null ? {} : { pending_merge: true }),
+    };
     return response;
   });
 
@@ -154,7 +177,10 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ServerContext): v
         token_state: body.luks?.token_state ?? null,
       });
     }
-    await ctx.store.saveStatusReport(view.host.id, JSON.stringify(report));
+    await ctx.store.saveStatusReport(view.host.id, JSON.stringify(report), {
+      logged_in_user: body.logged_in_user,
+      logout_deferrals: body.logout_deferrals,
+    });
     await ctx.waiters.notify([view.host.id]);
     return reply.code(204).send();
   });

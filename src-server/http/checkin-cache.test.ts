@@ -53,9 +53,12 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function enrolled(uuid: string = randomUUID()) {
+/** Enrolls as the agent of `uuid` (the same identity key each time, a later proof each time), or as `key`. */
+let proofs = 0;
+async function enrolled(uuid: string = randomUUID(), key = `key-of-${uuid}`) {
   const nodeKey = randomUUID();
-  const { hostId } = await store.enrollHost(identity(uuid), digest(nodeKey));
+  const signed_at = new Date(Date.UTC(2026, 0, 1) + ++proofs * 1000).toISOString();
+  const { hostId } = await store.enrollHost(identity(uuid), digest(nodeKey), { public_key: key, signed_at });
   return { hostId, hash: digest(nodeKey) };
 }
 
@@ -79,6 +82,18 @@ describe('CheckinCache', () => {
     expect(second.hostId).toBe(first.hostId);
     expect(await cache.lookup(first.hash)).toBeNull();
     expect((await cache.lookup(second.hash))?.hostId).toBe(first.hostId);
+  });
+
+  it('forgets the known host’s node key when an admin merges a pending host into it', async () => {
+    const uuid = randomUUID();
+    const known = await enrolled(uuid);
+    const reinstalled = await enrolled(uuid, 'another-key');
+    expect(reinstalled.hostId).not.toBe(known.hostId);
+    expect((await cache.lookup(known.hash))?.hostId).toBe(known.hostId);
+    expect((await cache.lookup(reinstalled.hash))?.hostId).toBe(reinstalled.hostId);
+    await store.mergePendingHost(reinstalled.hostId);
+    expect(await cache.lookup(known.hash)).toBeNull();
+    expect((await cache.lookup(reinstalled.hash))?.hostId).toBe(known.hostId);
   });
 
   it('follows the host’s key, its team and its team’s switch', async () => {

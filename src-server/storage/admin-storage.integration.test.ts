@@ -32,8 +32,15 @@ const identity = (i: number, over: Partial<HostIdentity> = {}): HostIdentity => 
 describe.each(storeAdapters(() => postgres))('admin storage on $name', (adapter) => {
   let store: EscrowStore;
   let cleanup: () => void;
+  let reopen: () => Promise<EscrowStore>;
   beforeEach(async () => {
-    ({ store, cleanup } = await adapter.open());
+    const opened = await adapter.open();
+    ({ store, cleanup } = opened);
+    reopen = () =>
+      openStore({
+        dataDir: opened.dir,
+        ...('databaseUrl' in opened ? { databaseUrl: opened.databaseUrl as string } : {}),
+      });
   });
   afterEach(async () => {
     await store.close();
@@ -150,9 +157,131 @@ describe.each(storeAdapters(() => postgres))('admin storage on $name', (adapter)
       filter: {},
       seenBefore: '2000-01-01T00:00:00.000Z',
       enrolledBefore: '2000-01-01T00:00:00.000Z',
+      deferralsAtLeast: 3,
     };
     expect((await store.attentionCandidates(q, 10)).map((v) => v.host.id)).toEqual([ids[0]]);
     expect(await store.countAttentionCandidates(q)).toBe(1);
+    // A Mac whose user keeps postponing the log-out is a candidate from the third time on; an unmanaged
+    // one (a report that raced with escrow being turned off) is not.
+    const report = (deferrals: number) =>
+      JSON.stringify({
+        platform: 'darwin',
+        boot_volume_encrypted: false,
+        agent_version: '1',
+        logout_deferrals: deferrals,
+      });
+    await store.saveStatusReport(ids[1] as number, report(2), { logout_deferrals: 2 });
+    await store.saveStatusReport(ids[3] as number, report(5), { logout_deferrals: 5 });
+    expect(await store.countAttentionCandidates(q)).toBe(1);
+    await store.saveStatusReport(ids[1] as number, report(3), { logout_deferrals: 3 });
+    expect((await store.attentionCandidates(q, 10)).map((v) => v.host.id)).toEqual([ids[0], ids[1]]);
+    expect((await store.getHostView(ids[1] as number))?.host.logout_deferrals).toBe(3);
+  });
+
+  it('turning escrow on: the change is committed before the statuses follow, and a restart finishes them', async () => {
+    const ids = await fleet(2);
+    const [linux, mac] = ids as [number, number];
+    const status = async (s: EscrowStore, id: number) =>
+      (await s.getHostView(id))?.host.disk_encryption_status;
+    let during: unknown;
+    await store.setDiskEncryption(
+      null,
+      true,
+      {},
+      {
+        beforeStatusRefresh: async (hostIds) => {
+          const v = await store.getHostView(linux);
+          during = { hostIds, enabled: v?.encryption_enabled, status: v?.host.disk_encryption_status };
+        },
+      },
+    );
+    // What the agents are told is already true; the console's stored status is re-derived after.
+    expect(during).toEqual({ hostIds: ids, enabled: true, status: 'unmanaged' });
+    expect([await status(store, linux), await status(store, mac)]).toEqual(['action_required', 'enforcing']);
+
+    // The statuses follow even when telling the agents failed.
+    await expect(
+      store.setDiskEncryption(
+        null,
+        false,
+        {},
+        { beforeStatusRefresh: () => Promise.reject(new Error('boom')) },
+      ),
+    ).rejects.toThrow('boom');
+    expect(await status(store, linux)).toBe('unmanaged');
+
+    // The server dies while the agents are being told: the next start re-derives the statuses and records
+    // their changes as host events.
+    let release = () => {};
+    let reached = () => {};
+    const atCallback = new Promise<void>((r) => {
+      reached = r;
+    });
+    const killed = store.setDiskEncryption(
+      null,
+      true,
+      {},
+      {
+        beforeStatusRefresh: () => {
+          reached();
+          return new Promise<void>((r) => {
+            release = r;
+          });
+        },
+      },
+    );
+    await atCallback;
+    expect(await status(store, linux)).toBe('unmanaged');
+    const restarted = await reopen();
+    try {
+      expect(await status(restarted, linux)).toBe('action_required');
+      const events = await restarted.listActivities({ hostId: linux, limit: 10 });
+      expect(events[0]).toMatchObject({
+        type: 'disk_encryption_status_changed',
+        details: { to: 'action_required' },
+      });
+    } finally {
+      await restarted.close();
+    }
+    release();
+    await killed;
+    expect(await status(store, mac)).toBe('enforcing');
+  });
+
+  it('keeps the person an agent last reported at the screen, searchable, and the log-out deferrals', async () => {
+    const [id] = await fleet(1);
+    const hostId = id as number;
+    const find = async (query: string) =>
+      (
+        await store.searchHosts({ filter: { query }, order: { key: 'hostname', direction: 'asc' }, limit: 5 })
+      ).map((v) => v.host.id);
+    const save = (facts: { logged_in_user?: string | null; logout_deferrals?: number | null }) =>
+      store.saveStatusReport(
+        hostId,
+        JSON.stringify({ platform: 'linux', boot_volume_encrypted: true }),
+        facts,
+      );
+    expect(await find('grace')).toEqual([]);
+    await save({ logged_in_user: 'Grace.Hopper', logout_deferrals: 1 });
+    expect(await find('grace.h')).toEqual([hostId]); // search is case-insensitive
+    expect(await find('hopper')).toEqual([hostId]);
+    expect((await store.getHostView(hostId))?.host).toMatchObject({
+      logged_in_user: 'Grace.Hopper',
+      logout_deferrals: 1,
+    });
+    // Logged out (null) or an agent that does not say (undefined): still her laptop.
+    await save({ logged_in_user: null, logout_deferrals: null });
+    await save({});
+    expect(await find('hopper')).toEqual([hostId]);
+    expect((await store.getHostView(hostId))?.host).toMatchObject({
+      logged_in_user: 'Grace.Hopper',
+      logout_deferrals: null,
+    });
+    await save({ logged_in_user: 'alan' });
+    expect(await find('hopper')).toEqual([]);
+    expect(await find('alan')).toEqual([hostId]);
+    // The host's own identity is still searchable beside the person.
+    expect(await find(identity(0).hardware_serial.toLowerCase())).toEqual([hostId]);
   });
 
   it('stores people, sessions and scoped, expiring, revocable tokens', async () => {

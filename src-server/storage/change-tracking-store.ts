@@ -4,6 +4,7 @@ import type {
   AttentionQuery,
   DecryptabilityAnswer,
   EncryptionPolicyChange,
+  HostClaim,
   HostFilter,
   HostIdentity,
   HostPageRequest,
@@ -13,6 +14,8 @@ import type {
   NewToken,
   NewUser,
   Scope,
+  SetDiskEncryptionOptions,
+  StatusReportFacts,
   UserChange,
 } from './records.js';
 import { ChangeTrackingSsoStore } from './sso-change-tracking.js';
@@ -77,13 +80,21 @@ export class ChangeTrackingStore implements EscrowStore {
   putSetting(name: string, value: string) {
     return this.write({ kind: 'all' }, () => this.inner.putSetting(name, value));
   }
-  enrollHost(identity: HostIdentity, nodeKeyHash: string) {
+  enrollHost(identity: HostIdentity, nodeKeyHash: string, claim: HostClaim | null = null) {
     // Which host a re-enroll replaces is known only afterwards; before, nothing may be cached meanwhile.
     return this.write(
       { kind: 'hosts', hostIds: [] },
-      () => this.inner.enrollHost(identity, nodeKeyHash),
+      () => this.inner.enrollHost(identity, nodeKeyHash, claim),
       (r) => ({ kind: 'hosts', hostIds: [r.hostId] }),
     );
+  }
+  listPendingHosts() {
+    return this.inner.listPendingHosts();
+  }
+  mergePendingHost(pendingId: number) {
+    // The known host takes the pending one's node key; which host that is shows only inside. A rare admin
+    // action, so everything cached is dropped.
+    return this.write({ kind: 'all' }, () => this.inner.mergePendingHost(pendingId));
   }
   findHostByNodeKeyHash(nodeKeyHash: string) {
     return this.inner.findHostByNodeKeyHash(nodeKeyHash);
@@ -106,8 +117,8 @@ export class ChangeTrackingStore implements EscrowStore {
   touchHost(hostId: number) {
     return this.write({ kind: 'touched', hostId }, () => this.inner.touchHost(hostId));
   }
-  saveStatusReport(hostId: number, reportJson: string) {
-    return this.write(hosts([hostId]), () => this.inner.saveStatusReport(hostId, reportJson));
+  saveStatusReport(hostId: number, reportJson: string, facts?: StatusReportFacts) {
+    return this.write(hosts([hostId]), () => this.inner.saveStatusReport(hostId, reportJson, facts));
   }
   storeKey(hostId: number, key: NewKey) {
     return this.write(hosts([hostId]), () => this.inner.storeKey(hostId, key));
@@ -150,9 +161,16 @@ export class ChangeTrackingStore implements EscrowStore {
   getTeam(id: number) {
     return this.inner.getTeam(id);
   }
-  setDiskEncryption(teamId: number | null, enabled: boolean, policy?: EncryptionPolicyChange) {
-    // Every host of the team changes; which ones those are is the store's to say, so all are dropped.
-    return this.write({ kind: 'all' }, () => this.inner.setDiskEncryption(teamId, enabled, policy));
+  setDiskEncryption(
+    teamId: number | null,
+    enabled: boolean,
+    policy?: EncryptionPolicyChange,
+    opts?: SetDiskEncryptionOptions,
+  ) {
+    // Every host of the team changes; which ones those are is the store's to say, so all are dropped. The
+    // write ends after the status refresh; reads in between (the long-poll answers) see the committed
+    // change and are just not cached.
+    return this.write({ kind: 'all' }, () => this.inner.setDiskEncryption(teamId, enabled, policy, opts));
   }
   transferHosts(teamId: number | null, hostIds: readonly number[]) {
     return this.write(hosts(hostIds), () => this.inner.transferHosts(teamId, hostIds));

@@ -8,6 +8,8 @@ import type {
   DecryptabilityAnswer,
   EncryptionPolicy,
   EncryptionPolicyChange,
+  EnrollOutcome,
+  HostClaim,
   HostFilter,
   HostIdentity,
   HostPageRequest,
@@ -17,9 +19,12 @@ import type {
   NewSession,
   NewToken,
   NewUser,
+  PendingHost,
   Scope,
   SessionRecord,
+  SetDiskEncryptionOptions,
   StatusCount,
+  StatusReportFacts,
   Team,
   TokenRecord,
   UncheckedKey,
@@ -49,9 +54,13 @@ export interface EscrowStore {
 
   /**
    * Enroll or re-enroll (same hardware_uuid). A re-enroll archives the current key, deletes it and gives
-   * the host a new node key, so escrow starts again.
+   * the host a new node key, so escrow starts again. A re-enroll must prove the host's identity (`claim`,
+   * signature already checked); one that does not becomes a separate pending host (sql/host-enrollment.ts).
    */
-  enrollHost(identity: HostIdentity, nodeKeyHash: string): Promise<{ hostId: number; reenrolled: boolean }>;
+  enrollHost(identity: HostIdentity, nodeKeyHash: string, claim?: HostClaim | null): Promise<EnrollOutcome>;
+  listPendingHosts(): Promise<PendingHost[]>;
+  /** An admin's merge of a pending host into the host it claims to be; null when it is not pending. */
+  mergePendingHost(pendingId: number): Promise<{ hostId: number; hardwareUuid: string } | null>;
   findHostByNodeKeyHash(nodeKeyHash: string): Promise<HostView | null>;
   getHostView(hostId: number): Promise<HostView | null>;
   listHostViews(filter: { teamId?: number | null }): Promise<HostView[]>;
@@ -61,7 +70,8 @@ export interface EscrowStore {
   /** Exact hardware UUID, then serial, then hostname (lowest id wins when several hosts share one). */
   findHostByIdentifier(identifier: string, scope: Scope): Promise<HostView | null>;
   touchHost(hostId: number): Promise<void>;
-  saveStatusReport(hostId: number, reportJson: string): Promise<void>;
+  /** Stores the report and what it says about the people at the host (StatusReportFacts). */
+  saveStatusReport(hostId: number, reportJson: string, facts?: StatusReportFacts): Promise<void>;
 
   /**
    * Store a new key for the host, archiving the previous one first. With an escrow_id equal to the stored
@@ -92,12 +102,14 @@ export interface EscrowStore {
   getTeam(id: number): Promise<Team | null>;
   /**
    * teamId null is "no team". Turning encryption off archives and deletes the keys of its hosts. Policy
-   * fields left undefined keep their value; null clears them. Returns the ids of the team's hosts.
+   * fields left undefined keep their value; null clears them. Returns the ids of the team's hosts, once
+   * their stored statuses are current too (opts.beforeStatusRefresh runs before that).
    */
   setDiskEncryption(
     teamId: number | null,
     enabled: boolean,
     policy?: EncryptionPolicyChange,
+    opts?: SetDiskEncryptionOptions,
   ): Promise<number[]>;
   /** Moves hosts; a host moving to a team without encryption loses (archives) its key, as in Fleet. */
   transferHosts(teamId: number | null, hostIds: readonly number[]): Promise<number[]>;

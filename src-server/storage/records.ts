@@ -8,7 +8,7 @@ export type { HostOrderKey, Role, StatusFilter };
 
 /** What the storage port reads and writes: records in domain words (see port.ts). */
 
-export type ArchiveReason = 'replaced' | 're_enrolled' | 'encryption_disabled' | 'team_changed';
+export type ArchiveReason = 'replaced' | 're_enrolled' | 'encryption_disabled' | 'team_changed' | 'merged';
 
 /**
  * When the user must have escrowed by, and how often they may say "later" (ours; null = not set); whether
@@ -39,6 +39,29 @@ export interface HostIdentity {
   os_version: string;
 }
 
+/** An identity claim whose signature the enroll route has verified (host-identity-proof.ts). */
+export interface HostClaim {
+  public_key: string;
+  signed_at: string;
+}
+
+export interface EnrollOutcome {
+  hostId: number;
+  reenrolled: boolean;
+  /** Set when the enrollment claimed this known host's hardware UUID without proof: hostId is pending. */
+  claimsHostId: number | null;
+}
+
+/** A host made by an unproven claim, waiting for an admin to merge it with the host it claims to be. */
+export interface PendingHost {
+  id: number;
+  claims_host_id: number;
+  claims_hostname: string;
+  hostname: string;
+  hardware_serial: string;
+  enrolled_at: string;
+}
+
 export interface Host extends HostIdentity {
   id: number;
   team_id: number | null;
@@ -48,8 +71,16 @@ export interface Host extends HostIdentity {
   reported_status: string | null;
   rotate_requested: boolean;
   removing_enforcement: boolean;
-  /** Reported by the agent when it knows (not yet sent by any agent); part of the search. */
+  /**
+   * The last person the agent reported at the screen (kept while nobody is logged in, so the helpdesk finds
+   * the laptop by its user); part of the search. null until an agent reports one.
+   */
   logged_in_user: string | null;
+  /**
+   * How often the user postponed the log-out the agent asks for now (macOS); null when none is asked for
+   * or the agent does not say. Absent in hand-made test records = null.
+   */
+  logout_deferrals?: number | null;
   /** The status the store last derived (domain/status.ts) and keeps current on every write; for SQL lists. */
   disk_encryption_status: StatusFilter;
   /** The person this host is linked to (sso-records.ts); absent in hand-made test records = not linked. */
@@ -180,6 +211,24 @@ export interface AttentionQuery {
   filter: Pick<HostFilter, 'teamId' | 'scope'>;
   seenBefore: string;
   enrolledBefore: string;
+  /** A host whose user postponed the log-out this often is a candidate too. */
+  deferralsAtLeast: number;
+}
+
+export interface SetDiskEncryptionOptions {
+  /**
+   * Runs once the change is committed and before the hosts' stored statuses are re-derived: the server
+   * answers the agents' long-polls here, so they do not wait for the console's bookkeeping.
+   */
+  beforeStatusRefresh?: ((hostIds: number[]) => Promise<void>) | undefined;
+}
+
+/** What a status report says about the people at the host, stored beside the report itself. */
+export interface StatusReportFacts {
+  /** A name replaces the stored person; null (nobody logged in) or undefined (not said) keeps them. */
+  logged_in_user?: string | null | undefined;
+  /** Stored as given; undefined (an older agent) stores null. */
+  logout_deferrals?: number | null | undefined;
 }
 
 export interface UserRecord {

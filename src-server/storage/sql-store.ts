@@ -6,6 +6,8 @@ import type {
   AttentionQuery,
   DecryptabilityAnswer,
   EncryptionPolicyChange,
+  EnrollOutcome,
+  HostClaim,
   HostFilter,
   HostIdentity,
   HostPageRequest,
@@ -15,12 +17,16 @@ import type {
   NewSession,
   NewToken,
   NewUser,
+  PendingHost,
   Scope,
+  SetDiskEncryptionOptions,
+  StatusReportFacts,
   Team,
   UncheckedKey,
   UserChange,
 } from './records.js';
 import * as activities from './sql/activities.js';
+import * as enrollment from './sql/host-enrollment.js';
 import * as queries from './sql/host-queries.js';
 import { refreshStatuses, viewsOf } from './sql/host-views.js';
 import * as keys from './sql/keys.js';
@@ -72,6 +78,8 @@ export class SqlEscrowStore implements EscrowStore {
         await tx.run('INSERT INTO schema_migrations (id, name) VALUES (?, ?)', [m.id, m.name]);
       });
     }
+    // A policy change whose status refresh a killed server did not finish (teams.setDiskEncryption).
+    await teams.refreshQueuedStatuses(this.db);
     // Hosts from before migration 10 (or bulk-loaded ones) get their status derived once, in slices.
     for (;;) {
       const pending = await this.db.all<{ id: number }>(
@@ -112,53 +120,22 @@ export class SqlEscrowStore implements EscrowStore {
     );
   }
 
-  enrollHost(identity: HostIdentity, nodeKeyHash: string): Promise<{ hostId: number; reenrolled: boolean }> {
-    return this.db.transaction(async (tx) => {
-      const t = now();
-      const existing = await tx.get<{ id: number; logged_in_user: string | null }>(
-        `SELECT id, logged_in_user FROM hosts WHERE hardware_uuid = ?${this.forUpdate}`,
-        [identity.hardware_uuid],
-      );
-      if (existing) {
-        await keys.archiveAndDeleteKey(tx, this.forUpdate, existing.id, 're_enrolled');
-        await tx.run(
-          `UPDATE hosts SET hardware_serial = ?, hostname = ?, platform = ?, os_version = ?, node_key_hash = ?,
-             enrolled_at = ?, last_seen_at = ?, reported_status = NULL, rotate_requested = 0, search_text = ?
-           WHERE id = ?`,
-          [
-            identity.hardware_serial,
-            identity.hostname,
-            identity.platform,
-            identity.os_version,
-            nodeKeyHash,
-            t,
-            t,
-            searchText({ ...identity, logged_in_user: existing.logged_in_user }),
-            existing.id,
-          ],
-        );
-        await refreshStatuses(tx, [existing.id]);
-        return { hostId: existing.id, reenrolled: true };
-      }
-      const row = await tx.get<{ id: number }>(
-        `INSERT INTO hosts (hardware_uuid, hardware_serial, hostname, platform, os_version, node_key_hash,
-           enrolled_at, last_seen_at, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        [
-          identity.hardware_uuid,
-          identity.hardware_serial,
-          identity.hostname,
-          identity.platform,
-          identity.os_version,
-          nodeKeyHash,
-          t,
-          t,
-          searchText(identity),
-        ],
-      );
-      if (!row) throw new Error('insert returned no id');
-      await refreshStatuses(tx, [row.id]);
-      return { hostId: row.id, reenrolled: false };
-    });
+  enrollHost(
+    identity: HostIdentity,
+    nodeKeyHash: string,
+    claim: HostClaim | null = null,
+  ): Promise<EnrollOutcome> {
+    return this.db.transaction((tx) =>
+      enrollment.enrollHost(tx, this.forUpdate, identity, nodeKeyHash, claim),
+    );
+  }
+
+  listPendingHosts(): Promise<PendingHost[]> {
+    return enrollment.listPendingHosts(this.db);
+  }
+
+  mergePendingHost(pendingId: number) {
+    return this.db.transaction((tx) => enrollment.mergePendingHost(tx, this.forUpdate, pendingId));
   }
 
   async findHostByNodeKeyHash(nodeKeyHash: string): Promise<HostView | null> {
@@ -208,13 +185,28 @@ export class SqlEscrowStore implements EscrowStore {
     await this.db.run('UPDATE hosts SET last_seen_at = ? WHERE id = ?', [now(), hostId]);
   }
 
-  saveStatusReport(hostId: number, reportJson: string): Promise<void> {
+  saveStatusReport(hostId: number, reportJson: string, facts: StatusReportFacts = {}): Promise<void> {
     return this.db.transaction(async (tx) => {
-      await tx.run('UPDATE hosts SET reported_status = ?, last_seen_at = ? WHERE id = ?', [
-        reportJson,
-        now(),
-        hostId,
-      ]);
+      await tx.run(
+        'UPDATE hosts SET reported_status = ?, last_seen_at = ?, logout_deferrals = ? WHERE id = ?',
+        [reportJson, now(), facts.logout_deferrals ?? null, hostId],
+      );
+      const person = facts.logged_in_user;
+      if (person) {
+        // A new name changes the search text too (and, on SQLite, the trigram index through its trigger).
+        const h = await tx.get<{ hostname: string; hardware_serial: string; hardware_uuid: string }>(
+          `SELECT hostname, hardware_serial, hardware_uuid FROM hosts WHERE id = ? AND
+             (logged_in_user IS NULL OR logged_in_user <> ?)${this.forUpdate}`,
+          [hostId, person],
+        );
+        if (h) {
+          await tx.run('UPDATE hosts SET logged_in_user = ?, search_text = ? WHERE id = ?', [
+            person,
+            searchText({ ...h, logged_in_user: person }),
+            hostId,
+          ]);
+        }
+      }
       await refreshStatuses(tx, [hostId]);
     });
   }
@@ -268,8 +260,20 @@ export class SqlEscrowStore implements EscrowStore {
   noTeamSettings() {
     return teamSettings(this.db, null);
   }
-  setDiskEncryption(teamId: number | null, enabled: boolean, policy: EncryptionPolicyChange = {}) {
-    return teams.setDiskEncryption(this.db, this.forUpdate, teamId, enabled, policy);
+  setDiskEncryption(
+    teamId: number | null,
+    enabled: boolean,
+    policy: EncryptionPolicyChange = {},
+    opts: SetDiskEncryptionOptions = {},
+  ) {
+    return teams.setDiskEncryption(
+      this.db,
+      this.forUpdate,
+      teamId,
+      enabled,
+      policy,
+      opts.beforeStatusRefresh,
+    );
   }
   transferHosts(teamId: number | null, hostIds: readonly number[]) {
     return teams.transferHosts(this.db, this.forUpdate, teamId, hostIds);

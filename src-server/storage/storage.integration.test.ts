@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startPostgres, type TestPostgres } from '../test-support/postgres.js';
 import { openStore } from './open.js';
 import type { EscrowStore, HostIdentity, NewKey } from './port.js';
+import type { HostClaim } from './records.js';
 
 /** The same suite against both adapters: the port promises the same behaviour on either database. */
 let postgres: TestPostgres;
@@ -41,6 +42,12 @@ const identity = (over: Partial<HostIdentity> = {}): HostIdentity => ({
   platform: 'linux',
   os_version: 'Debian 12',
   ...over,
+});
+
+/** A claim the route has verified: key `k`, signed at second `t`. */
+const claim = (k: string, t: number): HostClaim => ({
+  public_key: k,
+  signed_at: new Date(Date.UTC(2026, 0, 1, 0, 0, t)).toISOString(),
 });
 
 const key = (n: number, over: Partial<NewKey> = {}): NewKey => ({
@@ -81,15 +88,15 @@ describe.each(adapters)('storage port on $name', (adapter) => {
     expect(await store.findAdminToken('d2')).toBeNull();
   });
 
-  it('enrolls, finds by node key, and re-enroll archives the key with the old serial and rotates the node key', async () => {
+  it('enrolls, finds by node key, and a proven re-enroll archives the key with the old serial and rotates the node key', async () => {
     const id = identity();
-    const { hostId, reenrolled } = await store.enrollHost(id, 'nk1');
+    const { hostId, reenrolled } = await store.enrollHost(id, 'nk1', claim('K1', 1));
     expect(reenrolled).toBe(false);
     expect((await store.findHostByNodeKeyHash('nk1'))?.host.hardware_uuid).toBe(id.hardware_uuid);
     await store.storeKey(hostId, key(1));
 
-    const again = await store.enrollHost({ ...id, hardware_serial: 'NEWSERIAL' }, 'nk2');
-    expect(again).toEqual({ hostId, reenrolled: true });
+    const again = await store.enrollHost({ ...id, hardware_serial: 'NEWSERIAL' }, 'nk2', claim('K1', 2));
+    expect(again).toEqual({ hostId, reenrolled: true, claimsHostId: null });
     expect(await store.findHostByNodeKeyHash('nk1')).toBeNull();
     const view = await store.findHostByNodeKeyHash('nk2');
     expect(view?.key).toBeNull();
@@ -97,6 +104,63 @@ describe.each(adapters)('storage port on $name', (adapter) => {
     const archived = await store.listArchivedKeys(hostId);
     expect(archived).toHaveLength(1);
     expect(archived[0]).toMatchObject({ reason: 're_enrolled', hardware_serial: 'C02XYZ', key_slot: 1 });
+  });
+
+  it('a re-enroll without the identity key, with another key or with a replayed proof becomes a pending host and leaves the known one alone', async () => {
+    const id = identity();
+    const { hostId } = await store.enrollHost(id, 'nk1', claim('K1', 5));
+    await store.storeKey(hostId, key(1));
+    const attempts = [
+      await store.enrollHost(id, 'nk-none', null),
+      await store.enrollHost(id, 'nk-other', claim('K2', 6)),
+      await store.enrollHost(id, 'nk-replay', claim('K1', 5)), // not later than the last accepted proof
+    ];
+    for (const a of attempts) {
+      expect(a).toMatchObject({ reenrolled: false, claimsHostId: hostId });
+      expect(a.hostId).not.toBe(hostId);
+    }
+    const known = await store.findHostByNodeKeyHash('nk1');
+    expect(known?.host.id).toBe(hostId);
+    expect(known?.key?.base64_encrypted).toBe(key(1).base64_encrypted);
+    expect(await store.listArchivedKeys(hostId)).toEqual([]);
+    const pending = await store.getHostView(attempts[0]?.hostId ?? 0);
+    expect(pending?.host.hardware_uuid).toMatch(new RegExp(`^${id.hardware_uuid}#claim-[0-9a-f]{8}$`));
+    expect((await store.listPendingHosts()).map((p) => p.claims_host_id)).toEqual([hostId, hostId, hostId]);
+    // The same stranger enrolling again (its own key, a later proof) re-enrolls its own pending host.
+    expect(await store.enrollHost(id, 'nk-other-2', claim('K2', 7))).toEqual({
+      hostId: attempts[1]?.hostId,
+      reenrolled: true,
+      claimsHostId: hostId,
+    });
+  });
+
+  it("an admin merge gives the known host the pending one's node key, identity key and key, and archives its own", async () => {
+    const id = identity();
+    const { hostId } = await store.enrollHost(id, 'nk-old', claim('K1', 1));
+    await store.storeKey(hostId, key(1));
+    const reinstalled = await store.enrollHost({ ...id, hostname: 'laptop-1-new' }, 'nk-new', claim('K9', 2));
+    await store.storeKey(reinstalled.hostId, key(2));
+    expect(await store.mergePendingHost(hostId)).toBeNull(); // not a pending host
+    expect(await store.mergePendingHost(reinstalled.hostId)).toEqual({
+      hostId,
+      hardwareUuid: id.hardware_uuid,
+    });
+    expect(await store.getHostView(reinstalled.hostId)).toBeNull();
+    expect(await store.findHostByNodeKeyHash('nk-old')).toBeNull();
+    const merged = await store.findHostByNodeKeyHash('nk-new');
+    expect(merged?.host).toMatchObject({
+      id: hostId,
+      hardware_uuid: id.hardware_uuid,
+      hostname: 'laptop-1-new',
+    });
+    expect(merged?.key?.key_slot).toBe(2);
+    expect((await store.listArchivedKeys(hostId)).map((a) => [a.key_slot, a.reason])).toEqual([
+      [1, 'merged'],
+    ]);
+    expect(await store.listPendingHosts()).toEqual([]);
+    // From now on the merged host is proven by the reinstalled computer's key, and only by it.
+    expect(await store.enrollHost(id, 'nk-3', claim('K9', 3))).toMatchObject({ hostId, reenrolled: true });
+    expect(await store.enrollHost(id, 'nk-4', claim('K1', 4))).toMatchObject({ claimsHostId: hostId });
   });
 
   it('archives the previous key on every change and bumps the version', async () => {

@@ -49,6 +49,7 @@ export const EXPECTED: Record<AdminRouteName, Expect> = {
   revealArchivedKeysPost: E(keyHolders, true, true),
   rotateKey: E(keyHolders, true, true),
   transferHosts: E(teamWriters, true, true),
+  mergePendingHost: E(teamWriters, false, true),
   encryptionSummary: E(fleetReaders, true, false),
   dashboard: E(fleetReaders, true, false),
   dashboardHistory: E(fleetReaders, true, false),

@@ -1,12 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AGENT_API_PATHS, type ConfigResponse, type Platform } from '../../ipc/agent-server/orbit-api.js';
 import { encryptToCertificate } from '../../node-lib/cms/index.js';
+import { digest } from '../http/secrets.js';
 import { type InitResult, initDataDir } from '../init.js';
 import { type RunningServer, type StartServerOptions, startServer } from '../server.js';
+import { keyOf, signedClaim } from './host-keys.js';
 
 export interface TestServer {
   server: RunningServer;
@@ -76,16 +78,30 @@ export interface EnrolledHost {
   identity: ReturnType<typeof hostIdentity>;
 }
 
+/**
+ * Enrolls as an agent does, signing with the identity key that agent keeps for `uuid` (host-keys.ts), so a
+ * second call with the same uuid is a proven re-enrollment. `key`: another key (null = no proof at all), as
+ * a reinstalled computer or an attacker would send.
+ */
 export async function enroll(
   t: TestServer,
   platform: Platform = 'linux',
   uuid?: string,
-): Promise<EnrolledHost> {
+  key?: KeyObject | null,
+): Promise<EnrolledHost & { pendingMerge: boolean }> {
   const identity = hostIdentity(platform, uuid);
-  const res = await t.post(AGENT_API_PATHS.enroll, { enroll_secret: t.init.enroll_secret, ...identity });
+  const signer = key === undefined ? keyOf(identity.hardware_uuid) : key;
+  const res = await t.post(AGENT_API_PATHS.enroll, {
+    enroll_secret: t.init.enroll_secret,
+    ...identity,
+    ...(signer ? { host_identity: signedClaim(signer, identity.hardware_uuid) } : {}),
+  });
   if (res.status !== 200) throw new Error(`enroll failed: ${res.status} ${await res.text()}`);
-  const nodeKey = ((await res.json()) as { orbit_node_key: string }).orbit_node_key;
-  return { nodeKey, hostId: await hostIdOf(t, identity.hostname), identity };
+  const body = (await res.json()) as { orbit_node_key: string; pending_merge?: boolean };
+  const nodeKey = body.orbit_node_key;
+  const host = await t.server.store.findHostByNodeKeyHash(digest(nodeKey));
+  if (!host) throw new Error('enrolled, but no host has the node key');
+  return { nodeKey, hostId: host.host.id, identity, pendingMerge: body.pending_merge === true };
 }
 
 export async function config(t: TestServer, nodeKey: string, extra: object = {}): Promise<ConfigResponse> {

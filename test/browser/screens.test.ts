@@ -72,6 +72,9 @@ describe.each(['light', 'dark'] as const)('every screen, %s', (scheme) => {
         await check(page, `passphrase-success-${scheme}`);
 
         await device.getByText('Held by your organization').waitFor();
+        // The IT team's phone and email, as the organisation set them in the admin console.
+        await device.getByText('+1 555 0100').waitFor();
+        await device.getByText('it@example.org').waitFor();
         await check(device, `my-device-escrowed-${scheme}`);
         await page.close();
         await device.close();

@@ -8,6 +8,7 @@ import { ServerUnavailableError } from '../../src-agent/platform-port.js';
 import { AgentApiClient } from '../../src-agent/server-client/agent-api-client.js';
 import { ServerRejectedError } from '../../src-agent/server-client/errors.js';
 import { linuxHostIdentity } from '../../src-agent/server-client/host-identity.js';
+import { HostIdentityKey } from '../../src-agent/server-client/host-identity-key.js';
 import { NodeKeyStore } from '../../src-agent/server-client/node-key-store.js';
 import { TestServer } from './test-support/agent-harness.js';
 
@@ -22,6 +23,7 @@ describe('agent API client against the real server', () => {
       serverUrl: url,
       enrollSecretFile: secretFile,
       nodeKeys: new NodeKeyStore(stateDir),
+      identityKey: new HostIdentityKey(stateDir),
       identity: linuxHostIdentity,
       log,
     });
@@ -51,6 +53,22 @@ describe('agent API client against the real server', () => {
     const second = await readFile(keyFile, 'utf8');
     expect(second).not.toBe(first);
     expect(second).not.toBe('a-key-the-server-never-issued');
+  });
+
+  it('a second install on this machine (its own identity key) gets a pending host and cannot unseat the first', async () => {
+    const firstDir = await mkdtemp(path.join(root, 'state-'));
+    const first = await client(server.url, server.enrollSecret, firstDir);
+    await first.config(null);
+    const firstKey = await readFile(path.join(firstDir, 'node-key'), 'utf8');
+    // Same hardware identity (this machine), another state dir: a reinstall, or someone pretending.
+    const secondDir = await mkdtemp(path.join(root, 'state-'));
+    const second = await client(server.url, server.enrollSecret, secondDir);
+    await second.config(null);
+    expect(await readFile(path.join(secondDir, 'node-key'), 'utf8')).not.toBe(firstKey);
+    // The first agent's node key still works: it did not have to enroll again.
+    const firstAgain = await client(server.url, server.enrollSecret, firstDir);
+    await firstAgain.config(null);
+    expect(await readFile(path.join(firstDir, 'node-key'), 'utf8')).toBe(firstKey);
   });
 
   it('a wrong enroll secret is a refusal (not retried as "unavailable"); a dead port is unavailable', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
@@ -35,6 +35,8 @@ let prkPath: string;
 let stateDir: string;
 let foreign: PrkEnvelopes;
 const agentLogs: string[] = [];
+/** The person at the simulated Mac's screen owns its console; handing it to them needs root (CI is root). */
+const asRoot = process.getuid?.() === 0;
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'escrow-macos-e2e-'));
@@ -57,8 +59,12 @@ beforeAll(async () => {
   await writeFile(secretFile, `${server.enrollSecret}\n`, { mode: 0o600 });
   stateDir = path.join(root, 'state');
   const socketPath = path.join(root, 'run', 'agent.sock');
+  const consolePath = path.join(root, 'console');
+  await writeFile(consolePath, '');
+  if (asRoot) await chown(consolePath, 65534, 0); // "nobody" is logged in at the screen
   agent = await startAgent({
     platform: 'darwin',
+    consolePath,
     macos: {
       runner: mac,
       prkPath,
@@ -168,6 +174,12 @@ describe('end to end on a simulated Mac: undecryptable PRK â†’ log-out prompt â†
     expect(repromptIn).toBeLessThanOrEqual(60 * 60_000);
     const saved = JSON.parse(await readFile(path.join(stateDir, 'logout-deferrals.json'), 'utf8'));
     expect(saved.used).toBe(1);
+    // IT sees it too: the agent reported the postponed log-out and the person at the screen.
+    const told = await eventually(async () => {
+      const h = await hostJson(hostId);
+      return h.logout_deferrals === 1 ? h : null;
+    }, 'the server to hear of the postponed log-out');
+    if (asRoot) expect(told.logged_in_user).toBe('nobody');
 
     // The user opens it again from the menu bar; it shows the count the agent keeps.
     expect(desktop.shellEvents.clickMenu('log-out')).toBe(true);
@@ -209,6 +221,11 @@ describe('end to end on a simulated Mac: undecryptable PRK â†’ log-out prompt â†
       platform: 'darwin',
       filevault: { enabled: true, has_personal_recovery_key: true },
     });
+    // No log-out is asked for any more; the person stays known.
+    await eventually(
+      async () => (await hostJson(hostId)).logout_deferrals === null,
+      'the deferrals to clear',
+    );
     await screenshot(page, 'macos-e2e-2-escrowed');
     await page.close();
 

@@ -250,7 +250,12 @@ export function luksNeededStatus(overrides: Partial<DeviceStatus> = {}): DeviceS
       cooldownUntil: null,
       remindAt: null,
     },
-    organization: { name: 'Example IT', contactUrl: 'https://help.example.org' },
+    organization: {
+      name: 'Example IT',
+      contactUrl: 'https://help.example.org',
+      contactEmail: 'it@example.org',
+      contactPhone: '+1 555 0100',
+    },
     updatedAt: new Date().toISOString(),
     ...overrides,
   };

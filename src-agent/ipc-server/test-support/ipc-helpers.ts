@@ -49,6 +49,24 @@ export function recordingHandlers() {
     'logout.defer': async () => {
       throw new AgentError('unsupported_platform', 'no FileVault here');
     },
+    'luks.setNewPassphrase': async (_p, ctx) => {
+      calls.push({
+        method: 'luks.setNewPassphrase',
+        peer: ctx.peer.name,
+        secret: ctx.secret?.toString('utf8') ?? null,
+      });
+      return {
+        outcome: 'escrowed',
+        keySlot: 2,
+        escrowedAt: new Date(0).toISOString(),
+        passphraseSlot: 1,
+        oldPassphrase: 'removed',
+      };
+    },
+    'link.start': async (_p, ctx) => {
+      calls.push({ method: 'link.start', peer: ctx.peer.name, secret: null });
+      return { url: 'http://127.0.0.1:1/link?code=x', expiresAt: new Date(0).toISOString() };
+    },
   };
   return { handlers, calls, release: () => release?.() };
 }

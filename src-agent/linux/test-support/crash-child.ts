@@ -6,7 +6,7 @@ import { LuksEscrow } from '../luks-escrow.js';
 
 /**
  * TEST ONLY: the agent side of the crash tests, run as a separate process (bundled by the test with
- * esbuild). It runs one escrow and is killed with SIGKILL at ESCROW_TEST_CRASH_AT. The passphrase comes on
+ * esbuild). It runs one escrow and is killed with SIGKILL at ESCROW_TEST_CRASH_AT, or by the test. The passphrase comes on
  * stdin; the "server" is a directory where each upload is stored under its escrow_id.
  */
 const env = (name: string) => {
@@ -22,7 +22,10 @@ const api = new LuksEscrow({
   escrowCertificate: () => readFileSync(env('CERT_FILE'), 'utf8'),
   uploader: async (u) => writeFileSync(join(serverDir, `${u.escrow_id}.json`), JSON.stringify(u)),
   log: createLogger('crash-child', { level: 'warn' }),
-  testCrashAt: CrashPoint.parse(env('ESCROW_TEST_CRASH_AT')),
+  // Unset: no crash point; the test kills this process itself, at a moment of its choosing.
+  ...(process.env.ESCROW_TEST_CRASH_AT
+    ? { testCrashAt: CrashPoint.parse(process.env.ESCROW_TEST_CRASH_AT) }
+    : {}),
 });
 const result = await api.createRecoveryKey(passphrase);
 process.stdout.write(`${JSON.stringify(result)}\n`);

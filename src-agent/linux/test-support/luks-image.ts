@@ -11,6 +11,9 @@ import { join } from 'node:path';
 
 export const FAST_KDF = ['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--hash', 'sha256'];
 
+/** FAST_KDF as the agent's SlotPbkdf (for a new passphrase's slot in tests). */
+export const FAST_KDF_SLOT = { type: 'pbkdf2', hash: 'sha256', iterations: 1000 } as const;
+
 export type TestImage = { dir: string; path: string; cleanup: () => void };
 
 export function makeTempDir(prefix: string): string {

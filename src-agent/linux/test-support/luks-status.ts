@@ -17,5 +17,6 @@ export const luksStatus = (over: Partial<LuksStatus> = {}): LuksStatus => ({
   staleSlots: [],
   attemptsLeft: 5,
   cooldownUntil: null,
+  resetPending: false,
   ...over,
 });

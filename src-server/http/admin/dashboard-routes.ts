@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DashboardQuery, HistoryQuery } from '../../../ipc/admin/activity.js';
 import type { StatusFilter } from '../../../ipc/admin/hosts.js';
-import { attentionQueryTimes } from '../../domain/attention.js';
+import { attentionThresholds } from '../../domain/attention.js';
 import type { ServerContext } from '../context.js';
 import { parseAdmin } from './errors.js';
 import { adminRoute, teamFilter } from './route.js';
@@ -17,7 +17,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
     const counts = await ctx.store.statusCounts(filter);
     const needs_attention = await ctx.store.countAttentionCandidates({
       filter,
-      ...attentionQueryTimes(new Date(ctx.clock())),
+      ...attentionThresholds(new Date(ctx.clock())),
     });
     return { counts, total_hosts: counts.reduce((n, c) => n + c.hosts, 0), needs_attention };
   });

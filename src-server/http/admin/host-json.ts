@@ -29,6 +29,7 @@ export function hostSummary(v: HostView, teams: TeamNames): HostSummary {
     team_id: h.team_id,
     team_name: h.team_id === null ? null : (teams.get(h.team_id) ?? null),
     logged_in_user: h.logged_in_user,
+    logout_deferrals: h.logout_deferrals ?? null,
     last_enrolled_at: h.enrolled_at,
     seen_time: h.last_seen_at,
     disk_encryption_enabled: v.encryption_enabled,

@@ -10,7 +10,7 @@ import {
   type HostOrderKey,
   NeedsAttentionQuery,
 } from '../../../ipc/admin/hosts.js';
-import { attentionQueryTimes, attentionReasons } from '../../domain/attention.js';
+import { attentionReasons, attentionThresholds } from '../../domain/attention.js';
 import { diskEncryptionStatus } from '../../domain/status.js';
 import type { HostFilter, HostView } from '../../storage/records.js';
 import { orderValue } from '../../storage/sql/host-queries.js';
@@ -134,7 +134,7 @@ export function registerHostRoutes(app: FastifyInstance, ctx: ServerContext): vo
       return adminError(reply, 400, 'invalid_request', 'cursor: not one this server gave out');
     const now = new Date(ctx.clock());
     const views = await ctx.store.attentionCandidates(
-      { filter: { teamId: teamFilter(q.team_id), scope: who.teams }, ...attentionQueryTimes(now) },
+      { filter: { teamId: teamFilter(q.team_id), scope: who.teams }, ...attentionThresholds(now) },
       q.per_page + 1,
       afterId,
     );

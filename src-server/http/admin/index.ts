@@ -4,6 +4,7 @@ import { registerActivityRoutes } from './activity-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerHostRoutes } from './host-routes.js';
 import { registerKeyRoutes } from './key-routes.js';
+import { registerMergeRoutes } from './merge-routes.js';
 import { registerOrgRoutes } from './org-routes.js';
 import { registerPeopleRoutes } from './people-routes.js';
 import { registerSelfServiceRoutes } from './self-service-routes.js';
@@ -19,6 +20,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
   registerPeopleRoutes(app, ctx);
   registerHostRoutes(app, ctx);
   registerKeyRoutes(app, ctx);
+  registerMergeRoutes(app, ctx);
   registerTeamRoutes(app, ctx);
   registerDashboardRoutes(app, ctx);
   registerActivityRoutes(app, ctx);

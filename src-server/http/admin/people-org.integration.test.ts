@@ -76,7 +76,12 @@ describe('people', () => {
 describe('organisation', () => {
   it('is read and set like Fleet (GET/PATCH /config) and reaches agents at once', async () => {
     const h = await enroll(t);
-    expect((await config(t, h.nodeKey)).org_info).toEqual({ org_name: 'Acme', contact_url: '' });
+    expect((await config(t, h.nodeKey)).org_info).toEqual({
+      org_name: 'Acme',
+      contact_url: '',
+      contact_email: '',
+      contact_phone: '',
+    });
     const obs = await token(t, 'observer');
     expect((await call(t, 'PATCH', '/config', obs, { org_info: { org_name: 'X' } })).status).toBe(403);
     const set = await json<{ org_info: unknown }>(
@@ -90,10 +95,13 @@ describe('organisation', () => {
       contact_email: 'it@acme.example',
       contact_phone: '+1 555 0100',
     });
-    // Without a URL the desktop's "Contact IT" opens a mail to the email (the agent contract has one URL).
+    // Without a URL the desktop's "Contact IT" opens a mail to the email (Fleet's org_info has one URL);
+    // the email and phone themselves reach the desktop's My Device page too.
     expect((await config(t, h.nodeKey)).org_info).toEqual({
       org_name: 'Acme Corp',
       contact_url: 'mailto:it@acme.example',
+      contact_email: 'it@acme.example',
+      contact_phone: '+1 555 0100',
     });
     await call(t, 'PATCH', '/config', admin, { org_info: { contact_url: 'https://help.acme.example' } });
     expect((await config(t, h.nodeKey)).org_info.contact_url).toBe('https://help.acme.example');

@@ -36,6 +36,16 @@ function policyChange(b: {
 }
 
 export function registerTeamRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  /**
+   * The agents of a team whose switch or policy changed hear it first: their held long-polls are answered,
+   * and one event-loop turn lets those answers be written before the status refresh takes its time
+   * (decision 0016).
+   */
+  const tellAgents = async (hostIds: number[]) => {
+    await ctx.waiters.notify(hostIds);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+
   const policyJson = (enabled: boolean, p: EncryptionPolicy): Policy => ({
     enable_disk_encryption: enabled,
     logout_deadline: p.logout_deadline,
@@ -80,14 +90,18 @@ export function registerTeamRoutes(app: FastifyInstance, ctx: ServerContext): vo
     if (!body) return;
     if ((await visibleTeam(who, body.team_id, reply)) === undefined) return;
     const change = policyChange(body);
-    const hostIds = await ctx.store.setDiskEncryption(body.team_id, body.enable_disk_encryption, change);
-    await ctx.store.addActivity({
-      ...actorOf(who),
-      type: body.enable_disk_encryption ? 'enabled_disk_encryption' : 'disabled_disk_encryption',
-      team_id: body.team_id,
-      details: { team_id: body.team_id, ...definedOnly(change) },
+    await ctx.store.setDiskEncryption(body.team_id, body.enable_disk_encryption, change, {
+      beforeStatusRefresh: async (hostIds) => {
+        await tellAgents(hostIds);
+        // Before the hosts' status events, so the log reads cause before effect.
+        await ctx.store.addActivity({
+          ...actorOf(who),
+          type: body.enable_disk_encryption ? 'enabled_disk_encryption' : 'disabled_disk_encryption',
+          team_id: body.team_id,
+          details: { team_id: body.team_id, ...definedOnly(change) },
+        });
+      },
     });
-    await ctx.waiters.notify(hostIds);
     return reply.code(204).send();
   });
 
@@ -156,12 +170,12 @@ export function registerTeamRoutes(app: FastifyInstance, ctx: ServerContext): vo
     }
     const change = definedOnly(policyChange(body));
     if (body.enable_disk_encryption !== undefined || Object.keys(change).length > 0) {
-      const hostIds = await ctx.store.setDiskEncryption(
+      await ctx.store.setDiskEncryption(
         team.id,
         body.enable_disk_encryption ?? team.enable_disk_encryption,
         change,
+        { beforeStatusRefresh: tellAgents },
       );
-      await ctx.waiters.notify(hostIds);
     }
     await ctx.store.addActivity({
       ...actorOf(who),

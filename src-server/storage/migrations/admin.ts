@@ -161,4 +161,21 @@ CREATE INDEX hosts_team_hostname ON hosts(team_id, hostname, id);
 CREATE INDEX hosts_platform_hostname ON hosts(platform, hostname, id);
 `,
   },
+  {
+    id: 18,
+    name: 'hosts: log-out deferrals reported by the agent; status refreshes queued behind a policy change',
+    // logout_deferrals: how often the user postponed the log-out the agent is asking for now (macOS), null
+    // when none is asked for; the needs-attention list picks hosts by it. host_status_refresh: a team
+    // whose switch or policy changed and whose hosts' stored statuses are still to be re-derived; the
+    // agents are answered first (decision 0016), and a server killed in between finishes the job at start.
+    // team_key is team_id with 0 for "no team", as in host_status_daily.
+    sql: `
+ALTER TABLE hosts ADD COLUMN logout_deferrals INTEGER NULL;
+CREATE INDEX hosts_logout_deferrals ON hosts(logout_deferrals, id);
+CREATE TABLE host_status_refresh (
+  team_key INTEGER PRIMARY KEY,
+  queued_at TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -1,4 +1,5 @@
 import { ADMIN_MIGRATIONS } from './admin.js';
+import { HARDENING_MIGRATIONS } from './hardening.js';
 import { ID, NL } from './placeholders.js';
 import { SSO_MIGRATIONS } from './sso.js';
 
@@ -104,6 +105,7 @@ ALTER TABLE teams ADD COLUMN max_deferrals INTEGER NULL;
 `,
   },
   ...ADMIN_MIGRATIONS,
+  ...HARDENING_MIGRATIONS,
   ...SSO_MIGRATIONS,
 ];
 

@@ -191,10 +191,11 @@ function attentionWhere(q: AttentionQuery, afterId = 0): Where {
     q.filter,
     [
       `(disk_encryption_status IN ('action_required', 'failed') OR last_seen_at < ?
-        OR (disk_encryption_status = 'enforcing' AND enrolled_at < ?))`,
+        OR (disk_encryption_status = 'enforcing' AND enrolled_at < ?)
+        OR (logout_deferrals >= ? AND disk_encryption_status <> 'unmanaged'))`,
       'id > ?',
     ],
-    [q.seenBefore, q.enrolledBefore, afterId],
+    [q.seenBefore, q.enrolledBefore, q.deferralsAtLeast, afterId],
   );
 }
 

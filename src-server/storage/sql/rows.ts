@@ -44,7 +44,7 @@ export const SETTING = 'SELECT value FROM settings WHERE name = ?';
  */
 export const HOST_COLUMNS = `id, hardware_uuid, hardware_serial, hostname, platform, os_version, team_id, enrolled_at,
   last_seen_at, reported_status, rotate_requested, removing_enforcement, logged_in_user, disk_encryption_status,
-  ${LINK_COLUMNS}`;
+  logout_deferrals, ${LINK_COLUMNS}`;
 export const KEY_COLUMNS = `host_id, base64_encrypted, key_slot, salt, client_error, decryptable, version, escrow_id,
   created_at, updated_at`;
 export const TEAM_COLUMNS =
@@ -66,6 +66,7 @@ export interface HostRow extends LinkRow {
   removing_enforcement: number;
   logged_in_user: string | null;
   disk_encryption_status: StatusFilter;
+  logout_deferrals: number | null;
 }
 
 export function toHost(row: HostRow): Host {

@@ -59,7 +59,34 @@ export async function teamHostCounts(db: SqlDriver): Promise<Map<number | null, 
   return new Map(rows.map((r) => [r.team_id, r.n]));
 }
 
-export function setDiskEncryption(
+/** host_status_refresh's key: the team id, 0 for "no team" (team ids start at 1). */
+const teamKey = (teamId: number | null) => teamId ?? 0;
+
+/**
+ * The switch and policy change commits first, with the team queued for a status refresh; `beforeStatusRefresh`
+ * (the agents' long-polls are answered there) runs next, and the stored statuses of the team's hosts are
+ * re-derived last. The agents' config never depends on the stored status, so they are right at once; the
+ * console's figures follow a moment later (decision 0016). A server killed in between finishes the queued
+ * refresh when it starts (refreshQueuedStatuses from migrate()).
+ */
+export async function setDiskEncryption(
+  db: SqlDriver,
+  forUpdate: ForUpdate,
+  teamId: number | null,
+  enabled: boolean,
+  policy: EncryptionPolicyChange,
+  beforeStatusRefresh?: (hostIds: number[]) => Promise<void>,
+): Promise<number[]> {
+  const ids = await changeDiskEncryption(db, forUpdate, teamId, enabled, policy);
+  try {
+    await beforeStatusRefresh?.(ids);
+  } finally {
+    await refreshQueuedStatuses(db);
+  }
+  return ids;
+}
+
+function changeDiskEncryption(
   db: SqlDriver,
   forUpdate: ForUpdate,
   teamId: number | null,
@@ -98,9 +125,41 @@ export function setDiskEncryption(
         }
       }
     }
-    await refreshStatuses(tx, ids);
+    await tx.run(
+      `INSERT INTO host_status_refresh (team_key, queued_at) VALUES (?, ?)
+       ON CONFLICT (team_key) DO UPDATE SET queued_at = excluded.queued_at`,
+      [teamKey(teamId), queuedAt()],
+    );
     return ids;
   });
+}
+
+/** Unique per call, so a refresh never takes away the mark of a change queued while it ran. */
+let queued = 0;
+const queuedAt = () => `${now()}#${process.pid}.${++queued}`;
+
+/**
+ * Re-derives the stored statuses (and records their changes as host events) of every team queued by a
+ * switch or policy change, one transaction per team; the team's mark goes in the same transaction, unless
+ * a newer change queued it again meanwhile (that change's own refresh follows).
+ */
+export async function refreshQueuedStatuses(db: SqlDriver): Promise<void> {
+  const marks = await db.all<{ team_key: number; queued_at: string }>(
+    'SELECT team_key, queued_at FROM host_status_refresh ORDER BY team_key',
+  );
+  for (const mark of marks) {
+    await db.transaction(async (tx) => {
+      const w = hostWhere({ teamId: mark.team_key === 0 ? null : mark.team_key });
+      const ids = (await tx.all<{ id: number }>(`SELECT id FROM hosts ${w.sql} ORDER BY id`, w.params)).map(
+        (h) => h.id,
+      );
+      await refreshStatuses(tx, ids);
+      await tx.run('DELETE FROM host_status_refresh WHERE team_key = ? AND queued_at = ?', [
+        mark.team_key,
+        mark.queued_at,
+      ]);
+    });
+  }
 }
 
 export function transferHosts(

@@ -115,6 +115,26 @@ describe.each(['sqlite', 'postgres'] as const)('the console on %s', (database) =
     await page.close();
   });
 
+  it('an admin reads why a Mac needs attention (the log-out was postponed) and finds it by its user’s name', async () => {
+    const page = await consolePage(browser, rig, 'admin', '/admin/');
+    const attention = page.getByRole('region', { name: /needs attention/i });
+    await attention.getByText(`The user postponed the log-out ${rig.mac.deferrals} times.`).waitFor();
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hosts' }).click();
+    await page.getByRole('searchbox', { name: 'Search' }).fill('Grace.Hop');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    await page.locator('tbody tr').getByText(rig.mac.user, { exact: true }).waitFor();
+    await page.getByRole('link', { name: rig.mac.identity.hostname }).click();
+    await page.getByRole('heading', { name: rig.mac.identity.hostname, level: 1 }).waitFor();
+    await page.getByText(`The user postponed the log-out ${rig.mac.deferrals} times.`).waitFor();
+    await page
+      .getByText(`Asked to log out so FileVault can make a new key; postponed ${rig.mac.deferrals} times.`)
+      .waitFor();
+    await page.getByText(`${rig.mac.user} · last logged in at the screen`).waitFor();
+    await page.close();
+  });
+
   it('a team that rotates after every reveal: the box is ticked and fixed; the key hides after 60 s', async () => {
     const team = (await rig.api('POST', '/teams', {
       name: `Finance ${database}`,

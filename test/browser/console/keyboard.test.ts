@@ -149,4 +149,82 @@ describe('the console by keyboard alone', () => {
     await page.getByLabel('Email').waitFor();
     await page.close();
   });
+
+  it('edits a team’s policy, moves a host to it, sets the IT contact, creates and revokes a token', async () => {
+    const page = await newPage(browser, { viewport: { width: 1280, height: 900 } });
+    await page.goto(`${rig.url}/admin/policy`);
+    await page.getByLabel('Email').waitFor();
+    await page.keyboard.type(PEOPLE.admin);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Policy and teams', level: 1 }).waitFor();
+
+    await tabTo(page, 'Edit Engineering');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    expect(await focusedName(page)).toBe('Escrow recovery keys for this team’s hosts');
+    await tabTo(page, 'Deferrals allowed');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('5');
+    await tabTo(page, 'Require a reason to reveal a key');
+    await page.keyboard.press('Space');
+    await tabTo(page, 'Save');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    const teams = (await rig.api('GET', '/teams')).body as {
+      teams: { id: number; name: string; max_deferrals: number | null; reason_required: boolean }[];
+    };
+    const engineering = teams.teams.find((t) => t.name === 'Engineering');
+    expect(engineering).toMatchObject({ max_deferrals: 5, reason_required: false });
+
+    // A host moves to that team from its page: the select takes arrow keys, the button Enter.
+    await page.goto(`${rig.url}/admin/hosts/${rig.mac.hostId}`);
+    await page.getByRole('heading', { name: rig.mac.identity.hostname, level: 1 }).waitFor();
+    await tabTo(page, 'Move to team');
+    await page.keyboard.press('ArrowDown');
+    await tabTo(page, 'Move');
+    await page.keyboard.press('Enter');
+    await page.getByText('Moved to Engineering.').waitFor();
+    expect((await rig.t.server.store.getHostView(rig.mac.hostId))?.host.team_id).toBe(engineering?.id);
+
+    await page.goto(`${rig.url}/admin/organisation`);
+    await page.getByRole('heading', { name: 'Organisation', level: 1 }).waitFor();
+    await tabTo(page, 'IT contact phone');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('+1 555 0199');
+    await tabTo(page, 'Save');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(
+        async () =>
+          ((await rig.api('GET', '/config')).body as { org_info: { contact_phone: string } }).org_info
+            .contact_phone,
+      )
+      .toBe('+1 555 0199');
+
+    await page.goto(`${rig.url}/admin/tokens`);
+    await page.getByRole('heading', { name: 'API tokens', level: 1 }).waitFor();
+    await tabTo(page, 'New token');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    expect(await focusedName(page)).toBe('Name');
+    await page.keyboard.type('keyboard token');
+    await tabTo(page, 'Create token');
+    await page.keyboard.press('Enter');
+    await page.getByText('it is shown only this once').waitFor();
+    expect(await focusedName(page)).toBe('Copy');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await tabTo(page, 'Revoke keyboard token');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    await tabTo(page, 'Revoke token');
+    await page.keyboard.press('Enter');
+    await page
+      .getByText(/^Revoked /)
+      .first()
+      .waitFor();
+    await page.close();
+  });
 });

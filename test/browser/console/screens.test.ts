@@ -165,6 +165,30 @@ describe.each(Object.keys(VARIANTS) as Variant[])('every console screen, %s', (v
     await page.close();
   });
 
+  it('markup an agent sent as hostname, serial, user and escrow error is shown as text, never run', async () => {
+    const h = rig.hostile;
+    const { page, problems } = await open(
+      'admin',
+      `/admin/hosts?query=${encodeURIComponent('hostile')}`,
+      variant,
+    );
+    const row = page.locator('tbody tr');
+    await expect.poll(() => row.count()).toBe(1);
+    await row.getByText(h.user, { exact: true }).waitFor();
+    await row.getByText(h.serial, { exact: true }).waitFor();
+    await check(page, 'hosts-hostile', variant);
+    await page.getByRole('link', { name: h.hostname }).click();
+    await page.getByRole('heading', { name: h.hostname, level: 1 }).waitFor();
+    await page.getByText(`Escrow failed on the host: ${h.clientError}`).waitFor();
+    await page.getByText(`${h.user} · last logged in at the screen`).waitFor();
+    await check(page, 'host-hostile', variant);
+    // Nothing the strings spelled became an element, and none of their script ran.
+    expect(await page.locator('main img, main iframe, main script, main b').count()).toBe(0);
+    expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('helpdesk: a page its role does not include; an observer on a host', async () => {
     const helpdesk = await open('helpdesk', '/admin/policy', variant);
     await helpdesk.page.getByRole('heading', { name: 'Not available to your role' }).waitFor();

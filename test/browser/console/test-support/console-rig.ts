@@ -31,6 +31,13 @@ export interface ConsoleRig {
   /** A host enrolled through the agent API with a real, escrowed LUKS key. */
   /** `key` is the host's current key (a test that replaces it says so here). */
   keyed: EnrolledHost & { key: string };
+  /**
+   * A Mac whose agent reported (over the agent API) the person at its screen and a FileVault log-out
+   * postponed `deferrals` times; it has no key yet.
+   */
+  mac: EnrolledHost & { user: string; deferrals: number };
+  /** A Linux host whose agent sent HTML and script as its hostname, serial, user and escrow error. */
+  hostile: { hostId: number; hostname: string; serial: string; user: string; clientError: string };
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
 }
@@ -92,15 +99,65 @@ export async function startConsoleRig(opts: {
     client_error: '',
   });
   if (res.status !== 204) throw new Error(`luks_data: ${res.status} ${await res.text()}`);
+  const mac = { ...(await enroll(t, 'darwin')), user: 'grace.hopper', deferrals: 4 };
+  const report = await t.post(AGENT_API_PATHS.diskEncryptionStatus, {
+    orbit_node_key: mac.nodeKey,
+    platform: 'darwin',
+    boot_volume_encrypted: true,
+    filevault: { enabled: true, has_personal_recovery_key: false },
+    agent_version: 'test',
+    logged_in_user: mac.user,
+    logout_deferrals: mac.deferrals,
+  });
+  if (report.status !== 204)
+    throw new Error(`disk_encryption_status: ${report.status} ${await report.text()}`);
+  const hostile = await enrollHostile(t);
   await seedHosts(t, opts.hosts);
 
   return {
     t,
     url: t.url,
     keyed: { ...host, key },
+    mac,
+    hostile,
     api,
     close: () => t.close(),
   };
+}
+
+/**
+ * Markup an agent (or someone holding a node key) could send: each string would run script or change the
+ * page if the console put it into HTML instead of text. `window.__xss` is set by any of them that runs.
+ */
+async function enrollHostile(t: TestServer): Promise<ConsoleRig['hostile']> {
+  const hostname = '<img src=x onerror="window.__xss=1">hostile';
+  const serial = '<script>window.__xss=2</script>';
+  const user = '<b onmouseover="window.__xss=3">mallory</b>';
+  const clientError = '</td><iframe srcdoc="<script>parent.__xss=4</script>"></iframe>';
+  const enrolled = await t.post(AGENT_API_PATHS.enroll, {
+    enroll_secret: t.init.enroll_secret,
+    hardware_uuid: randomBytes(16).toString('hex'),
+    hardware_serial: serial,
+    hostname,
+    platform: 'linux',
+    os_version: 'Debian 12 <i>',
+  });
+  if (enrolled.status !== 200) throw new Error(`enroll: ${enrolled.status} ${await enrolled.text()}`);
+  const nodeKey = ((await enrolled.json()) as { orbit_node_key: string }).orbit_node_key;
+  const sent = [
+    await t.post(AGENT_API_PATHS.diskEncryptionStatus, {
+      orbit_node_key: nodeKey,
+      platform: 'linux',
+      boot_volume_encrypted: true,
+      agent_version: 'test',
+      logged_in_user: user,
+    }),
+    await t.post(AGENT_API_PATHS.luksData, { orbit_node_key: nodeKey, client_error: clientError }),
+  ];
+  for (const r of sent) if (r.status !== 204) throw new Error(`hostile host: ${r.status} ${await r.text()}`);
+  const view = await t.server.store.findHostByIdentifier(serial, null);
+  if (!view) throw new Error('hostile host not stored');
+  return { hostId: view.host.id, hostname, serial, user, clientError };
 }
 
 /** Stops the shared PostgreSQL cluster, if a rig started one. */

@@ -10,6 +10,7 @@ import { createLogger } from '../../node-lib/logger.js';
 import { ServerUnavailableError } from '../platform-port.js';
 import { AgentApiClient } from './agent-api-client.js';
 import { ConfigFollower } from './config-follower.js';
+import { HostIdentityKey } from './host-identity-key.js';
 import { NodeKeyStore } from './node-key-store.js';
 
 // A real TLS server on loopback with a self-signed certificate, as a first-day admin's test server has.
@@ -76,6 +77,7 @@ function client(caPem?: string) {
     serverUrl: url,
     enrollSecretFile: secret,
     nodeKeys: new NodeKeyStore(keyDir),
+    identityKey: new HostIdentityKey(keyDir),
     identity: async () =>
       ({ hardware_uuid: 'u', hardware_serial: 's', hostname: 'h', platform: 'linux' }) as never,
     log,
