@@ -150,6 +150,19 @@ describe('escrow-agent and escrowctl as processes', () => {
       'x',
     ]);
     expect(plainRemote.stderr).toContain('must use https');
+    const noDevice = await runNode(clis.agent, [
+      'run',
+      '--server',
+      'http://127.0.0.1:9',
+      '--state-dir',
+      root,
+      '--enroll-secret-file',
+      'x',
+      '--luks-device',
+      '/dev/does-not-exist',
+    ]);
+    expect(noDevice.code).toBe(78);
+    expect(noDevice.stderr).toContain('--luks-device /dev/does-not-exist does not exist');
   });
 
   it('SIGTERM stops the agent cleanly (exit 0, socket removed); its logs hold neither passphrase nor key', async () => {
