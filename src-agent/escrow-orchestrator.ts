@@ -129,7 +129,7 @@ export class EscrowService {
       this.publish();
     }
     this.background(async () => {
-      await this.o.platform.onConfig(config);
+      await this.o.platform.onConfig(config, this.serverWishes());
       await this.refresh();
       await this.report();
     });

@@ -28,10 +28,11 @@ export interface ServerWishes {
 
 /**
  * The port between the agent service (IPC, server connection, reminders) and an OS's escrow module
- * (LUKS on Linux, FileVault on macOS). The service never touches cryptsetup or fdesetup itself.
+ * (LUKS on Linux, FileVault on macOS, BitLocker on Windows). The service never touches cryptsetup,
+ * fdesetup or BitLocker itself.
  */
 export interface PlatformEscrow {
-  readonly platform: 'linux' | 'darwin';
+  readonly platform: 'linux' | 'darwin' | 'win32';
   state(server: ServerWishes): Promise<PlatformState>;
   /**
    * The last state read from the OS, re-judged against new server wishes without touching the disk: a
@@ -60,8 +61,11 @@ export interface PlatformEscrow {
     server: ServerWishes,
     onProgress: (step: ProgressStep) => void,
   ): Promise<PassphraseResetResult>;
-  /** Feed every new server config (macOS arms Escrow Buddy here; Linux has nothing to do). */
-  onConfig(config: ConfigResponse): Promise<void>;
+  /**
+   * Feed every new server config, with the service's judgement of it (macOS arms Escrow Buddy here; Windows
+   * escrows or rotates BitLocker's recovery password; Linux has nothing to do).
+   */
+  onConfig(config: ConfigResponse, server?: ServerWishes): Promise<void>;
   /** Finish interrupted work and upload queued keys. Safe to call any time. */
   reconcile(): Promise<void>;
   close(): Promise<void>;

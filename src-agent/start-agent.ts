@@ -20,6 +20,7 @@ import { HostIdentityKey } from './server-client/host-identity-key.js';
 import { NodeKeyStore } from './server-client/node-key-store.js';
 import type { RetryPolicy } from './server-client/retry-delay.js';
 import { AGENT_VERSION } from './version.js';
+import type { BitLockerShell } from './windows/index.js';
 
 /** The macOS edges; on a Mac the defaults are the real ones. Tests run them against fixtures and temp dirs. */
 export interface MacAgentOptions
@@ -33,12 +34,20 @@ export interface MacAgentOptions
   runner?: CommandRunner;
 }
 
-export type AgentPlatform = 'linux' | 'darwin';
+/** The Windows edge: PowerShell on Windows, the BitLocker test double in tests. */
+export interface WindowsAgentOptions {
+  shell?: BitLockerShell;
+  /** How often BitLocker is re-read between server answers (default 60 s). */
+  recheckMs?: number;
+}
+
+export type AgentPlatform = 'linux' | 'darwin' | 'win32';
 
 export interface AgentOptions {
-  /** Default: this machine's (process.platform). Tests force 'darwin' with `macos.runner`. */
+  /** Default: this machine's (process.platform). Tests force 'darwin' with `macos.runner`, 'win32' with `windows.shell`. */
   platform?: AgentPlatform;
   macos?: MacAgentOptions;
+  windows?: WindowsAgentOptions;
   serverUrl: string;
   /** PEM certificates trusted for the server besides the public roots (--ca-file). */
   caPem?: string;
@@ -75,13 +84,19 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   // plist parser and schemas), which keeps the idle service smaller.
   const macos = platformName === 'darwin' ? await import('./macos/index.js') : null;
   const runner = macos ? (o.macos?.runner ?? macos.createExecFileRunner()) : null;
+  const windows = platformName === 'win32' ? await import('./windows/index.js') : null;
+  const shell = windows ? (o.windows?.shell ?? windows.createPowerShellRunner()) : null;
   const api = new AgentApiClient({
     serverUrl: o.serverUrl,
     ...(o.caPem ? { caPem: o.caPem } : {}),
     enrollSecretFile: o.enrollSecretFile,
     nodeKeys: new NodeKeyStore(o.stateDir),
     identityKey: new HostIdentityKey(o.stateDir),
-    identity: runner ? macHostIdentity(runner) : linuxHostIdentity,
+    identity: runner
+      ? macHostIdentity(runner)
+      : windows && shell
+        ? windows.windowsHostIdentity(shell)
+        : linuxHostIdentity,
     log: o.log.child({ part: 'server-client' }),
   });
   let service: EscrowService | null = null;
@@ -102,6 +117,18 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const { createMacPlatform } = await import('./macos/macos-platform.js');
     platform = await createMacPlatform(fileVault);
     where = o.macos?.prkPath ?? 'FileVault';
+  } else if (windows && shell) {
+    platform = windows.createWindowsPlatform({
+      shell,
+      stateDir: o.stateDir,
+      sendKey: (body) => api.sendDiskEncryptionKey(body),
+      log: o.log.child({ part: 'bitlocker' }),
+      onKeyAcknowledged: () => service?.onKeyAcknowledged(),
+      // An escrow started from a check-in finished in the background: show it now.
+      onChange: () => service?.onPlatformChange(),
+      ...(o.windows?.recheckMs ? { recheckMs: o.windows.recheckMs } : {}),
+    });
+    where = 'BitLocker';
   } else {
     // Before anything runs cryptsetup: what a killed earlier run left (its pipes, a cryptsetup orphaned in
     // the instant before its parent-death signal was armed) goes now.
@@ -171,8 +198,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 }
 
 function thisPlatform(): AgentPlatform {
-  if (process.platform === 'linux' || process.platform === 'darwin') return process.platform;
-  throw new Error(`escrow-agent run supports Linux and macOS, not ${process.platform}`);
+  const p = process.platform;
+  if (p === 'linux' || p === 'darwin' || p === 'win32') return p;
+  throw new Error(`escrow-agent run supports Linux, macOS and Windows, not ${p}`);
 }
 
 async function rootLuksDevice(): Promise<string> {

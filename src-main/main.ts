@@ -7,7 +7,7 @@ import { registerAppScheme, serveRenderer } from './electron/app-protocol.js';
 import { ElectronShell } from './electron/electron-shell.js';
 import { connectIpc } from './electron/ipc.js';
 import { lockDownContents, lockDownSession } from './electron/security.js';
-import { trayLikelyVisible } from './electron/tray-support.js';
+import { trayLikelyVisible, WINDOWS_APP_USER_MODEL_ID } from './electron/tray-support.js';
 import { execFileCommand } from './os/command-runner.js';
 import { macosLogout, unsupportedLogout } from './os/macos-logout.js';
 
@@ -34,6 +34,7 @@ if (!app.requestSingleInstanceLock()) {
 function start(): void {
   const platform = process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
   app.dock?.hide();
+  if (platform === 'win32') app.setAppUserModelId(WINDOWS_APP_USER_MODEL_ID);
   lockDownSession(session.defaultSession);
   const root = app.getAppPath();
   serveRenderer(protocol, path.join(root, 'dist', 'renderer'));

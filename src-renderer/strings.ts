@@ -79,6 +79,24 @@ export const strings = {
       not_required: 'Not required by your organization',
       unknown: 'Not checked yet',
     },
+    bitlocker: {
+      method: 'Method',
+      progress: 'Progress',
+      conversion: {
+        EncryptionInProgress: (pct: number) => `Encrypting: ${pct}% done`,
+        EncryptionPaused: (pct: number) => `Encryption paused at ${pct}%`,
+        DecryptionInProgress: (pct: number) => `Decrypting: ${pct}% still encrypted`,
+        DecryptionPaused: (pct: number) => `Decryption paused (${pct}% still encrypted)`,
+        FullyEncrypted: () => 'Fully encrypted',
+        FullyDecrypted: () => 'Not encrypted',
+      },
+      protection: 'Protection',
+      protectionStates: {
+        on: 'On',
+        off: 'Off — the drive can be read without unlocking',
+        unknown: 'Unknown',
+      },
+    },
     escrowedAt: 'Secured on',
     keySlot: 'Key slot',
     keySlotNote: 'Only the slot number is shown. The key itself never appears on this computer.',
@@ -111,6 +129,7 @@ export const strings = {
         'Your computer cannot reach your organization’s server. Check that you are online (and on the VPN if you use one). Nothing is lost: the key is sent when the server can be reached.',
       failed:
         'The last attempt to secure the key failed. Try again from this page; if it keeps failing, send your IT team the message shown above.',
+      actionAbove: 'Follow “What to do” above. If that does not help, contact your IT team.',
       general:
         'Everything looks fine. If you have questions about your disk’s recovery key, contact your IT team.',
     },

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -16,6 +17,7 @@ import {
 } from './admin-cli.js';
 import { addEscrowKeyGeneration, hasEscrowKeys } from './escrow/key-files.js';
 import { AlreadyInitializedError, addAdminToken, initDataDir } from './init.js';
+import { backupCommand } from './operations/backup-cli.js';
 import { startServer } from './server.js';
 import { BreakGlassError, breakGlass } from './sso/break-glass-cli.js';
 import type { SsoOptions } from './sso/context.js';
@@ -26,12 +28,15 @@ const USAGE = `usage:
   escrow-server serve --data-dir DIR --listen HOST:PORT [--database postgres://…]
                       [--tls-cert FILE --tls-key FILE] [--rotate-key-after-read]
                       [--max-connections N] [--max-connections-per-address N] [--keep-alive-timeout SECONDS]
-                      [--console-dir DIR] [--public-url URL]
+                      [--console-dir DIR] [--public-url URL] [--metrics-listen HOST:PORT]
+                      [--trusted-proxy ADDRESS[/BITS]]…
                       [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file FILE
                        [--oidc-role-map GROUP=ROLE[@TEAM+TEAM],…] [--oidc-groups-claim groups]
                        [--oidc-scopes "email profile"] [--disable-password-login]]
   escrow-server break-glass --data-dir DIR [--database postgres://…] --email EMAIL [--url URL]
   escrow-server rotate-escrow-cert --data-dir DIR
+  escrow-server backup --data-dir DIR [--database postgres://…] --out FILE (--passphrase-stdin | --passphrase-fd N)
+  escrow-server restore --data-dir DIR [--database postgres://…] --in FILE (--passphrase-stdin | --passphrase-fd N)
   escrow-server add-admin-token --data-dir DIR [--database postgres://…] --role ROLE [--name NAME]
                       [--team TEAM]… [--expires-in-days N]
   escrow-server list-admin-tokens --data-dir DIR [--database postgres://…] [--json]
@@ -135,6 +140,12 @@ function options(argv: string[]) {
         'oidc-scopes': { type: 'string' },
         'disable-password-login': { type: 'boolean', default: false },
         url: { type: 'string' },
+        'metrics-listen': { type: 'string' },
+        'trusted-proxy': { type: 'string', multiple: true },
+        out: { type: 'string' },
+        in: { type: 'string' },
+        'passphrase-stdin': { type: 'boolean', default: false },
+        'passphrase-fd': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -165,6 +176,36 @@ function connectionFlags(o: ReturnType<typeof options>['values']) {
     ...(perAddress === undefined ? {} : { maxConnectionsPerAddress: perAddress }),
     ...(keepAlive === undefined ? {} : { keepAliveTimeoutMs: keepAlive * 1000 }),
   };
+}
+
+/** --metrics-listen HOST:PORT: Prometheus metrics on their own (never the public) address. */
+function metricsFlag(v: string | undefined) {
+  if (v === undefined) return {};
+  const listen = Listen.safeParse(v);
+  if (!listen.success) throw new UsageError(`--metrics-listen: ${listen.error.issues[0]?.message ?? 'bad'}`);
+  return { metrics: listen.data };
+}
+
+/** --trusted-proxy: a load balancer's address or network (IPv4 or IPv6, optional /bits), repeatable. */
+function trustedProxyFlag(v: string[] | undefined) {
+  if (!v) return {};
+  const ProxyAddress = z
+    .string()
+    .max(64)
+    .refine(
+      (s) => {
+        const [ip = '', bits, ...rest] = s.split('/');
+        const family = isIP(ip);
+        if (family === 0 || rest.length > 0) return false;
+        return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+      },
+      { message: '--trusted-proxy must be an IP address or a network like 10.0.0.0/24' },
+    );
+  for (const p of v) {
+    const r = ProxyAddress.safeParse(p);
+    if (!r.success) throw new UsageError(r.error.issues[0]?.message ?? 'bad --trusted-proxy');
+  }
+  return { trustedProxies: v };
 }
 
 function required(v: string | undefined, flag: string): string {
@@ -207,6 +248,8 @@ async function main(argv: string[]): Promise<number> {
         connections: connectionFlags(o),
         ...(o['console-dir'] ? { consoleDir: o['console-dir'] } : {}),
         ...(await ssoOptions(o)),
+        ...metricsFlag(o['metrics-listen']),
+        ...trustedProxyFlag(o['trusted-proxy']),
       });
       // The service's output is JSON lines only (the journal, a log shipper): the addresses too.
       const base = (o['public-url'] ?? server.url).replace(/\/+$/, '');
@@ -214,6 +257,7 @@ async function main(argv: string[]): Promise<number> {
         {
           url: server.url,
           admin_console: `${server.url}/admin/`,
+          ...(server.metricsUrl ? { metrics: server.metricsUrl } : {}),
           ...(o['oidc-issuer']
             ? { sso_redirect_uri: `${base}/sso/callback`, my_devices: `${base}/my-device/` }
             : {}),
@@ -331,6 +375,20 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         `${r.created ? `Made the admin account ${o.email}.\n` : ''}One-time admin console link (until ${r.expiresAt}):\n${r.link}\n` +
           (o.url ? '' : "Replace https://ESCROW-SERVER with the server's address (or pass --url).\n"),
+      );
+      return 0;
+    }
+    case 'backup':
+    case 'restore': {
+      process.stdout.write(
+        await backupCommand(command, {
+          dataDir: required(o['data-dir'], '--data-dir'),
+          database: o.database,
+          out: o.out,
+          in: o.in,
+          passphraseStdin: o['passphrase-stdin'],
+          passphraseFd: o['passphrase-fd'],
+        }),
       );
       return 0;
     }

@@ -5,6 +5,9 @@ import type pino from 'pino';
 import type { OrgInfo } from '../ipc/admin/teams.js';
 import { errorMessage } from '../node-lib/error-message.js';
 import { createLogger } from '../node-lib/logger.js';
+import { AdvisoryLock, VERIFY_JOB_LOCK } from './cluster/advisory-lock.js';
+import { joinCluster } from './cluster/join.js';
+import { claimSqliteDataDir } from './cluster/sqlite-owner.js';
 import { buildConfig, type ServerSettings } from './domain/config.js';
 import { agentOrgInfo, DEFAULT_ORG, ORG_SETTING, parseOrg } from './domain/org.js';
 import { isDecryptable } from './escrow/key-check.js';
@@ -29,6 +32,7 @@ import {
   type VerifyRunResult,
   verifyUncheckedKeys,
 } from './jobs/verify-keys.js';
+import { registerOperations, startMetricsListener, VerifyJobMetrics } from './operations/routes.js';
 import { CALLBACK_PATH, type SsoOptions, selfServiceLimits } from './sso/context.js';
 import { OidcClient } from './sso/oidc.js';
 import { ChangeTrackingStore, type HostChange } from './storage/change-tracking-store.js';
@@ -91,6 +95,10 @@ export interface StartServerOptions {
    * other than the listen address); the redirect URI is this + /sso/callback. Default: the listen URL.
    */
   publicUrl?: string;
+  /** Load balancers whose X-Forwarded-For gives the client's address (addresses or CIDRs). */
+  trustedProxies?: readonly string[];
+  /** Where `GET /metrics` (Prometheus) is served; nowhere unless given (never on the public listener). */
+  metrics?: { host: string; port: number };
 }
 
 export interface RunningServer {
@@ -111,6 +119,8 @@ export interface RunningServer {
   /** Every route the server answers (method and path pattern), for tests. */
   routes: readonly { method: string; url: string }[];
   store: EscrowStore;
+  /** http://host:port/metrics when `metrics` was given. */
+  metricsUrl: string | null;
 }
 
 export function isLoopback(host: string): boolean {
@@ -150,15 +160,23 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const prepare = (view: HostView, s: ServerSettings) => configs.prepare(buildConfig(view, s));
   // Every write goes through the change feed, so the check-in cache can never outlive what it caches.
   let onChange = (_change: HostChange) => {};
+  // One server per SQLite file; on PostgreSQL, writes are announced to the other servers (cluster/).
+  const sqliteOwner = opts.databaseUrl ? null : await claimSqliteDataDir(opts.dataDir);
+  let cluster: Awaited<ReturnType<typeof joinCluster>> | null = null;
   const store: EscrowStore = new ChangeTrackingStore(
-    await openStore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }),
+    await openStore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }).catch(async (err) => {
+      await sqliteOwner?.release();
+      throw err;
+    }),
     (change) => onChange(change),
+    opts.databaseUrl ? async (change) => cluster?.announce(change) : undefined,
   );
   const checkins = new CheckinCache((hash) => store.findHostByNodeKeyHash(hash), prepare, settings);
   onChange = checkins.onChange;
   const enrollSecretDigest = await store.getSetting(ENROLL_SECRET_SETTING);
   if (!enrollSecretDigest) {
     await store.close();
+    await sqliteOwner?.release();
     throw new Error('no enroll secret in the database; run escrow-server init first');
   }
   const waiters = new ConfigWaiters(
@@ -186,6 +204,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await store.putSetting(ORG_SETTING, JSON.stringify(next));
     await refreshOrg(JSON.stringify(next));
   };
+  if (opts.databaseUrl) {
+    cluster = await joinCluster({
+      databaseUrl: opts.databaseUrl,
+      checkins,
+      waiters,
+      refreshShared: async () => refreshOrg(await store.getSetting(ORG_SETTING)),
+      log,
+    });
+  }
   const refreshEscrowKeys = async () => {
     const next = await loadEscrowKeys(opts.dataDir);
     if (next.current.generation === keys.current.generation) return false;
@@ -276,8 +303,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ? { cert: await readFile(opts.tls.certPath), key: await readFile(opts.tls.keyPath) }
     : null;
   const connections = connectionLimits(opts.connections);
-  const app = buildApp(ctx, https, connections);
+  const app = buildApp(ctx, https, connections, opts.trustedProxies);
+  // On PostgreSQL one server at a time runs the job; the others wait their turn (cluster/advisory-lock.ts).
+  const verifyLock = opts.databaseUrl
+    ? new AdvisoryLock(opts.databaseUrl, VERIFY_JOB_LOCK, 'escrow-server key verification')
+    : null;
+  const verifyMetrics = new VerifyJobMetrics();
   const verifyKeysNow = (check: DecryptabilityCheck = checkDecryptable) =>
+    verifyMetrics.track(() => (verifyLock ? verifyLock.run(() => verifyAll(check)) : verifyAll(check)));
+  const verifyAll = (check: DecryptabilityCheck) =>
     verifyUncheckedKeys({
       store,
       keys: () => keys.all,
@@ -290,6 +324,17 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         );
       },
     });
+  const renderMetrics = registerOperations(app, {
+    store,
+    escrowKeyLoaded: () => keys.all.length > 0,
+    clusterListening: () => cluster?.listening ?? true,
+    clusterChangesReceived: () => cluster?.received ?? 0,
+    waitingAgents: () => waiters.size,
+    checkins,
+    verify: verifyMetrics,
+    verifyRunning: () => (verifyLock ? verifyLock.holding : verifyMetrics.running),
+    verifyWaitingForLock: () => verifyLock?.waiting ?? false,
+  });
   const schedule =
     opts.verifySchedule === false
       ? null
@@ -314,7 +359,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await app.listen({ host, port: opts.port ?? 0, backlog: LISTEN_BACKLOG });
   } catch (err) {
     clearInterval(keyPoll);
+    await verifyLock?.stop();
     await schedule?.stop();
+    await cluster?.close();
+    await sqliteOwner?.release();
     await snapshots.stop();
     await pool?.close();
     await store.close();
@@ -325,6 +373,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const urlHost = isIP(host) === 6 ? `[${host}]` : host;
   const url = `${https ? 'https' : 'http'}://${urlHost}:${port}`;
   listenUrl = url;
+  const metrics = opts.metrics
+    ? await startMetricsListener(opts.metrics.host, opts.metrics.port, renderMetrics)
+    : null;
   log.info(
     {
       url,
@@ -345,10 +396,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     waitingAgents: () => waiters.size,
     keyChecksSettled: () => keyChecks.settled(),
     writeSnapshotNow: () => snapshots.runNow(),
+    metricsUrl: metrics?.url ?? null,
     routes: (app as unknown as { registeredRoutes: { method: string; url: string }[] }).registeredRoutes,
     close: () => {
       closing ??= (async () => {
         clearInterval(keyPoll);
+        await metrics?.close();
+        await verifyLock?.stop();
         await schedule?.stop();
         await snapshots.stop();
         for (const l of Object.values(ctx.limits)) l.stop();
@@ -358,7 +412,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         await keyChecks.stop();
         ctx.enrollRefusals.stop();
         await pool?.close();
+        await cluster?.close();
         await store.close();
+        await sqliteOwner?.release();
         log.info('escrow server stopped');
       })();
       return closing;

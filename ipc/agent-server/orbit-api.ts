@@ -273,6 +273,12 @@ export const DiskEncryptionStatusRequest = z.object({
     .object({
       conversion_status: ShortText,
       protection_status: z.number().int(),
+      /**
+       * Ours: the key protector whose recovery password the server holds, as the agent found it on the
+       * volume at this report (its first 8 hex digits are the "Recovery key ID" on BitLocker's recovery
+       * screen, which tells an admin which key to read out); null when the volume has none of ours.
+       */
+      escrowed_protector_id: text(64).nullable().optional(),
     })
     .optional(),
   filevault: z

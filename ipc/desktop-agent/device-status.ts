@@ -29,6 +29,25 @@ export const Volume = z.object({
     keySlot: z.number().int().min(0).max(31).nullable(),
     message: text(1000).optional(),
   }),
+  /**
+   * Windows only: what My Device shows for a BitLocker volume. Added within protocol 1: a desktop that does
+   * not know the field drops it.
+   */
+  bitlocker: z
+    .object({
+      method: text(64),
+      conversion: z.enum([
+        'FullyDecrypted',
+        'FullyEncrypted',
+        'EncryptionInProgress',
+        'DecryptionInProgress',
+        'EncryptionPaused',
+        'DecryptionPaused',
+      ]),
+      percentEncrypted: z.number().int().min(0).max(100),
+      protection: z.enum(['on', 'off', 'unknown']),
+    })
+    .optional(),
 });
 export type Volume = z.infer<typeof Volume>;
 

@@ -16,6 +16,7 @@ import {
   watchSessions,
 } from './logind-sessions.js';
 import { PeerTokens, type TokenHolder } from './peer-tokens.js';
+import { isNamedPipePath, NO_PEER_TOKENS, pipeListenOptions } from './windows-pipe.js';
 
 export interface IpcServerOptions {
   socketPath: string;
@@ -66,12 +67,15 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
     opts.platform === 'darwin'
       ? watchConsoleUser(onChange, consolePath)
       : watchSessions(sessionsDir, onChange);
-  const dir = path.dirname(opts.socketPath);
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  await chmod(dir, 0o755);
-  await rm(opts.socketPath, { force: true }); // a socket file left by a killed agent blocks listen()
+  const pipe = isNamedPipePath(opts.socketPath);
+  if (!pipe) {
+    const dir = path.dirname(opts.socketPath);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await chmod(dir, 0o755);
+    await rm(opts.socketPath, { force: true }); // a socket file left by a killed agent blocks listen()
+  }
 
-  const tokens = new PeerTokens(tokenDirFor(opts.socketPath));
+  const tokens = pipe ? NO_PEER_TOKENS : new PeerTokens(tokenDirFor(opts.socketPath));
   let allowed = new Set<number>();
   // Root and the people logged in at this computer: their places are kept free of other users' connections.
   let privileged = new Set<number>([0]);
@@ -125,12 +129,12 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
   server.on('error', (err) => log.error({ err }, 'IPC socket error'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.socketPath, () => {
+    server.listen(pipe ? pipeListenOptions(opts.socketPath) : { path: opts.socketPath }, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  await chmod(opts.socketPath, 0o666);
+  if (!pipe) await chmod(opts.socketPath, 0o666);
   log.info({ socket: opts.socketPath }, 'listening for desktop apps and escrowctl');
 
   return {
@@ -143,7 +147,7 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
       sessionWatch.close();
       for (const c of connections) c.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await rm(opts.socketPath, { force: true });
+      if (!pipe) await rm(opts.socketPath, { force: true });
       tokens.dispose();
     },
   };

@@ -3,6 +3,7 @@ import {
   AGENT_API_PATHS,
   type ConfigRequest,
   ConfigResponse,
+  type DiskEncryptionKeyRequest,
   type DiskEncryptionStatusRequest,
   EnrollResponse,
   ErrorResponse,
@@ -122,6 +123,11 @@ export class AgentApiClient {
 
   async sendLuksData(data: WithoutKey<LuksDataRequest>): Promise<void> {
     await this.call(AGENT_API_PATHS.luksData, data, null, 'luks_data');
+  }
+
+  /** Windows: the BitLocker recovery password's envelope, or only a `client_error`. */
+  async sendDiskEncryptionKey(data: WithoutKey<DiskEncryptionKeyRequest>): Promise<void> {
+    await this.call(AGENT_API_PATHS.diskEncryptionKey, data, null, 'disk_encryption_key');
   }
 
   /**

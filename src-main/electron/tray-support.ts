@@ -27,3 +27,9 @@ export function trayIconFile(iconsDir: string, state: string, platform: NodeJS.P
   if (platform === 'win32') return path.join(iconsDir, `tray-${state}.ico`);
   return path.join(iconsDir, `tray-${state}.png`);
 }
+
+/**
+ * Windows shows a toast notification only for an app whose AppUserModelID matches its Start-menu shortcut;
+ * the NSIS installer gives the shortcut electron-builder's `appId` (electron-builder.yml).
+ */
+export const WINDOWS_APP_USER_MODEL_ID = 'org.escrowdesktop.app';

@@ -133,6 +133,7 @@ function VolumeCard({ volume }: { volume: Volume }) {
       <dl className="facts">
         <dt>{t.encryption}</dt>
         <dd>{t.encryptionKinds[volume.encryption]}</dd>
+        {volume.bitlocker ? <BitLockerFacts facts={volume.bitlocker} /> : null}
         <dt>{t.recoveryKey}</dt>
         <dd>
           {t.escrowStates[volume.escrow.state]}
@@ -214,6 +215,31 @@ function troubleshooting(state: UiState): string[] {
     lines.push(t.troubleshooting.server);
   }
   if (status?.volumes.some((v) => v.escrow.state === 'failed')) lines.push(t.troubleshooting.failed);
+  // A request of the agent is not "everything looks fine".
+  if (lines.length === 0 && status?.action) lines.push(t.troubleshooting.actionAbove);
   if (lines.length === 0) lines.push(t.troubleshooting.general);
   return lines;
+}
+
+/** Windows: the method, how far a conversion is, and whether protection is on (suspended = off). */
+function BitLockerFacts({ facts }: { facts: NonNullable<Volume['bitlocker']> }) {
+  const converting = facts.conversion !== 'FullyEncrypted' && facts.conversion !== 'FullyDecrypted';
+  return (
+    <>
+      {facts.conversion !== 'FullyDecrypted' ? (
+        <>
+          <dt>{t.bitlocker.method}</dt>
+          <dd>{facts.method}</dd>
+        </>
+      ) : null}
+      {converting ? (
+        <>
+          <dt>{t.bitlocker.progress}</dt>
+          <dd>{t.bitlocker.conversion[facts.conversion](facts.percentEncrypted)}</dd>
+        </>
+      ) : null}
+      <dt>{t.bitlocker.protection}</dt>
+      <dd>{t.bitlocker.protectionStates[facts.protection]}</dd>
+    </>
+  );
 }

@@ -36,6 +36,11 @@ export function buildApp(
   ctx: ServerContext,
   https: { key: Buffer; cert: Buffer } | null,
   limits: ConnectionLimits = connectionLimits(),
+  /**
+   * Load balancers whose X-Forwarded-For is believed (addresses or CIDRs): behind one, the client's address
+   * (per-address rate limits, audit details) is the one it forwards. None by default: the header is ignored.
+   */
+  trustedProxies: readonly string[] = [],
 ): FastifyInstance {
   const app = Fastify({
     loggerInstance: ctx.log,
@@ -45,6 +50,7 @@ export function buildApp(
     // the one place that logs per request (the 500 handler below) names the request id itself.
     childLoggerFactory: (logger) => logger,
     bodyLimit: BODY_LIMIT_BYTES,
+    ...(trustedProxies.length ? { trustProxy: [...trustedProxies] } : {}),
     return503OnClosing: true,
     // At shutdown every held long-poll has already been answered (waiters.releaseAll); a connection still
     // open then belongs to a client that stopped listening, and must not hold the shutdown for the 72 s

@@ -27,13 +27,20 @@ export const DEFAULT_MAX_ENTRIES = 100_000;
  * read that saw the state before a write can never be cached after it. Looked up by SHA-256 digest of the
  * node key, as the database lookup is: the map's timing reveals nothing about a stored key's bytes.
  *
- * One server process owns its database (long-poll waiters and rate limits are per process already); a
- * second server writing to the same PostgreSQL would need a shared invalidation channel first.
+ * Several servers on one PostgreSQL hear each other's writes through the cluster change feed
+ * (src-server/cluster/): `barrier` holds a lookup until every change announced before it has been applied
+ * here, and `bypass` turns the cache off while that feed is down.
  */
 export class CheckinCache {
   private readonly byNodeKey = new Map<string, CheckinEntry>();
   private readonly nodeKeyOfHost = new Map<number, string>();
   private generation = 0;
+  private bypassing = false;
+  /** Awaited before every lookup (the cluster's catch-up barrier); none for one server alone. */
+  barrier: (() => Promise<void>) | null = null;
+  /** Answers from memory and from the database (metrics). */
+  hits = 0;
+  misses = 0;
 
   constructor(
     private readonly readView: (nodeKeyHash: string) => Promise<HostView | null>,
@@ -48,9 +55,14 @@ export class CheckinCache {
 
   /** The host's current entry, or null when no host has this node key. */
   async lookup(nodeKeyHash: string): Promise<CheckinEntry | null> {
+    if (this.barrier) await this.barrier();
     const settings = this.settings();
     const hit = this.byNodeKey.get(nodeKeyHash);
-    if (hit && hit.settings === settings) return hit;
+    if (hit && hit.settings === settings) {
+      this.hits += 1;
+      return hit;
+    }
+    this.misses += 1;
     const generation = this.generation;
     const view = await this.readView(nodeKeyHash);
     if (!view) return null;
@@ -61,7 +73,7 @@ export class CheckinCache {
       settings,
       prepared: this.prepare(view, settings),
     };
-    if (generation === this.generation) this.remember(nodeKeyHash, entry);
+    if (generation === this.generation && !this.bypassing) this.remember(nodeKeyHash, entry);
     return entry;
   }
 
@@ -81,6 +93,12 @@ export class CheckinCache {
     }
     for (const id of change.hostIds) this.forgetHost(id);
   };
+
+  /** On: nothing is cached (and what was is dropped) until turned off again. */
+  bypass(on: boolean): void {
+    this.bypassing = on;
+    this.onChange({ kind: 'all' });
+  }
 
   private entryOfHost(hostId: number): CheckinEntry | undefined {
     const key = this.nodeKeyOfHost.get(hostId);

@@ -41,11 +41,13 @@ export class ChangeTrackingStore implements EscrowStore {
   constructor(
     private readonly inner: EscrowStore,
     private readonly listener: (change: HostChange) => void,
+    /** Tells other servers on the same database (src-server/cluster/); awaited before a write returns. */
+    private readonly announce?: (change: HostChange) => Promise<void>,
   ) {}
 
   private ssoTracking: ChangeTrackingSsoStore | undefined;
   get sso(): ChangeTrackingSsoStore {
-    this.ssoTracking ??= new ChangeTrackingSsoStore(this.inner.sso, this.listener);
+    this.ssoTracking ??= new ChangeTrackingSsoStore(this.inner.sso, this.listener, this.announce);
     return this.ssoTracking;
   }
 
@@ -58,10 +60,11 @@ export class ChangeTrackingStore implements EscrowStore {
     let result: T | undefined;
     try {
       result = await fn();
-      return result;
     } finally {
       this.listener(result === undefined ? change : after(result));
     }
+    if (this.announce) await this.announce(result === undefined ? change : after(result));
+    return result as T;
   }
 
   migrate() {

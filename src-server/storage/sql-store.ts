@@ -45,7 +45,10 @@ import {
 } from './sql/rows.js';
 import { SqlSsoStore } from './sql/sso.js';
 import * as teams from './sql/teams.js';
-import type { SqlDriver } from './sql-driver.js';
+import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+
+/** The advisory lock migrations take on PostgreSQL (any fixed number no other lock of ours uses). */
+const MIGRATION_LOCK = 0x65_73_63_30;
 
 const HOST_BY_NODE_KEY = `SELECT ${HOST_COLUMNS} FROM hosts WHERE node_key_hash = ?`;
 const HOST_BY_ID = `SELECT ${HOST_COLUMNS} FROM hosts WHERE id = ?`;
@@ -67,11 +70,19 @@ export class SqlEscrowStore implements EscrowStore {
   }
 
   async migrate(): Promise<void> {
-    await this.db.exec(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL)',
-    );
+    // Several servers starting together on one PostgreSQL: each step waits for a transaction-scoped
+    // advisory lock, so one server applies a migration and the others then find it recorded.
+    const serialize = (tx: SqlExecutor) =>
+      this.db.dialect === 'postgres' ? tx.get('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]) : null;
+    await this.db.transaction(async (tx) => {
+      await serialize(tx);
+      await tx.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL)',
+      );
+    });
     for (const m of MIGRATIONS) {
       await this.db.transaction(async (tx) => {
+        await serialize(tx);
         const done = await tx.get('SELECT id FROM schema_migrations WHERE id = ?', [m.id]);
         if (done) return;
         await tx.exec(migrationSql(m, this.db.dialect));

@@ -17,6 +17,8 @@ export class ChangeTrackingSsoStore implements SsoStore {
   constructor(
     private readonly inner: SsoStore,
     private readonly listener: (change: HostChange) => void,
+    /** Tells other servers on the same database (src-server/cluster/); awaited before a write returns. */
+    private readonly announce?: (change: HostChange) => Promise<void>,
   ) {}
 
   private async write<T>(
@@ -28,10 +30,11 @@ export class ChangeTrackingSsoStore implements SsoStore {
     let result: T | undefined;
     try {
       result = await fn();
-      return result;
     } finally {
       this.listener(result === undefined ? change : after(result));
     }
+    if (this.announce) await this.announce(result === undefined ? change : after(result));
+    return result as T;
   }
 
   // A person's email and name are copied onto their hosts: which hosts is known only inside the write.

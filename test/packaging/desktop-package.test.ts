@@ -161,6 +161,25 @@ describe('start at login', () => {
   });
 });
 
+describe('Windows toasts', () => {
+  it('the app’s AppUserModelID is the installer’s appId, so its notifications are shown', async () => {
+    const { WINDOWS_APP_USER_MODEL_ID } = await import('../../src-main/electron/tray-support.js');
+    expect(read('electron-builder.yml')).toContain(`appId: ${WINDOWS_APP_USER_MODEL_ID}\n`);
+  });
+});
+
+describe('the Windows agent task', () => {
+  it('is created and removed under one name, runs as SYSTEM at boot, and its data folder is admin-only', () => {
+    const nsh = read('assets/windows/installer.nsh');
+    expect(nsh).toContain('!define ESCROW_TASK "Escrow Desktop Agent"');
+    expect(nsh).toMatch(/schtasks\.exe" \/Create \/F \/TN "\$\{ESCROW_TASK\}" \/RU SYSTEM \/SC ONSTART/);
+    expect(nsh).toMatch(/schtasks\.exe" \/Delete \/F \/TN "\$\{ESCROW_TASK\}"/);
+    expect(nsh).toContain('/inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F');
+    // The recovery password never passes through the installer: only the server URL and file paths do.
+    expect(nsh).not.toMatch(/RecoveryPassword|NumericalPassword/);
+  });
+});
+
 describe('icons', () => {
   function decodePng(buf: Buffer): { width: number; height: number; rgba: Buffer } {
     expect(buf.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');

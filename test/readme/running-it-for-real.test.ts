@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -74,6 +74,7 @@ describe.skipIf(!isRoot)("README's Running it for real, as written", () => {
       'bin/escrowctl escrow-luks',
       'bin/escrow-server rotate-escrow-cert',
       'bin/escrow-server add-admin-token',
+      'bin/escrow-server backup',
     ]);
     const env = { ...process.env, ADMIN_TOKEN: '' };
     const adapt = (c: string) =>
@@ -108,7 +109,8 @@ describe.skipIf(!isRoot)("README's Running it for real, as written", () => {
       });
       return () => out;
     };
-    const [init, cert, serve, setOrg, escrowOn, agent, status, escrow, rotate, token] = commands as [
+    const [init, cert, serve, setOrg, escrowOn, agent, status, escrow, rotate, token, backup] = commands as [
+      string,
       string,
       string,
       string,
@@ -154,6 +156,9 @@ describe.skipIf(!isRoot)("README's Running it for real, as written", () => {
     expect(sh(rotate).status).toBe(0);
     const observer = sh(token);
     expect(observer.status, observer.stderr).toBe(0);
+    const saved = sh(backup, 'a backup passphrase of some length\n');
+    expect(saved.status, saved.stderr).toBe(0);
+    expect(statSync(path.join(work, 'keys.backup')).size).toBeGreaterThan(0);
     image.cleanup();
   }, 180_000);
 });

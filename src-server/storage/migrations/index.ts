@@ -1,6 +1,7 @@
 import { ADMIN_MIGRATIONS } from './admin.js';
 import { HARDENING_MIGRATIONS } from './hardening.js';
 import { ID, NL } from './placeholders.js';
+import { SCALE_OUT_MIGRATIONS } from './scale-out.js';
 import { SSO_MIGRATIONS } from './sso.js';
 
 /**
@@ -107,6 +108,7 @@ ALTER TABLE teams ADD COLUMN max_deferrals INTEGER NULL;
   ...ADMIN_MIGRATIONS,
   ...HARDENING_MIGRATIONS,
   ...SSO_MIGRATIONS,
+  ...SCALE_OUT_MIGRATIONS,
 ];
 
 /** The migration's SQL in one dialect. */

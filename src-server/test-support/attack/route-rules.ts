@@ -190,6 +190,9 @@ function webRules(): Record<string, RouteRule> {
     'GET /link': page('/link?code=none', 404),
     // Without a portal session the form is "expired": open the link from the app again.
     'POST /link': page('/link', 410, {}),
+    // For load balancers: public, and they say only ok or which check failed (operations/routes.ts).
+    'GET /healthz': page('/healthz', 200),
+    'GET /readyz': page('/readyz', 200),
   };
 }
 

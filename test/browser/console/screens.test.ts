@@ -165,6 +165,16 @@ describe.each(Object.keys(VARIANTS) as Variant[])('every console screen, %s', (v
     await page.close();
   });
 
+  it('a Mac whose user keeps postponing the log-out: the reason and the count on its page', async () => {
+    const { page, problems } = await open('admin', `/admin/hosts/${rig.mac.hostId}`, variant);
+    await page.getByRole('heading', { name: rig.mac.identity.hostname, level: 1 }).waitFor();
+    await page.getByText(`The user postponed the log-out ${rig.mac.deferrals} times.`).waitFor();
+    await page.getByText(`${rig.mac.user} · last logged in at the screen`).waitFor();
+    await check(page, 'host-mac-postponed', variant);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('markup an agent sent as hostname, serial, user and escrow error is shown as text, never run', async () => {
     const h = rig.hostile;
     const { page, problems } = await open(
