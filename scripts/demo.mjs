@@ -276,5 +276,9 @@ say('  After you create the recovery key, read it back as an admin:');
 say(
   `    curl -s -H 'authorization: Bearer ${init.admin_token}' ${serverUrl}/api/latest/fleet/hosts/1/encryption_key?reason=demo`,
 );
+say(`  Agent socket:    ${socketPath}`);
+say('  The same flow from a terminal:');
+say(`    bin/escrowctl --socket ${socketPath} status`);
+say(`    bin/escrowctl --socket ${socketPath} escrow-luks`);
 say(`  Logs: ${workDir}/*.log`);
 say('Press Ctrl-C to stop and remove everything.');

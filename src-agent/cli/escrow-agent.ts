@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultSocketPath } from '../../node-lib/agent-socket/socket-paths.js';
 import { errorMessage } from '../../node-lib/error-message.js';
@@ -28,10 +28,15 @@ const USAGE = `usage: escrow-agent run --server URL --enroll-secret-file FILE --
                            needs no slow KDF); fast: the same with sha256 (tests only)
   --log-level LEVEL        trace, debug, info (default), warn, error
 
-exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 failed to start or crashed, 2 usage error
+exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 failed to start or crashed, 2 usage error,
+            78 configuration that a restart cannot fix (e.g. --luks-device names nothing; systemd does not
+            restart the agent after it)
 `;
 
 class UsageError extends Error {}
+
+/** EX_CONFIG: the unit's RestartPreventExitStatus, as for the launcher's refusals. */
+const EXIT_CONFIG = 78;
 
 /** Tests pass the fast KDF to both luksFormat and luksAddKey (docs: linux-luks.md). */
 const PBKDF: Record<string, SlotPbkdf | undefined> = {
@@ -147,6 +152,13 @@ async function main(argv: string[]): Promise<number> {
     if (argv[0] !== 'run') throw new UsageError(`unknown command ${argv[0] ?? ''}; the only command is run`);
     o = parse(argv);
     if (o.extra.length > 0) throw new UsageError(`unexpected argument ${o.extra[0]}`);
+    // A path that names nothing would otherwise read as "no LUKS disk here, nothing to do".
+    if (o.luksDevice && !existsSync(o.luksDevice)) {
+      process.stderr.write(
+        `escrow-agent: --luks-device ${o.luksDevice} does not exist; give the LUKS2 partition (lsblk -f lists them as crypto_LUKS)\n`,
+      );
+      return EXIT_CONFIG;
+    }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`escrow-agent: ${err.message}\n\n${USAGE}`);

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import type { DeviceStatus } from '../../ipc/desktop-agent/device-status.js';
 import type { ProgressStep } from '../../ipc/desktop-agent/messages.js';
 import { AgentClient, AgentRequestError } from '../../node-lib/agent-socket/client.js';
 import { defaultSocketPath } from '../../node-lib/agent-socket/socket-paths.js';
 import { errorMessage } from '../../node-lib/error-message.js';
 import { AGENT_VERSION } from '../version.js';
+import { localTime, statusLines } from './escrowctl-words.js';
 import { readPassphraseFromStream, readPassphraseFromTty } from './read-passphrase.js';
 
 /** Stable exit codes: scripts match on them (README, "escrowctl"). */
@@ -23,6 +23,8 @@ const EXIT = {
 
 const USAGE = `usage: escrowctl [--socket PATH] status [--json]
        escrowctl [--socket PATH] escrow-luks
+       escrowctl --version
+       escrowctl COMMAND --help
 
   status        show what the escrow agent knows (--json: the DeviceStatus object)
   escrow-luks   save a new recovery key for the disk and hand it to the escrow server; reads the
@@ -38,6 +40,21 @@ exit codes:
   4 the agent is not running or not reachable       8 busy: another escrow is running
  64 usage error
 `;
+
+/** `escrowctl COMMAND --help`: the command's options, one line each. */
+const COMMAND_HELP: Record<string, string> = {
+  status: `usage: escrowctl [--socket PATH] status [--json]
+  show what the escrow agent knows about this computer, in plain words
+  --json         the DeviceStatus object instead (for scripts)
+  --socket PATH  the agent's socket (default ${defaultSocketPath('linux')})
+`,
+  'escrow-luks': `usage: escrowctl [--socket PATH] escrow-luks
+  create a new recovery key for the disk and hand it to the escrow server; the current disk passphrase
+  is read from stdin (one trailing newline removed) or asked for on a terminal without echo
+  --socket PATH  the agent's socket (default ${defaultSocketPath('linux')})
+exit codes: see escrowctl --help
+`,
+};
 
 const STEP_TEXT: Record<ProgressStep, string> = {
   checking_passphrase: 'Checking the passphrase…',
@@ -74,35 +91,23 @@ function exitCodeFor(err: unknown): number {
   }
 }
 
-function describeError(err: unknown): string {
+function describeError(err: unknown, socketPath: string): string {
   if (!(err instanceof AgentRequestError)) return errorMessage(err);
   const d = err.details;
+  if (err.code === 'agent_unavailable') {
+    const check =
+      process.platform === 'darwin'
+        ? 'sudo launchctl print system/com.escrowdesktop.agent'
+        : 'systemctl status escrow-agent';
+    return `${err.message} (tried ${socketPath}); check it with: ${check}`;
+  }
   if (err.code === 'wrong_passphrase' && d?.attemptsLeft !== undefined) {
     return `${err.message} Attempts left: ${d.attemptsLeft}.`;
   }
-  if (err.code === 'cooldown' && d?.until) return `${err.message} (until ${d.until})`;
+  if (err.code === 'cooldown' && d?.until) return `${err.message} Try again after ${localTime(d.until)}.`;
+  if (err.code === 'not_needed')
+    return 'Nothing to do: the escrow server already holds a recovery key for this disk.';
   return err.message;
-}
-
-function printStatus(s: DeviceStatus): void {
-  const lines = [
-    `Host:     ${s.hostname} (${s.platform}, agent ${s.agentVersion})`,
-    `Server:   ${s.server.state} ${s.server.url}${s.server.message ? ` — ${s.server.message}` : ''}`,
-  ];
-  for (const v of s.volumes) {
-    const slot = v.escrow.keySlot === null ? '' : `, key slot ${v.escrow.keySlot}`;
-    lines.push(`Volume:   ${v.label} ${v.device} [${v.encryption}] escrow ${v.escrow.state}${slot}`);
-    if (v.escrow.message) lines.push(`          ${v.escrow.message}`);
-  }
-  if (s.action?.kind === 'luks_passphrase') {
-    const a = s.action;
-    lines.push(
-      `Action:   disk passphrase needed (${a.reason})${a.remindAt ? `, reminder at ${a.remindAt}` : ''}`,
-    );
-    if (a.cooldownUntil) lines.push(`          too many wrong passphrases; wait until ${a.cooldownUntil}`);
-  } else if (s.action) lines.push(`Action:   ${s.action.kind}`);
-  else lines.push('Action:   none');
-  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 async function escrowLuks(client: AgentClient): Promise<number> {
@@ -120,7 +125,9 @@ async function escrowLuks(client: AgentClient): Promise<number> {
       );
       return EXIT.queued;
     }
-    process.stdout.write(`Escrowed: key slot ${r.keySlot} at ${r.escrowedAt ?? 'now'}.\n`);
+    process.stdout.write(
+      `Escrowed: key slot ${r.keySlot} at ${localTime(r.escrowedAt ?? new Date().toISOString())}.\n`,
+    );
     return EXIT.ok;
   } finally {
     passphrase.fill(0);
@@ -128,7 +135,7 @@ async function escrowLuks(client: AgentClient): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { socket?: string; json?: boolean; help?: boolean };
+  let values: { socket?: string; json?: boolean; help?: boolean; version?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -138,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
         socket: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -145,8 +153,12 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const command = positionals[0];
+  if (values.version) {
+    process.stdout.write(`${AGENT_VERSION}\n`);
+    return EXIT.ok;
+  }
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write((command && COMMAND_HELP[command]) || USAGE);
     return EXIT.ok;
   }
   if (positionals.length !== 1 || (command !== 'status' && command !== 'escrow-luks')) {
@@ -160,9 +172,10 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   let client: AgentClient | null = null;
+  const socketPath = values.socket ?? defaultSocketPath();
   try {
     client = await AgentClient.connect({
-      socketPath: values.socket ?? defaultSocketPath(),
+      socketPath,
       clientName: 'escrowctl',
       clientVersion: AGENT_VERSION,
       // An escrow with the default argon2 KDF takes seconds to tens of seconds; allow for slow disks.
@@ -171,12 +184,12 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'status') {
       const status = await client.request('status.get', {});
       if (values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
-      else printStatus(status);
+      else process.stdout.write(`${statusLines(status).join('\n')}\n`);
       return EXIT.ok;
     }
     return await escrowLuks(client);
   } catch (err) {
-    process.stderr.write(`escrowctl: ${describeError(err)}\n`);
+    process.stderr.write(`escrowctl: ${describeError(err, socketPath)}\n`);
     return exitCodeFor(err);
   } finally {
     client?.close();

@@ -169,7 +169,6 @@ export class LuksEscrow {
     const onProgress = options.onProgress ?? (() => {});
     try {
       validatePassphrase(passphrase);
-      onProgress('checking_passphrase');
       const uuid = await this.requireLuks2();
       return await this.withLock(uuid, async () => {
         const attempts = this.attempts(uuid);
@@ -182,8 +181,10 @@ export class LuksEscrow {
         if (current && (!options.rotationRequested || current.pendingUpload)) throw notNeededError();
         const slot = freeSlots(meta)[0];
         if (slot === undefined) throw noFreeSlotError();
-        // Still 'checking_passphrase' while cryptsetup checks it and adds the slot in one run (new-key.ts):
-        // the later steps are announced only once the passphrase has opened the disk.
+        // Announced only now, when the passphrase is about to be checked (a key already held, a cool-down
+        // or a full header end the flow before that); it lasts while cryptsetup checks it and adds the slot
+        // in one run (new-key.ts): the later steps come only once the passphrase has opened the disk.
+        onProgress('checking_passphrase');
         const key = generateRecoveryKey();
         try {
           const added = await addVerifiedSlot(ctx, {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import {
   AGENT_API_PATHS,
@@ -15,6 +14,7 @@ import {
 } from '../../ipc/agent-server/orbit-api.js';
 import type { Logger } from '../../node-lib/logger.js';
 import { ServerBusyError, ServerUnavailableError } from '../platform-port.js';
+import { readEnrollSecret } from './enroll-secret-file.js';
 import { ServerRejectedError } from './errors.js';
 import type { HostIdentity } from './host-identity.js';
 import type { HostIdentityKey } from './host-identity-key.js';
@@ -80,9 +80,7 @@ export class AgentApiClient {
   }
 
   async enroll(signal?: AbortSignal): Promise<void> {
-    const secret = (await readFile(this.opts.enrollSecretFile, 'utf8')).trim();
-    if (!secret)
-      throw new ServerRejectedError(0, `the enroll secret file ${this.opts.enrollSecretFile} is empty`);
+    const secret = await readEnrollSecret(this.opts.enrollSecretFile);
     this.checkHold(AGENT_API_PATHS.enroll, 'enroll');
     const identity = await this.opts.identity();
     const claim = await this.opts.identityKey.claim(identity.hardware_uuid);

@@ -44,8 +44,8 @@ export class ConfigFollower {
   private wakeEarly: (() => void) | null = null;
   /** When nothing first answered in the current outage (null = not in one). */
   private outageSince: number | null = null;
-  /** The certificate problem last logged: logged again only when it changes. */
-  private certificateProblem: string | null = null;
+  /** The certificate or set-up problem last logged: logged again only when it changes. */
+  private problemLogged: string | null = null;
   /** The last wait ended because the server's port accepted a connection. */
   private wokenByProbe = false;
 
@@ -77,7 +77,7 @@ export class ConfigFollower {
         const config = await api.config(after, this.opts.waitSeconds ?? MAX_WAIT_SECONDS, signal);
         if (signal.aborted) return;
         this.failures = 0;
-        this.certificateProblem = null;
+        this.problemLogged = null;
         this.outageSince = null;
         this.wokenByProbe = false;
         this.lastContactAt = new Date().toISOString();
@@ -121,23 +121,28 @@ export class ConfigFollower {
     this.publish(enrolled ? 'unreachable' : 'not_enrolled', message);
     if (err instanceof ServerUnavailableError && err.reason === 'untrusted_certificate') {
       this.outageSince = null;
-      if (message !== this.certificateProblem) log.error({ retryInMs: policy.maxMs }, message);
-      this.certificateProblem = message;
+      if (message !== this.problemLogged) log.error({ retryInMs: policy.maxMs }, message);
+      this.problemLogged = message;
       await this.sleep(policy.maxMs);
       return;
     }
-    this.certificateProblem = null;
     const delay = retryDelay(this.failures++, policy);
     const refused = err instanceof ServerRejectedError;
     if (!(err instanceof ServerUnavailableError) || err.reason !== 'no_answer') {
       this.outageSince = null;
-      log.warn({ err: message, retryInMs: delay, refused }, 'escrow server check-in failed');
+      // A refusal (a bad enroll secret file, a secret the server rejects) is one error line until it
+      // changes, not one per retry; the backoff still grows to its maximum.
+      if (refused && message !== this.problemLogged) log.error({ retryInMs: delay }, message);
+      else if (!refused)
+        log.warn({ err: message, retryInMs: delay, refused }, 'escrow server check-in failed');
+      this.problemLogged = refused ? message : null;
       await this.sleep(delay);
       return;
     }
     // Nothing answered: keep the backoff, but look for the server and the network coming back meanwhile.
     const needDownFirst = this.wokenByProbe; // the port accepted last time and yet nothing answered
     this.wokenByProbe = false;
+    this.problemLogged = null;
     this.outageSince ??= Date.now();
     log.warn({ err: message, retryInMs: delay }, 'escrow server not reachable; watching for its return');
     const { host, port } = serverAddress(api.serverUrl);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,7 +72,7 @@ function client(caPem?: string) {
   const log = createLogger('test', { destination });
   const keyDir = mkdtempSync(path.join(dir, 'state-'));
   const secret = path.join(keyDir, 'enroll-secret');
-  execFileSync('sh', ['-c', 'printf s > "$1"', 'sh', secret]);
+  writeFileSync(secret, 's', { mode: 0o600 });
   const api = new AgentApiClient({
     serverUrl: url,
     enrollSecretFile: secret,

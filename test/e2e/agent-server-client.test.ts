@@ -18,7 +18,7 @@ describe('agent API client against the real server', () => {
   const log = createLogger('client-test', { level: 'silent' });
   const client = async (url: string, secret: string, stateDir: string) => {
     const secretFile = path.join(root, `secret-${Math.random()}`);
-    await writeFile(secretFile, `${secret}\n`);
+    await writeFile(secretFile, `${secret}\n`, { mode: 0o600 });
     return new AgentApiClient({
       serverUrl: url,
       enrollSecretFile: secretFile,

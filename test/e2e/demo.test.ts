@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,12 @@ describe('npm start (the demo)', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(state).toContain('luks_passphrase');
+    // The printed escrowctl line, run as printed, reaches the same agent.
+    const ctlLine = out.match(/^ {4}(bin\/escrowctl --socket \S+ status)$/m)?.[1];
+    expect(ctlLine).toBeDefined();
+    const ctl = spawnSync(process.execPath, (ctlLine as string).split(' '), { cwd: root, encoding: 'utf8' });
+    expect(ctl.status, ctl.stderr).toBe(0);
+    expect(ctl.stdout).toContain('To do:     create a recovery key');
 
     const exited = new Promise<number | null>((resolve) => demo?.once('exit', resolve));
     demo.kill('SIGINT');

@@ -79,7 +79,11 @@ describe('escrow-agent and escrowctl as processes', () => {
     expect(status.action).toMatchObject({ kind: 'luks_passphrase', reason: 'no_key' });
     const human = await ctl(['status']);
     expect(human.code).toBe(0);
-    expect(human.stdout).toContain('Action:   disk passphrase needed (no_key)');
+    expect(human.stdout).toContain(
+      'To do:     create a recovery key (escrowctl escrow-luks): the escrow server holds no recovery key for this disk',
+    );
+    // Plain words only: no wire names, no brackets.
+    expect(human.stdout).not.toMatch(/not_required|action_required|no_key|\[|\(luks2\)/);
   });
 
   it('escrow-luks: wrong passphrase exits 2 with attempts left; the right one (stdin) exits 0; again exits 7', async () => {
@@ -101,13 +105,38 @@ describe('escrow-agent and escrowctl as processes', () => {
 
     const again = await ctl(['escrow-luks'], PASSPHRASE);
     expect(again.code).toBe(7);
+    expect(again.stderr).toBe(
+      'escrowctl: Nothing to do: the escrow server already holds a recovery key for this disk.\n',
+    );
+    const after = await ctl(['status']);
+    expect(after.stdout).toMatch(/the recovery key is held by the escrow server \(since .+\); key slot 1/);
+    expect(after.stdout).toContain('To do:     nothing');
   });
 
   it('exit 4 without an agent, 64 on usage errors; escrow-agent exits 2 on a usage error', async () => {
-    expect((await runNode(clis.ctl, ['--socket', path.join(root, 'none.sock'), 'status'])).code).toBe(4);
+    const none = await runNode(clis.ctl, ['--socket', path.join(root, 'none.sock'), 'status']);
+    expect(none.code).toBe(4);
+    expect(none.stderr).toBe(
+      `escrowctl: the escrow agent is not running (tried ${path.join(root, 'none.sock')}); check it with: systemctl status escrow-agent\n`,
+    );
     const bad = await ctl(['frobnicate']);
     expect(bad.code).toBe(64);
     expect(bad.stderr).toContain('usage: escrowctl');
+    const unknownOption = await ctl(['status', '--jsn']);
+    expect(unknownOption.code).toBe(64);
+    expect(unknownOption.stderr).toMatch(/^escrowctl: Unknown option '--jsn'.*\n\nusage: escrowctl/s);
+    const version = await ctl(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    for (const [command, options] of [
+      ['status', ['--json', '--socket PATH']],
+      ['escrow-luks', ['--socket PATH']],
+    ] as const) {
+      const help = await ctl([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^usage: escrowctl \\[--socket PATH\\] ${command}`));
+      for (const option of options) expect(help.stdout).toMatch(new RegExp(`^  ${option} +\\S`, 'm'));
+    }
     const noServer = await runNode(clis.agent, ['run', '--state-dir', root, '--enroll-secret-file', 'x']);
     expect(noServer.code).toBe(2);
     expect(noServer.stderr).toContain('--server is required');
@@ -121,6 +150,19 @@ describe('escrow-agent and escrowctl as processes', () => {
       'x',
     ]);
     expect(plainRemote.stderr).toContain('must use https');
+    const noDevice = await runNode(clis.agent, [
+      'run',
+      '--server',
+      'http://127.0.0.1:9',
+      '--state-dir',
+      root,
+      '--enroll-secret-file',
+      'x',
+      '--luks-device',
+      '/dev/does-not-exist',
+    ]);
+    expect(noDevice.code).toBe(78);
+    expect(noDevice.stderr).toContain('--luks-device /dev/does-not-exist does not exist');
   });
 
   it('SIGTERM stops the agent cleanly (exit 0, socket removed); its logs hold neither passphrase nor key', async () => {
