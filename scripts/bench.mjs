@@ -12,6 +12,7 @@ requireNode('npm run bench');
 const BENCHES = [
   'server/config-checkins.mjs',
   'server/long-poll-fanout.mjs',
+  'server/cluster.mjs',
   'server/verify-job.mjs',
   'server/host-search.mjs',
   'server/csv-export.mjs',

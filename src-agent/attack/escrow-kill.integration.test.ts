@@ -118,8 +118,13 @@ async function restartAndCheck(img: TestImage): Promise<string[]> {
   const wrong: string[] = [];
   const state = join(img.dir, 'state');
   const serverDir = join(img.dir, 'server');
-  await sleep(300); // the parent-death signal is immediate; give the kernel a moment to reap
-  const held = processesHolding(img.path);
+  // The parent-death signal is immediate, but a busy machine may take a while to tear a killed cryptsetup
+  // down: wait up to 5 s. An orphan (no parent-death signal) blocks on its FIFO for ever, so it still shows.
+  let held = processesHolding(img.path);
+  for (const deadline = Date.now() + 5000; held.length > 0 && Date.now() < deadline; ) {
+    await sleep(100);
+    held = processesHolding(img.path);
+  }
   if (held.length > 0) wrong.push(`processes still hold the image: ${held.join(', ')}`);
   // What the agent does at start-up: sweep the pipes of dead runs, then reconcile the journal.
   await sweepSecretPipes(secretPipesDir(state));

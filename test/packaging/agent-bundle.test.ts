@@ -90,6 +90,9 @@ describe('the built agent script', () => {
     const script = path.join(tmp, 'escrow-agent');
     copyFileSync(path.join(root, 'dist/agent/agent.cjs'), script);
     const socket = path.join(tmp, 'run', 'agent.sock');
+    // A file that is no LUKS volume: the agent reports the disk and idles (a path naming nothing is a
+    // configuration error it exits on, 78).
+    writeFileSync(path.join(tmp, 'no-disk.img'), '');
     const dumpModules = `process.on('exit', () => process.stderr.write('MODULES ' + JSON.stringify(process.moduleLoadList)))`;
     // biome-ignore format: one flag per line reads best
     const agent = spawn(process.execPath, [
