@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WindowKind } from '../../ipc/window-bridge/contract.js';
+import { CONTENT_HEIGHT_SCRIPT } from '../../src-main/electron/fit-window.js';
 import { FakeAgent, luksNeededStatus } from '../../web-harness/test-support/fake-agent.js';
 import { startWebDesktop } from '../../web-harness/web-desktop.js';
 import {
@@ -268,6 +269,22 @@ describe('the simulated desktop: titles, sizes, tray keyboard, notifications', (
         await expect.poll(() => page.evaluate<number>(emptyBelowContent(kind))).toBeLessThan(40);
       }
       await check(page, `first-day-desktop-windows-${scheme}`);
+
+      // Escape in a window closes it; focus goes back to the tray, not to nowhere.
+      await page.frameLocator('[data-window="my-device"] iframe').locator('h1').press('Escape');
+      await device.waitFor({ state: 'detached' });
+      await expect.poll(focusedId).toBe('tray');
+
+      // Electron's windows ask their page the same question (fit-window.ts): the answer is the content's
+      // height once the screen has its state, far below the old fixed 520–720 px for a short window.
+      const aboutPage = await openWindowPage(browser, desktop, 'about', scheme);
+      const height = await aboutPage.evaluate<number>(CONTENT_HEIGHT_SCRIPT);
+      const bottom = await aboutPage.evaluate<number>(
+        "document.querySelector('main').getBoundingClientRect().bottom",
+      );
+      expect(Math.abs(height - bottom)).toBeLessThan(40);
+      expect(height).toBeLessThan(380);
+      await aboutPage.close();
       await page.close();
     });
   });

@@ -120,7 +120,10 @@ function render(snap: ShellSnapshot): void {
   const open = new Set(snap.windows.map((w) => w.kind));
   for (const [kind, el] of frames) {
     if (!open.has(kind as ShellSnapshot['windows'][number]['kind'])) {
+      // A closed window that had focus hands it back to the tray, where it came from, not to <body>.
+      const hadFocus = el.contains(document.activeElement);
       el.remove();
+      if (hadFocus) trayButton.focus();
       frames.delete(kind);
     }
   }
@@ -167,7 +170,8 @@ function followTitleAndHeight(frame: HTMLIFrameElement, label: HTMLElement, clos
     label.textContent = doc.title;
     frame.title = doc.title;
     close.setAttribute('aria-label', `Close “${doc.title}”`);
-    frame.style.height = `${doc.documentElement.scrollHeight}px`;
+    // The body's height, not the root's scrollHeight (never less than the frame: it could only grow).
+    frame.style.height = `${Math.ceil(doc.body.getBoundingClientRect().height)}px`;
   };
   sync();
   new ResizeObserver(sync).observe(doc.body);
