@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WindowKind } from '../../ipc/window-bridge/contract.js';
 import { CONTENT_HEIGHT_SCRIPT } from '../../src-main/electron/fit-window.js';
-import { FakeAgent, luksNeededStatus } from '../../web-harness/test-support/fake-agent.js';
+import { FakeAgent, luksNeededStatus, macLogoutStatus } from '../../web-harness/test-support/fake-agent.js';
 import { startWebDesktop } from '../../web-harness/web-desktop.js';
 import {
   expectNoAxeViolations,
@@ -176,8 +176,12 @@ describe.each(['light', 'dark'] as const)('first-day screens, %s', (scheme) => {
 });
 
 describe('narrow and zoomed windows', () => {
-  const kinds: WindowKind[] = ['passphrase', 'my-device', 'about'];
-  // 400 px wide; and each window at its normal width with 200 % zoom (half the CSS pixels, twice the density).
+  // Linux windows beside a Mac's log-out prompt (with its deadline and deferrals), each from its own rig.
+  const rigs: { platform: 'linux' | 'darwin'; kinds: WindowKind[] }[] = [
+    { platform: 'linux', kinds: ['passphrase', 'my-device', 'about', 'new-passphrase'] },
+    { platform: 'darwin', kinds: ['logout'] },
+  ];
+  // 400 px wide; and a window at 200 % zoom (half the CSS pixels at twice the density).
   const sizes = [
     { name: '400px', width: 400, height: 700, scale: 1 },
     { name: 'zoom200', width: 290, height: 320, scale: 2 },
@@ -185,35 +189,51 @@ describe('narrow and zoomed windows', () => {
   it.each(sizes)(
     '$name: no sideways scrolling, every control fully on screen (light and dark)',
     async (size) => {
-      await withRig(startRig({ passphrase: RIGHT, status: luksNeededStatus() }), async ({ desktop }) => {
-        await waitForTray(desktop, 'action_needed');
-        for (const scheme of ['light', 'dark'] as const) {
-          for (const kind of kinds) {
-            const context = await browser.newContext({
-              colorScheme: scheme,
-              viewport: { width: size.width, height: size.height },
-              deviceScaleFactor: size.scale,
-            });
-            const page = await context.newPage();
-            try {
-              await page.goto(desktop.windowUrl(kind));
-              await page.locator('main:not([aria-busy])').waitFor();
-              const layout = await page.evaluate<{ scrollWidth: number; width: number; outside: string[] }>(
-                LAYOUT_OVERFLOW,
+      for (const { platform, kinds } of rigs) {
+        const rig =
+          platform === 'linux'
+            ? startRig({ passphrase: RIGHT, status: luksNeededStatus() })
+            : startRig(
+                { passphrase: RIGHT, status: macLogoutStatus({ deferralsLeft: 2 }) },
+                { platform: 'darwin' },
               );
-              expect(layout.outside, `${kind} ${scheme}`).toEqual([]);
-              expect(layout.scrollWidth, `${kind} ${scheme}`).toBeLessThanOrEqual(layout.width);
-              await expectNoAxeViolations(page);
-              await screenshot(page, `first-day-${kind}-${size.name}-${scheme}`);
-            } finally {
-              await context.close();
-            }
+        await withRig(rig, async ({ desktop }) => {
+          await waitForTray(desktop, 'action_needed');
+          for (const scheme of ['light', 'dark'] as const) {
+            for (const kind of kinds) await checkNarrow(desktop.windowUrl(kind), kind, scheme, size);
           }
-        }
-      });
+        });
+      }
     },
   );
 });
+
+async function checkNarrow(
+  url: string,
+  kind: WindowKind,
+  scheme: 'light' | 'dark',
+  size: { name: string; width: number; height: number; scale: number },
+): Promise<void> {
+  const context = await browser.newContext({
+    colorScheme: scheme,
+    viewport: { width: size.width, height: size.height },
+    deviceScaleFactor: size.scale,
+  });
+  const page = await context.newPage();
+  try {
+    await page.goto(url);
+    await page.locator('main:not([aria-busy])').waitFor();
+    const layout = await page.evaluate<{ scrollWidth: number; width: number; outside: string[] }>(
+      LAYOUT_OVERFLOW,
+    );
+    expect(layout.outside, `${kind} ${scheme}`).toEqual([]);
+    expect(layout.scrollWidth, `${kind} ${scheme}`).toBeLessThanOrEqual(layout.width);
+    await expectNoAxeViolations(page);
+    await screenshot(page, `first-day-${kind}-${size.name}-${scheme}`);
+  } finally {
+    await context.close();
+  }
+}
 
 describe('the simulated desktop: titles, sizes, tray keyboard, notifications', () => {
   it.each(['light', 'dark'] as const)('%s', async (scheme) => {
