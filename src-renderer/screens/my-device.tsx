@@ -86,7 +86,7 @@ export function MyDevice({ state }: { state: UiState }) {
         <section aria-labelledby="help-title">
           <h2 id="help-title">{t.troubleshootingTitle}</h2>
           <ul className="plain-list">
-            {troubleshooting(state, summary.tone).map((line) => (
+            {troubleshooting(state, summary).map((line) => (
               <li key={line}>{line}</li>
             ))}
           </ul>
@@ -235,16 +235,18 @@ function openWindow(kind: 'passphrase' | 'logout') {
   return escrowApi().openWindow(kind);
 }
 
-function troubleshooting(state: UiState, tone: Tone): string[] {
-  const lines: string[] = [];
+function troubleshooting(state: UiState, summary: { tone: Tone; text: string }): string[] {
+  const candidates: string[] = [];
   const status = state.status;
   if (status && status.server.state !== 'connected') {
-    if (status.server.message) lines.push(status.server.message);
-    lines.push(t.troubleshooting.server);
+    if (status.server.message) candidates.push(status.server.message);
+    candidates.push(t.troubleshooting.server);
   }
-  if (status?.volumes.some((v) => v.escrow.state === 'failed')) lines.push(t.troubleshooting.failed);
+  if (status?.volumes.some((v) => v.escrow.state === 'failed')) candidates.push(t.troubleshooting.failed);
+  // What "What to do" already says is not repeated here.
+  const lines = candidates.filter((line) => line !== summary.text);
   // Only an all-clear "What to do" may sit beside "Everything looks fine".
-  if (lines.length === 0 && (status?.action || tone === 'warn' || tone === 'error')) {
+  if (lines.length === 0 && (status?.action || summary.tone === 'warn' || summary.tone === 'error')) {
     lines.push(t.troubleshooting.actionAbove);
   }
   if (lines.length === 0) lines.push(t.troubleshooting.general);

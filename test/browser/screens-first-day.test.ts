@@ -124,6 +124,36 @@ describe.each(['light', 'dark'] as const)('first-day screens, %s', (scheme) => {
     });
   });
 
+  it('My Device with a failed escrow or an unreachable server says each sentence once', async () => {
+    const status = luksNeededStatus({
+      action: null,
+      server: { state: 'unreachable', url: 'https://escrow.example.org', lastContactAt: null },
+    });
+    status.volumes = status.volumes.map((v) => ({
+      ...v,
+      escrow: { state: 'escrowed', escrowedAt: new Date().toISOString(), keySlot: 1 },
+    }));
+    await withRig(startRig({ passphrase: RIGHT, status }), async ({ desktop, agent }) => {
+      await waitForTray(desktop, 'server_unreachable');
+      const device = await openWindowPage(browser, desktop, 'my-device', scheme);
+      expect((await bodyText(device)).match(/cannot reach your organization’s server/g)).toHaveLength(1);
+      agent.setStatus({
+        ...status,
+        server: { ...status.server, state: 'connected' },
+        volumes: status.volumes.map((v) => ({
+          ...v,
+          escrow: { state: 'failed', escrowedAt: null, keySlot: null, message: 'Not a LUKS device' },
+        })),
+      });
+      await device.getByText('Not a LUKS device').waitFor();
+      const text = await bodyText(device);
+      expect(text.match(/The last attempt to secure the key failed/g)).toHaveLength(1);
+      expect(text).not.toContain('Everything looks fine');
+      await check(device, `first-day-my-device-failed-${scheme}`);
+      await device.close();
+    });
+  });
+
   it('My Device without the agent says it once, not three times', async () => {
     const agent = await FakeAgent.start({ passphrase: RIGHT, status: luksNeededStatus() });
     await agent.stop();
@@ -304,6 +334,8 @@ describe('the simulated desktop: titles, sizes, tray keyboard, notifications', (
       );
       expect(Math.abs(height - bottom)).toBeLessThan(40);
       expect(height).toBeLessThan(380);
+      // By the time main has its answer (and shows the window), the page has set its human title.
+      expect(await aboutPage.title()).toBe('About Escrow Desktop');
       await aboutPage.close();
       await page.close();
     });
