@@ -119,12 +119,21 @@ export const strings = {
     todoLogout:
       'Log out to finish securing your disk. When you log back in, your Mac creates a new recovery key and sends it to your organization.',
     todoAgent: 'Wait a moment; if this stays, restart your computer or contact your IT team.',
+    todoCooldown: (time: string) =>
+      `Too many wrong passphrases. For your safety you can try again at ${time}; then create the recovery key with your disk passphrase.`,
+    todoVolume:
+      'One of your disks needs attention: see “Disks” below. If you are not sure what to do, contact your IT team.',
+    /** Beside a key the organization holds while it asks for a new one: not a plain "held". */
+    pendingRequest: {
+      no_key: 'a new key is needed',
+      key_removed: 'the key was removed from the disk; a new one is needed',
+      rotation_requested: 'your organization asked for a new one',
+    },
+    cooldownNote: (time: string) => `try again at ${time}`,
     createKey: 'Create recovery key…',
     logOut: 'Log out…',
     troubleshootingTitle: 'If something is not right',
     troubleshooting: {
-      agent:
-        'The background service (escrow agent) is not running. Restarting the computer usually starts it again.',
       server:
         'Your computer cannot reach your organization’s server. Check that you are online (and on the VPN if you use one). Nothing is lost: the key is sent when the server can be reached.',
       failed:
@@ -230,8 +239,9 @@ export const strings = {
     tagline: 'Keeps your disk’s recovery key current and safely held by your organization.',
     version: (v: string) => `Version ${v}`,
     agentVersion: (v: string) => `Agent ${v}`,
+    // It does see the passphrase (it checks it), so the sentence says what happens to it, not "never sees".
     privacy:
-      'Escrow Desktop never sees or stores your passphrase after it has been checked, and never shows the recovery key.',
+      'Your passphrase is used once, on this computer, to add the recovery key; it is never stored or sent anywhere. The recovery key is sent, encrypted, to your organization and is never shown here.',
   },
 } as const;
 

@@ -18,9 +18,12 @@ export const mainStrings = {
     serverSlowDown: 'Your organization’s server asked us to wait; your key is safe and will be sent',
     escrowed: 'Your recovery key is secured',
     notRequired: 'No recovery key needed on this device',
+    cooldown: (time: string) => `Too many attempts: you can try again at ${time}`,
   },
   menu: {
     createRecoveryKey: 'Create recovery key…',
+    /** During a cool-down the item says when, instead of promising "about a minute". */
+    createRecoveryKeyAt: (time: string) => `Create recovery key (try again at ${time})…`,
     forgotPassphrase: 'I forgot my disk passphrase…',
     logOut: 'Log out to finish securing your disk…',
     myDevice: 'My Device',

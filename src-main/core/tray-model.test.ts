@@ -85,6 +85,25 @@ describe('tray model', () => {
     );
   });
 
+  it('during a cool-down says when to try again, in the status line and on the menu item', () => {
+    const until = new Date(Date.now() + 5 * 60_000).toISOString();
+    const time = new Date(until).toLocaleTimeString(undefined, { timeStyle: 'short' });
+    const s = state(
+      { passphrase: { ...state().passphrase, phase: 'cooldown', cooldownUntil: until } },
+      { action: luks },
+    );
+    const m = trayModelFor(s);
+    expect(m.icon).toBe('action_needed');
+    expect(m.menu[0]).toEqual({ kind: 'status', label: `Too many attempts: you can try again at ${time}` });
+    const item = m.menu.find((i) => i.kind === 'command' && i.command === 'create-recovery-key');
+    expect(item).toMatchObject({ label: `Create recovery key (try again at ${time})…` });
+    expect(JSON.stringify(m)).not.toContain('about a minute');
+    // Once the core ends the cool-down, the plain item is back.
+    expect(trayModelFor(state({}, { action: luks })).menu[2]).toMatchObject({
+      label: 'Create recovery key…',
+    });
+  });
+
   it('offers the log-out item for a macOS log-out action', () => {
     const s = state(
       { app: { version: '1', platform: 'darwin' } },

@@ -1,6 +1,7 @@
 import type { DeviceStatus } from '../../ipc/desktop-agent/device-status.js';
 import type { UiState } from '../../ipc/window-bridge/contract.js';
 import type { MenuItem, TrayIconState, TrayModel } from '../shell/port.js';
+import { formatTimeForUser } from './format-time.js';
 import { mainStrings as s } from './strings.js';
 
 /**
@@ -17,7 +18,12 @@ export function trayModelFor(state: UiState): TrayModel {
     action?.kind === 'luks_passphrase' &&
     state.app.platform === 'linux'
   ) {
-    menu.push({ kind: 'command', command: 'create-recovery-key', label: s.menu.createRecoveryKey });
+    const until = cooldownUntil(state);
+    menu.push({
+      kind: 'command',
+      command: 'create-recovery-key',
+      label: until ? s.menu.createRecoveryKeyAt(formatTimeForUser(until)) : s.menu.createRecoveryKey,
+    });
   }
   // "I forgot my disk passphrase": the person unlocked with the recovery key (an escrowed LUKS key exists).
   const escrowedLuks = state.status?.volumes.some(
@@ -58,6 +64,8 @@ function iconAndLine(state: UiState): { icon: TrayIconState; line: string } {
   ) {
     return { icon: 'working', line: s.status.working };
   }
+  const until = cooldownUntil(state);
+  if (until) return { icon: 'action_needed', line: s.status.cooldown(formatTimeForUser(until)) };
   if (status.action) return { icon: 'action_needed', line: actionLine(status.action.kind) };
   if (anyVolume(status, ['failed', 'action_required']))
     return { icon: 'action_needed', line: s.status.failed };
@@ -82,4 +90,12 @@ function anyVolume(
   states: DeviceStatus['volumes'][number]['escrow']['state'][],
 ): boolean {
   return status.volumes.some((v) => states.includes(v.escrow.state));
+}
+
+/**
+ * The cool-down the core is running after too many wrong passphrases (its timer ends it, which republishes
+ * the tray, so no clock is needed here).
+ */
+function cooldownUntil(state: UiState): string | null {
+  return state.passphrase.phase === 'cooldown' ? state.passphrase.cooldownUntil : null;
 }

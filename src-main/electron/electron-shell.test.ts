@@ -16,7 +16,7 @@ vi.mock('electron', () => import('./test-support/fake-electron.js'));
 beforeEach(resetFakeElectron);
 
 describe('ElectronShell windows', () => {
-  it('creates each window with the locked-down web preferences and loads our renderer', () => {
+  it('creates each window with the locked-down web preferences and loads our renderer', async () => {
     const { shell } = newShell();
     shell.openWindow('passphrase');
     const win = BrowserWindow.created[0] as BrowserWindow;
@@ -33,7 +33,13 @@ describe('ElectronShell windows', () => {
     expect(win.options.show).toBe(false);
     expect(win.loadURL).toHaveBeenCalledWith('app://renderer/index.html#passphrase');
     win.emit('ready-to-show');
-    expect(win.show).toHaveBeenCalled();
+    // Sized to its content (the page answered 300 px) before it is shown: no empty lower half.
+    await vi.waitFor(() => expect(win.show).toHaveBeenCalled());
+    expect(win.options.useContentSize).toBe(true);
+    expect(win.setContentSize).toHaveBeenCalledWith(560, 300);
+    expect(win.setContentSize.mock.invocationCallOrder[0]).toBeLessThan(
+      win.show.mock.invocationCallOrder[0] ?? 0,
+    );
   });
 
   it('refuses navigation, redirects, webviews and new windows', () => {

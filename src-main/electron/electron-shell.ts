@@ -18,6 +18,7 @@ import type {
   TrayModel,
   WindowOptions,
 } from '../shell/port.js';
+import { fitToContent } from './fit-window.js';
 import { APP_ORIGIN, createSecureWindow } from './security.js';
 import { trayIconFile } from './tray-support.js';
 
@@ -28,6 +29,7 @@ export interface ElectronShellOptions {
   hasTray: boolean;
 }
 
+/** Each kind's width and largest height (content size); it opens as tall as its page needs (fit-window.ts). */
 const SIZES: Record<WindowKind, { width: number; height: number }> = {
   passphrase: { width: 560, height: 520 },
   'my-device': { width: 700, height: 720 },
@@ -79,6 +81,7 @@ export class ElectronShell implements ShellPort {
     }
     const win = createSecureWindow(this.opts.preloadPath, {
       ...SIZES[kind],
+      useContentSize: true,
       show: false,
       resizable: kind === 'my-device',
       maximizable: false,
@@ -91,7 +94,12 @@ export class ElectronShell implements ShellPort {
     });
     this.windows.set(kind, win);
     win.setMenu(null);
-    win.once('ready-to-show', () => win.show());
+    // The title is the page's own (document.title, the human one), which Electron follows by default.
+    win.once('ready-to-show', () => {
+      void fitToContent(win, SIZES[kind]).finally(() => {
+        if (!win.isDestroyed()) win.show();
+      });
+    });
     win.on('closed', () => {
       this.windows.delete(kind);
       const byCore = this.closingByCore.delete(win);

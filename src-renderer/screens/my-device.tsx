@@ -3,7 +3,7 @@ import type { Volume } from '../../ipc/desktop-agent/device-status.js';
 import type { UiState } from '../../ipc/window-bridge/contract.js';
 import { escrowApi } from '../api.js';
 import { AgentBanner, StateIcon, type Tone, useEscape } from '../components.js';
-import { formatDateTime } from '../format.js';
+import { formatDateTime, formatTime } from '../format.js';
 import { strings } from '../strings.js';
 import { LinkComputer } from './link-computer.js';
 
@@ -16,6 +16,7 @@ export function MyDevice({ state }: { state: UiState }) {
   useEscape(() => void escrowApi().close());
   const status = state.status;
   const summary = summaryOf(state);
+  const agentDown = state.connection.state !== 'connected';
 
   return (
     <main className="window page" aria-labelledby="title">
@@ -30,7 +31,7 @@ export function MyDevice({ state }: { state: UiState }) {
         <StateIcon tone={summary.tone} size={32} />
         <div>
           <h2 id="todo-title">{t.todo}</h2>
-          <p>{summary.text}</p>
+          <p id="todo-text">{summary.text}</p>
           {summary.button ? (
             <button type="button" className="primary" onClick={summary.button.onClick}>
               {summary.button.label}
@@ -44,7 +45,7 @@ export function MyDevice({ state }: { state: UiState }) {
           <h2 id="volumes-title">{t.volumesTitle}</h2>
           {status.volumes.length === 0 ? <p className="muted">{t.noVolumes}</p> : null}
           {status.volumes.map((v) => (
-            <VolumeCard key={v.id} volume={v} />
+            <VolumeCard key={v.id} volume={v} state={state} />
           ))}
         </section>
       ) : null}
@@ -80,14 +81,17 @@ export function MyDevice({ state }: { state: UiState }) {
         </dl>
       </section>
 
-      <section aria-labelledby="help-title">
-        <h2 id="help-title">{t.troubleshootingTitle}</h2>
-        <ul className="plain-list">
-          {troubleshooting(state).map((line) => (
-            <li key={line}>{line}</li>
-          ))}
-        </ul>
-      </section>
+      {/* Without the agent the banner and "What to do" already say all there is: no third copy. */}
+      {agentDown ? null : (
+        <section aria-labelledby="help-title">
+          <h2 id="help-title">{t.troubleshootingTitle}</h2>
+          <ul className="plain-list">
+            {troubleshooting(state, summary).map((line) => (
+              <li key={line}>{line}</li>
+            ))}
+          </ul>
+        </section>
+      )}
 
       <section aria-labelledby="contact-title">
         <h2 id="contact-title">{t.contactTitle}</h2>
@@ -121,8 +125,9 @@ export function MyDevice({ state }: { state: UiState }) {
   );
 }
 
-function VolumeCard({ volume }: { volume: Volume }) {
-  const tone = volumeTone(volume);
+function VolumeCard({ volume, state }: { volume: Volume; state: UiState }) {
+  const request = pendingRequest(state, volume);
+  const tone = request ? 'warn' : volumeTone(volume);
   return (
     <article className="card" aria-label={volume.label || volume.device}>
       <h3>
@@ -137,6 +142,7 @@ function VolumeCard({ volume }: { volume: Volume }) {
         <dt>{t.recoveryKey}</dt>
         <dd>
           {t.escrowStates[volume.escrow.state]}
+          {request ? <span> — {request}</span> : null}
           {volume.escrow.message ? <span className="muted"> — {volume.escrow.message}</span> : null}
         </dd>
         <dt>{t.escrowedAt}</dt>
@@ -155,6 +161,25 @@ function VolumeCard({ volume }: { volume: Volume }) {
   );
 }
 
+/** The agent's open request for this volume (and its cool-down), said beside the key's state. */
+function pendingRequest(state: UiState, v: Volume): string | null {
+  const action = state.status?.action;
+  if (action?.kind !== 'luks_passphrase' || action.volumeId !== v.id) return null;
+  const until = cooldownUntil(state);
+  const reason = t.pendingRequest[action.reason];
+  return until ? `${reason}; ${t.cooldownNote(formatTime(until) ?? '')}` : reason;
+}
+
+/** A cool-down the core runs, or one the agent still enforces (say, from before the app restarted). */
+function cooldownUntil(state: UiState): string | null {
+  if (state.passphrase.phase === 'cooldown' && state.passphrase.cooldownUntil) {
+    return state.passphrase.cooldownUntil;
+  }
+  const action = state.status?.action;
+  const until = action?.kind === 'luks_passphrase' ? action.cooldownUntil : null;
+  return until && Date.parse(until) > Date.now() ? until : null;
+}
+
 function volumeTone(v: Volume): Tone {
   if (!v.encrypted || v.escrow.state === 'failed' || v.escrow.state === 'action_required') return 'warn';
   if (v.escrow.state === 'escrowed' || v.escrow.state === 'not_required') return 'ok';
@@ -169,6 +194,9 @@ function summaryOf(state: UiState): {
   if (state.connection.state !== 'connected' || !state.status) return { tone: 'warn', text: t.todoAgent };
   const action = state.status.action;
   if (action?.kind === 'luks_passphrase') {
+    const until = cooldownUntil(state);
+    // No "about a minute" button while the agent refuses passphrases: say when instead.
+    if (until) return { tone: 'warn', text: t.todoCooldown(formatTime(until) ?? '') };
     return {
       tone: 'warn',
       text: t.todoLuks,
@@ -197,6 +225,7 @@ function summaryOf(state: UiState): {
   if (volumes.some((v) => v.escrow.state === 'failed'))
     return { tone: 'error', text: t.troubleshooting.failed };
   if (volumes.some((v) => v.escrow.state === 'uploading')) return { tone: 'info', text: t.todoWaiting };
+  if (volumes.some((v) => volumeTone(v) === 'warn')) return { tone: 'warn', text: t.todoVolume };
   if (state.status.server.state !== 'connected') return { tone: 'warn', text: t.troubleshooting.server };
   return { tone: 'ok', text: t.todoNone };
 }
@@ -206,17 +235,20 @@ function openWindow(kind: 'passphrase' | 'logout') {
   return escrowApi().openWindow(kind);
 }
 
-function troubleshooting(state: UiState): string[] {
-  const lines: string[] = [];
-  if (state.connection.state !== 'connected') lines.push(t.troubleshooting.agent);
+function troubleshooting(state: UiState, summary: { tone: Tone; text: string }): string[] {
+  const candidates: string[] = [];
   const status = state.status;
   if (status && status.server.state !== 'connected') {
-    if (status.server.message) lines.push(status.server.message);
-    lines.push(t.troubleshooting.server);
+    if (status.server.message) candidates.push(status.server.message);
+    candidates.push(t.troubleshooting.server);
   }
-  if (status?.volumes.some((v) => v.escrow.state === 'failed')) lines.push(t.troubleshooting.failed);
-  // A request of the agent is not "everything looks fine".
-  if (lines.length === 0 && status?.action) lines.push(t.troubleshooting.actionAbove);
+  if (status?.volumes.some((v) => v.escrow.state === 'failed')) candidates.push(t.troubleshooting.failed);
+  // What "What to do" already says is not repeated here.
+  const lines = candidates.filter((line) => line !== summary.text);
+  // Only an all-clear "What to do" may sit beside "Everything looks fine".
+  if (lines.length === 0 && (status?.action || summary.tone === 'warn' || summary.tone === 'error')) {
+    lines.push(t.troubleshooting.actionAbove);
+  }
   if (lines.length === 0) lines.push(t.troubleshooting.general);
   return lines;
 }

@@ -38,6 +38,13 @@ export function PassphraseDialog({ state }: { state: UiState }) {
     if (flow.phase === 'error' && flow.error && !sending) inputRef.current?.focus();
   }, [flow.phase, flow.error, sending]);
 
+  // The field and its button are disabled during a cool-down: focus goes to the sentence saying until when,
+  // not to the page's body (where a screen reader would say nothing).
+  const cooldownRef = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (coolingDown) cooldownRef.current?.focus();
+  }, [coolingDown]);
+
   useEscape(() => void (success ? escrowApi().close() : escrowApi().remindLater()), !busy);
 
   const submit = (e: FormEvent) => {
@@ -149,7 +156,12 @@ export function PassphraseDialog({ state }: { state: UiState }) {
         ) : null}
         <div aria-live="assertive" className="live-region">
           {errorText ? (
-            <p id={ids.error} className={coolingDown ? 'notice tone-warn' : 'notice tone-error'}>
+            <p
+              id={ids.error}
+              ref={cooldownRef}
+              tabIndex={coolingDown ? -1 : undefined}
+              className={coolingDown ? 'notice tone-warn' : 'notice tone-error'}
+            >
               {errorText}
             </p>
           ) : null}

@@ -1,5 +1,6 @@
 import type { ShellSnapshot } from '../shell-snapshot.js';
 import './desktop.css';
+import { menuKeyResult } from './menu-keys.js';
 
 /**
  * A stand-in for the OS around the app, for `npm start -- --web` and the browser tests: the tray icon
@@ -23,18 +24,43 @@ function post(path: string, body: unknown): Promise<Response> {
   });
 }
 
-function setMenuOpen(open: boolean): void {
+/** The items that can be chosen, in order: the ones the arrow keys move between. */
+function menuItems(): HTMLElement[] {
+  return [...menu.querySelectorAll<HTMLElement>('[role="menuitem"]:not([aria-disabled="true"])')];
+}
+
+function setMenuOpen(open: boolean, focus: 'first' | 'last' = 'first'): void {
   menu.hidden = !open;
   trayButton.setAttribute('aria-expanded', String(open));
-  if (open) menu.querySelector<HTMLElement>('[role="menuitem"]:not([aria-disabled="true"])')?.focus();
+  if (open) {
+    const items = menuItems();
+    items[focus === 'first' ? 0 : items.length - 1]?.focus();
+  }
+}
+
+function closeMenu(): void {
+  setMenuOpen(false);
+  trayButton.focus();
 }
 
 trayButton.addEventListener('click', () => setMenuOpen(trayButton.getAttribute('aria-expanded') !== 'true'));
-document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape' && trayButton.getAttribute('aria-expanded') === 'true') {
-    setMenuOpen(false);
-    trayButton.focus();
-  }
+trayButton.addEventListener('keydown', (e) => {
+  if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+  e.preventDefault();
+  setMenuOpen(true, e.key === 'ArrowDown' ? 'first' : 'last');
+});
+menu.addEventListener('keydown', (e) => {
+  const items = menuItems();
+  const result = menuKeyResult(e.key, items.indexOf(document.activeElement as HTMLElement), items.length);
+  if (!result) return;
+  e.preventDefault();
+  if ('close' in result) closeMenu();
+  else items[result.focus]?.focus();
+});
+// A click elsewhere closes the menu, as a native one does.
+document.addEventListener('pointerdown', (e) => {
+  const target = e.target as Node;
+  if (!menu.hidden && !menu.contains(target) && !trayButton.contains(target)) setMenuOpen(false);
 });
 
 function render(snap: ShellSnapshot): void {
@@ -52,10 +78,11 @@ function render(snap: ShellSnapshot): void {
         li.setAttribute('role', 'menuitem');
         li.textContent = item.label;
         if (item.kind === 'command') {
-          li.tabIndex = 0;
+          // Roving focus: the arrow keys move it; Tab leaves the menu (and closes it).
+          li.tabIndex = -1;
           li.dataset.command = item.command;
           const run = () => {
-            setMenuOpen(false);
+            closeMenu();
             void post('/api/shell/menu', { command: item.command });
           };
           li.addEventListener('click', run);
@@ -83,7 +110,8 @@ function render(snap: ShellSnapshot): void {
       title.textContent = n.title;
       const body = document.createElement('span');
       body.textContent = n.body;
-      b.append(title, body);
+      // The space keeps the accessible name "Title Body", not "TitleBody".
+      b.append(title, ' ', body);
       b.addEventListener('click', () => void post('/api/shell/notification', { id: n.id }));
       return b;
     }),
@@ -92,7 +120,10 @@ function render(snap: ShellSnapshot): void {
   const open = new Set(snap.windows.map((w) => w.kind));
   for (const [kind, el] of frames) {
     if (!open.has(kind as ShellSnapshot['windows'][number]['kind'])) {
+      // A closed window that had focus hands it back to the tray, where it came from, not to <body>.
+      const hadFocus = el.contains(document.activeElement);
       el.remove();
+      if (hadFocus) trayButton.focus();
       frames.delete(kind);
     }
   }
@@ -111,19 +142,40 @@ function render(snap: ShellSnapshot): void {
       close.setAttribute('aria-label', `Close ${w.kind} window`);
       close.addEventListener('click', () => void post('/api/shell/window-closed', { kind: w.kind }));
       const label = document.createElement('span');
-      label.textContent = w.kind;
+      label.className = 'window-title';
       bar.append(close, label);
       const frame = document.createElement('iframe');
-      frame.title = `${w.kind} window`;
       frame.src = `/index.html#${w.kind}`;
       el.append(bar, frame);
       windows.append(el);
       frames.set(w.kind, el);
-      frame.addEventListener('load', () => frame.contentWindow?.focus());
+      frame.addEventListener('load', () => {
+        frame.contentWindow?.focus();
+        followTitleAndHeight(frame, label, close);
+      });
     }
     el.classList.toggle('must-act', w.mustAct);
     (el.querySelector('.close') as HTMLButtonElement).hidden = w.mustAct;
   }
+}
+
+/**
+ * As a real window: the title bar shows the page's own title (the human one the app sets, not an internal
+ * id), and the frame is as tall as its content (up to the screen), with no empty lower half.
+ */
+function followTitleAndHeight(frame: HTMLIFrameElement, label: HTMLElement, close: HTMLButtonElement): void {
+  const doc = frame.contentDocument;
+  if (!doc) return;
+  const sync = () => {
+    label.textContent = doc.title;
+    frame.title = doc.title;
+    close.setAttribute('aria-label', `Close “${doc.title}”`);
+    // The body's height, not the root's scrollHeight (never less than the frame: it could only grow).
+    frame.style.height = `${Math.ceil(doc.body.getBoundingClientRect().height)}px`;
+  };
+  sync();
+  new ResizeObserver(sync).observe(doc.body);
+  new MutationObserver(sync).observe(doc.head, { subtree: true, childList: true, characterData: true });
 }
 
 const source = new EventSource('/api/shell/events');

@@ -11,6 +11,8 @@ export class FakeWebContents extends EventEmitter {
   mainFrame = { url: '' };
   windowOpenHandler: ((d: unknown) => unknown) | null = null;
   send = vi.fn();
+  /** The page's answer to fit-window's height question. */
+  executeJavaScript = vi.fn(async (_code: string) => 300 as unknown);
   setWindowOpenHandler(h: (d: unknown) => unknown) {
     this.windowOpenHandler = h;
   }
@@ -28,6 +30,7 @@ export class BrowserWindow extends EventEmitter {
   focus = vi.fn();
   setAlwaysOnTop = vi.fn();
   setClosable = vi.fn();
+  setContentSize = vi.fn();
   constructor(readonly options: Record<string, unknown>) {
     super();
     BrowserWindow.created.push(this);
