@@ -22,6 +22,7 @@ import { startServer } from './server.js';
 import { BreakGlassError, breakGlass } from './sso/break-glass-cli.js';
 import type { SsoOptions } from './sso/context.js';
 import { parseRoleMap, type RoleMapEntry, RoleMapError } from './sso/role-map.js';
+import { SsoConfigError, ssoSettings } from './sso/sso-config-file.js';
 
 const USAGE = `usage:
   escrow-server init --data-dir DIR [--database postgres://…] [--json]
@@ -33,6 +34,7 @@ const USAGE = `usage:
                       [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file FILE
                        [--oidc-role-map GROUP=ROLE[@TEAM+TEAM],…] [--oidc-groups-claim groups]
                        [--oidc-scopes "email profile"] [--disable-password-login]]
+                      [--sso-config FILE]   (the same settings as JSON: src-server/sso/README.md)
   escrow-server break-glass --data-dir DIR [--database postgres://…] --email EMAIL [--url URL]
   escrow-server rotate-escrow-cert --data-dir DIR
   escrow-server backup --data-dir DIR [--database postgres://…] --out FILE (--passphrase-stdin | --passphrase-fd N)
@@ -132,6 +134,7 @@ function options(argv: string[]) {
         'contact-email': { type: 'string' },
         'contact-phone': { type: 'string' },
         'public-url': { type: 'string' },
+        'sso-config': { type: 'string' },
         'oidc-issuer': { type: 'string' },
         'oidc-client-id': { type: 'string' },
         'oidc-client-secret-file': { type: 'string' },
@@ -234,6 +237,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'serve': {
+      const sso = await ssoSettings(o).catch((err: unknown) => {
+        throw err instanceof SsoConfigError ? new UsageError(err.message) : err;
+      });
       const listen = Listen.safeParse(required(o.listen, '--listen'));
       if (!listen.success) throw new UsageError(listen.error.issues[0]?.message ?? 'bad --listen');
       if (Boolean(o['tls-cert']) !== Boolean(o['tls-key']))
@@ -247,18 +253,18 @@ async function main(argv: string[]): Promise<number> {
         rotateKeyAfterRead: o['rotate-key-after-read'],
         connections: connectionFlags(o),
         ...(o['console-dir'] ? { consoleDir: o['console-dir'] } : {}),
-        ...(await ssoOptions(o)),
+        ...(await ssoOptions(sso)),
         ...metricsFlag(o['metrics-listen']),
         ...trustedProxyFlag(o['trusted-proxy']),
       });
       // The service's output is JSON lines only (the journal, a log shipper): the addresses too.
-      const base = (o['public-url'] ?? server.url).replace(/\/+$/, '');
+      const base = (sso['public-url'] ?? server.url).replace(/\/+$/, '');
       createLogger('escrow-server').info(
         {
           url: server.url,
           admin_console: `${server.url}/admin/`,
           ...(server.metricsUrl ? { metrics: server.metricsUrl } : {}),
-          ...(o['oidc-issuer']
+          ...(sso['oidc-issuer']
             ? { sso_redirect_uri: `${base}/sso/callback`, my_devices: `${base}/my-device/` }
             : {}),
         },

@@ -79,6 +79,36 @@ describe('escrow-server single sign-on flags', () => {
     expect(run([...base, '--oidc-client-id', 'x']).stderr).toContain('need --oidc-issuer');
   });
 
+  it('serves with the same settings from --sso-config (JSON), and refuses the file mixed with flags', async () => {
+    const dir = join(work, 'c');
+    expect(run(['init', '--data-dir', dir, '--json']).status).toBe(0);
+    writeFileSync(join(work, 'secret-c'), idp.clientSecret, { mode: 0o600 });
+    const config = join(work, 'sso-c.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        oidc_issuer: idp.issuer,
+        oidc_client_id: idp.clientId,
+        oidc_client_secret_file: 'secret-c',
+        oidc_role_map: 'it-admins=admin',
+        public_url: 'https://escrow.example.com',
+        disable_password_login: true,
+      }),
+    );
+    const base = ['--data-dir', dir, '--listen', '127.0.0.1:0', '--sso-config', config];
+    const mixed = run(['serve', ...base, '--oidc-client-id', 'other']);
+    expect(mixed.status).toBe(2);
+    expect(mixed.stderr).toContain('--sso-config and --oidc-client-id cannot be used together');
+    const s = await serve(base);
+    try {
+      expect(s.output()).toContain('"sso_redirect_uri":"https://escrow.example.com/sso/callback"');
+      const status = (await (await fetch(`${s.url}/api/latest/fleet/sso`)).json()) as Record<string, unknown>;
+      expect(status).toMatchObject({ sso_enabled: true, password_login: false });
+    } finally {
+      s.child.kill('SIGTERM');
+    }
+  });
+
   it('serves with single sign-on (secret from a file, printed redirect URI); break-glass prints a one-time link', async () => {
     const dir = join(work, 'b');
     expect(run(['init', '--data-dir', dir, '--json']).status).toBe(0);
