@@ -151,7 +151,8 @@ async function restartAndCheck(img: TestImage): Promise<string[]> {
   const pipes = secretPipesDir(state);
   if (existsSync(pipes) && readdirSync(pipes).length > 0) wrong.push('secret-pipe folders left behind');
   const journal = join(state, 'luks-journal');
-  if (existsSync(journal) && readdirSync(journal).length > 0) wrong.push('journal entries left');
+  if (existsSync(journal) && readdirSync(journal).length > 0)
+    wrong.push(`journal entries left: ${readdirSync(journal).join(', ')}`);
   const status = await api.status();
   if (status.pendingUpload) wrong.push('an upload is still pending after reconcile');
   // The disk is usable for the next escrow (a new key when none is left, else a rotation is not needed).

@@ -93,6 +93,23 @@ export class Journal {
     await ensurePrivateDir(this.dir);
   }
 
+  /**
+   * Remove the temp files of writes a kill interrupted (list() skips them; nothing else would ever remove
+   * them). Only under the device lock, where no write of ours is in flight.
+   */
+  async sweepInterruptedWrites(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw e;
+    }
+    const leftovers = names.filter((n) => n.startsWith('.') && n.endsWith('.tmp'));
+    for (const name of leftovers) await removeFileDurably(join(this.dir, name));
+    return leftovers.length;
+  }
+
   async remove(escrowId: string): Promise<void> {
     await removeFileDurably(this.file(z.uuid().parse(escrowId)));
   }

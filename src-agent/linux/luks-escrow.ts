@@ -235,6 +235,7 @@ export class LuksEscrow {
     const uuid = await this.requireLuks2();
     await this.ctx.journal.prepare(); // at start, so that the first escrow finds the directory made
     return this.withLock(uuid, async () => {
+      await this.ctx.journal.sweepInterruptedWrites();
       const report = await reconcileJournal(this.ctx, uuid);
       await reconcileReset(this.ctx, this.resets, uuid);
       return report;

@@ -112,7 +112,9 @@ describe('admin routes × roles × team scope', () => {
       if (!ROUTE_RULES[name].changesState) continue;
       const { method } = ADMIN_ROUTES[name];
       const body = method === 'GET' || method === 'DELETE' ? undefined : {};
-      for (const csrf of [null, 'forged', `${session.csrf.slice(0, -1)}A`]) {
+      // One character off the real token (never the same character, or the "forgery" would be the token).
+      const offByOne = session.csrf.slice(0, -1) + (session.csrf.endsWith('A') ? 'B' : 'A');
+      for (const csrf of [null, 'forged', offByOne]) {
         const res = await call(t, method, concrete(name), { session, csrf }, body);
         expect(res.status, `${name} with csrf ${csrf}`).toBe(403);
         expect(((await res.json()) as { code: string }).code).toBe('csrf_token_invalid');
