@@ -27,6 +27,20 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'escrow-server-'));
   const init = await initDataDir({ dataDir, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) });
+  return serveForTest({ dataDir, verifySchedule: false, logLevel: 'debug', ...opts }, init, () =>
+    rmSync(dataDir, { recursive: true, force: true }),
+  );
+}
+
+/**
+ * A server started in process with its log captured, as a TestServer: a test's own server, or one replica
+ * of a cluster (test-support/cluster.ts). `afterClose` removes what the caller made for it.
+ */
+export async function serveForTest(
+  options: Parameters<typeof startServer>[0],
+  init: TestServer['init'],
+  afterClose: () => void = () => {},
+): Promise<TestServer> {
   const chunks: string[] = [];
   const logDestination = new Writable({
     write(chunk, _enc, cb) {
@@ -34,13 +48,7 @@ export async function startTestServer(
       cb();
     },
   });
-  const server = await startServer({
-    dataDir,
-    verifySchedule: false,
-    logLevel: 'debug',
-    logDestination,
-    ...opts,
-  });
+  const server = await startServer({ logDestination, ...options });
   const headers = (token?: string): Record<string, string> => ({
     'content-type': 'application/json',
     ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -49,7 +57,7 @@ export async function startTestServer(
     server,
     url: server.url,
     init,
-    dataDir,
+    dataDir: options.dataDir,
     logs: () => chunks.join(''),
     post: (path, body, token) =>
       fetch(server.url + path, { method: 'POST', headers: headers(token), body: JSON.stringify(body) }),
@@ -57,7 +65,7 @@ export async function startTestServer(
       fetch(server.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} }),
     close: async () => {
       await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      afterClose();
     },
   };
 }
